@@ -1,0 +1,207 @@
+"""Opening an archive: database URLs, SQLite pragmas, the schema check against Alembic's head."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from archive.clock import Clock, system_clock
+from archive.errors import ArchiveError, SchemaError
+
+DB_ENV = "NEWSARCHIVE_DB"
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def default_db_path() -> Path:
+    """The embedded archive's file: $XDG_DATA_HOME/newsarchive/newsarchive.db."""
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "newsarchive" / "newsarchive.db"
+
+
+def resolve_db_url(value: str | None = None) -> str:
+    """A SQLAlchemy URL from an option, $NEWSARCHIVE_DB or the default file; paths are accepted."""
+    value = value or os.environ.get(DB_ENV) or str(default_db_path())
+    if "://" in value:
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise ArchiveError(f"{value!r} is not a valid database URL: {exc}.") from None
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """Alembic's configuration, built in code so an installed package needs no alembic.ini."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if engine is not None:
+        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+@dataclass
+class Archive:
+    """An open archive: the engine, a session factory and the clock that stamps writes."""
+
+    engine: Engine
+    clock: Clock = system_clock
+    sessions: sessionmaker[Session] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work commits as one transaction, or rolls back entirely."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_archive(
+    url: str | None = None, *, create: bool = True, clock: Clock = system_clock
+) -> Archive:
+    """Open the archive at `url`, creating it at the head schema if it is new and `create` is set.
+
+    Raises SchemaError, with the command to run, when the schema is older or newer than this code.
+    """
+    db_url = resolve_db_url(url)
+    engine = _engine(db_url, create=create)
+    try:
+        _check_schema(engine, create=create)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Archive(engine, clock)
+
+
+def upgrade_archive(url: str | None = None) -> tuple[str | None, str]:
+    """Upgrade the archive at `url` to the head schema; returns (old revision, new revision)."""
+    engine = _engine(resolve_db_url(url), create=False)
+    try:
+        old = _current_revision(engine)
+        _refuse_foreign(engine, old)
+        _upgrade(engine)
+        return old, head_revision()
+    finally:
+        engine.dispose()
+
+
+def _engine(db_url: str, *, create: bool) -> Engine:
+    url = make_url(db_url)
+    if url.get_backend_name() != "sqlite":
+        return create_engine(db_url)
+    path = Path(url.database or "")
+    if url.database not in (None, "", ":memory:"):
+        _check_sqlite_path(path, create=create)
+    engine = create_engine(db_url, connect_args={"timeout": 30})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _check_sqlite_path(path: Path, *, create: bool) -> None:
+    if path.is_dir():
+        raise ArchiveError(f"{path} is a directory, not a database file.")
+    if not path.exists():
+        if not create:
+            raise ArchiveError(f"There is no archive at {path}.")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchiveError(f"Cannot create the folder {path.parent}: {exc.strerror}.") from None
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise ArchiveError(f"The archive {path} is not writable.")
+
+
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    # WAL lets readers (history, export) run beside a crawl; NORMAL is durable at checkpoints
+    # and safe against corruption in WAL mode.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _check_schema(engine: Engine, *, create: bool) -> None:
+    current = _current_revision(engine)
+    _refuse_foreign(engine, current)
+    head = head_revision()
+    if current == head:
+        return
+    if current is None and create:
+        _upgrade(engine)
+        return
+    if current is None:
+        raise SchemaError(f"{_where(engine)} holds no archive.")
+    if not ScriptDirectory.from_config(alembic_config()).get_revision(current):
+        raise SchemaError(
+            f"{_where(engine)} was written by a newer newsarchive (schema {current}); "
+            "upgrade newsarchive to read it."
+        )
+    raise SchemaError(
+        f"{_where(engine)} has schema {current}, older than this newsarchive's {head}; "
+        f"back it up, then run: newsarchive db upgrade --db {_where(engine)}"
+    )
+
+
+def _current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except (DatabaseError, OperationalError) as exc:
+        raise SchemaError(
+            f"{_where(engine)} is not a database newsarchive can open: {_reason(exc)}."
+        ) from None
+
+
+def _refuse_foreign(engine: Engine, revision: str | None) -> None:
+    """A database with tables but no revision belongs to something else: never write into it."""
+    if revision is None and inspect(engine).get_table_names():
+        raise SchemaError(f"{_where(engine)} is a database, but not a newsarchive archive.")
+
+
+def _upgrade(engine: Engine) -> None:
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def _where(engine: Engine) -> str:
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database:
+        return str(url.database)
+    return url.render_as_string(hide_password=True)
+
+
+def _reason(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig or exc).rstrip(".")

@@ -1,0 +1,184 @@
+"""The archive's tables: typed SQLAlchemy models of sites, runs, pages, captures and versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as naive UTC, so SQLite and PostgreSQL agree."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the archive stores aware times only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+class Site(Base):
+    """One row per site profile that has run."""
+
+    __tablename__ = "site"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    origin: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+
+
+class CrawlRun(Base):
+    """One row per crawl or fetch: its arguments, times, counts and how it ended."""
+
+    __tablename__ = "crawl_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    command: Mapped[str] = mapped_column(String(32))
+    arguments: Mapped[dict[str, Any]]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))
+    counts: Mapped[dict[str, Any]]
+    exit_code: Mapped[int | None]
+
+
+class Page(Base):
+    """A tracked URL (an article or a list page): the current state, derived from its captures."""
+
+    __tablename__ = "page"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    doc_id: Mapped[str | None] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime]
+    last_captured_at: Mapped[datetime]
+    last_status: Mapped[int | None]
+    last_outcome: Mapped[str] = mapped_column(String(16))
+
+    __table_args__ = (Index("ix_page_site_id_kind", "site_id", "kind"),)
+
+
+class Blob(Base):
+    """Raw response bytes, content-addressed by SHA-256, compressed, stored once."""
+
+    __tablename__ = "blob"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int]
+    compression: Mapped[str] = mapped_column(String(16))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class Version(Base):
+    """An immutable extracted record of a page, numbered 1..n per page."""
+
+    __tablename__ = "version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id"))
+    number: Mapped[int]
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"))
+    created_at: Mapped[datetime]
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    parser_version: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(Text)
+    column: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    images: Mapped[list[Any]]
+    attachments: Mapped[list[Any]]
+    doc_id: Mapped[str | None] = mapped_column(String(64))
+    provenance: Mapped[dict[str, Any]]
+
+    __table_args__ = (UniqueConstraint("page_id", "number", name="uq_version_page_id_number"),)
+
+
+class VersionChange(Base):
+    """One field of a version that differs from its parent."""
+
+    __tablename__ = "version_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id"), index=True)
+    field: Mapped[str] = mapped_column(String(32))
+
+
+class Capture(Base):
+    """One fetch attempt of a page, successful or not, with what it observed."""
+
+    __tablename__ = "capture"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    captured_at: Mapped[datetime]
+    requested_url: Mapped[str] = mapped_column(String(2048))
+    final_url: Mapped[str] = mapped_column(String(2048))
+    status: Mapped[int | None]
+    headers: Mapped[list[Any]]
+    etag: Mapped[str | None] = mapped_column(String(255))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    payload_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
+    payload_size: Mapped[int | None]
+    outcome: Mapped[str] = mapped_column(String(16))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"))
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_capture_page_id_captured_at", "page_id", "captured_at"),)
+
+
+__all__ = [
+    "Base",
+    "Blob",
+    "Capture",
+    "CrawlRun",
+    "Page",
+    "Site",
+    "Version",
+    "VersionChange",
+]

@@ -1,0 +1,360 @@
+"""Reading the archive: histories, records at a version or a time, exports; frozen dataclasses."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive import blobs
+from archive.database import Archive
+from archive.errors import NotArchived
+from archive.models import Blob, Capture, CrawlRun, Page, Site, Version, VersionChange
+from archive.records import RECORD_FIELDS, PageKind
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """The documented, stable JSON record of one version of an article."""
+
+    url: str
+    title: str
+    published_at: str | None
+    source: str
+    column: str
+    body: str
+    body_html: str
+    images: tuple[str, ...]
+    attachments: tuple[dict[str, str], ...]
+    doc_id: str | None
+    version: int
+    captured_at: datetime
+    changed_fields: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            **{name: _jsonable(getattr(self, name)) for name in RECORD_FIELDS},
+            "version": self.version,
+            "captured_at": self.captured_at.isoformat(),
+            "changed_fields": list(self.changed_fields),
+        }
+
+    def fields(self) -> dict[str, Any]:
+        return {name: _jsonable(getattr(self, name)) for name in RECORD_FIELDS}
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    number: int
+    captured_at: datetime
+    changed_fields: tuple[str, ...]
+    content_sha256: str
+    parser_version: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.number,
+            "captured_at": self.captured_at.isoformat(),
+            "changed_fields": list(self.changed_fields),
+            "content_sha256": self.content_sha256,
+            "parser_version": self.parser_version,
+        }
+
+
+@dataclass(frozen=True)
+class CaptureSummary:
+    captured_at: datetime
+    requested_url: str
+    final_url: str
+    status: int | None
+    outcome: str
+    version: int | None
+    payload_sha256: str | None
+    payload_size: int | None
+    etag: str | None
+    last_modified: str | None
+    error: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "captured_at": self.captured_at.isoformat(),
+            "requested_url": self.requested_url,
+            "final_url": self.final_url,
+            "status": self.status,
+            "outcome": self.outcome,
+            "version": self.version,
+            "payload_sha256": self.payload_sha256,
+            "payload_size": self.payload_size,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class PageHistory:
+    url: str
+    site: str
+    kind: str
+    doc_id: str | None
+    first_seen_at: datetime
+    last_captured_at: datetime
+    last_outcome: str
+    versions: tuple[VersionSummary, ...]
+    captures: tuple[CaptureSummary, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "site": self.site,
+            "kind": self.kind,
+            "doc_id": self.doc_id,
+            "first_seen_at": self.first_seen_at.isoformat(),
+            "last_captured_at": self.last_captured_at.isoformat(),
+            "last_outcome": self.last_outcome,
+            "versions": [v.to_json() for v in self.versions],
+            "captures": [c.to_json() for c in self.captures],
+        }
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    site: str
+    command: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    counts: dict[str, Any]
+    exit_code: int | None
+
+
+def page_history(archive: Archive, url: str) -> PageHistory:
+    """Every version and capture of the page at `url`, oldest first."""
+    with archive.reading() as session:
+        page, site = _page_and_site(session, url)
+        versions = session.scalars(
+            select(Version).where(Version.page_id == page.id).order_by(Version.number)
+        ).all()
+        changes = _changes_by_version(session, [v.id for v in versions])
+        numbers = {v.id: v.number for v in versions}
+        captures = session.scalars(
+            select(Capture)
+            .where(Capture.page_id == page.id)
+            .order_by(Capture.captured_at, Capture.id)
+        ).all()
+        return PageHistory(
+            url=page.url,
+            site=site.name,
+            kind=page.kind,
+            doc_id=page.doc_id,
+            first_seen_at=page.first_seen_at,
+            last_captured_at=page.last_captured_at,
+            last_outcome=page.last_outcome,
+            versions=tuple(_version_summary(v, changes[v.id]) for v in versions),
+            captures=tuple(_capture_summary(c, numbers) for c in captures),
+        )
+
+
+def version_record(
+    archive: Archive, url: str, *, number: int | None = None, at: datetime | None = None
+) -> VersionRecord:
+    """The record of version `number`, or the one current at time `at`, or the latest."""
+    with archive.reading() as session:
+        page, _ = _page_and_site(session, url)
+        query = select(Version).where(Version.page_id == page.id)
+        if number is not None:
+            query = query.where(Version.number == number)
+        if at is not None:
+            query = query.where(Version.created_at <= at)
+        version = session.scalars(query.order_by(Version.number.desc()).limit(1)).first()
+        if version is None:
+            raise NotArchived(_missing_version_sentence(page.url, number, at))
+        changes = _changes_by_version(session, [version.id])
+        return _record(page.url, version, changes[version.id])
+
+
+def iter_records(
+    archive: Archive, *, all_versions: bool = False, site: str | None = None
+) -> Iterator[VersionRecord]:
+    """Article records, latest version per page by default, ordered by URL then version."""
+    with archive.reading() as session:
+        query = _records_query(all_versions, site)
+        for chunk in session.execute(query.execution_options(yield_per=500)).partitions():
+            changes = _changes_by_version(session, [version.id for _, version in chunk])
+            for url, version in chunk:
+                yield _record(url, version, changes[version.id])
+
+
+def known_article_urls(archive: Archive, site: str) -> set[str]:
+    """Canonical URLs of the site's articles that have at least one version."""
+    query = (
+        select(Page.url)
+        .join(Site, Site.id == Page.site_id)
+        .where(Site.name == site, Page.kind == PageKind.ARTICLE.value)
+        .where(select(Version.id).where(Version.page_id == Page.id).exists())
+    )
+    with archive.reading() as session:
+        return set(session.scalars(query))
+
+
+def has_finished_backfill(archive: Archive, site: str) -> bool:
+    """Whether a crawl of `site` ever walked its whole list to the end and finished."""
+    query = (
+        select(CrawlRun.counts)
+        .join(Site, Site.id == CrawlRun.site_id)
+        .where(Site.name == site, CrawlRun.command == "crawl", CrawlRun.status == "finished")
+    )
+    with archive.reading() as session:
+        return any(counts.get("list_walk_complete") for counts in session.scalars(query))
+
+
+def runs(archive: Archive, *, limit: int = 20) -> list[RunSummary]:
+    """The most recent crawl and fetch runs, newest first."""
+    query = (
+        select(CrawlRun, Site.name)
+        .join(Site, Site.id == CrawlRun.site_id)
+        .order_by(CrawlRun.id.desc())
+        .limit(limit)
+    )
+    with archive.reading() as session:
+        return [_run_summary(run, name) for run, name in session.execute(query)]
+
+
+def payload(archive: Archive, sha256: str) -> bytes:
+    """The raw bytes of a stored payload."""
+    with archive.reading() as session:
+        blob = session.get(Blob, sha256)
+        if blob is None:
+            raise NotArchived(f"No payload with SHA-256 {sha256} is archived.")
+        return blobs.decompress(blob.compression, blob.data)
+
+
+def archive_counts(archive: Archive) -> dict[str, int]:
+    """Row counts and stored bytes: a quick size report."""
+    with archive.reading() as session:
+        counted = {
+            model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Site, CrawlRun, Page, Capture, Blob, Version, VersionChange)
+        }
+        counted["blob_bytes"] = session.scalar(select(func.sum(func.length(Blob.data)))) or 0
+        return counted
+
+
+def _records_query(all_versions: bool, site: str | None) -> Any:
+    query = select(Page.url, Version).join(Version, Version.page_id == Page.id)
+    if not all_versions:
+        latest = (
+            select(Version.page_id, func.max(Version.number).label("number"))
+            .group_by(Version.page_id)
+            .subquery()
+        )
+        query = query.join(
+            latest, (latest.c.page_id == Version.page_id) & (latest.c.number == Version.number)
+        )
+    if site is not None:
+        query = query.join(Site, Site.id == Page.site_id).where(Site.name == site)
+    return query.order_by(Page.url, Version.number)
+
+
+def _page_and_site(session: Session, url: str) -> tuple[Page, Site]:
+    row = session.execute(
+        select(Page, Site).join(Site, Site.id == Page.site_id).where(Page.url == url)
+    ).first()
+    if row is None:
+        raise NotArchived(f"{url} is not in the archive.")
+    return row[0], row[1]
+
+
+def _changes_by_version(session: Session, version_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    order = {name: index for index, name in enumerate(RECORD_FIELDS)}
+    found: dict[int, list[str]] = defaultdict(list)
+    if version_ids:
+        rows = session.execute(
+            select(VersionChange.version_id, VersionChange.field).where(
+                VersionChange.version_id.in_(version_ids)
+            )
+        )
+        for version_id, name in rows:
+            found[version_id].append(name)
+    return defaultdict(
+        tuple,
+        {key: tuple(sorted(names, key=lambda n: order.get(n, 99))) for key, names in found.items()},
+    )
+
+
+def _record(url: str, version: Version, changed: tuple[str, ...]) -> VersionRecord:
+    return VersionRecord(
+        url=url,
+        title=version.title,
+        published_at=version.published_at,
+        source=version.source,
+        column=version.column,
+        body=version.body,
+        body_html=version.body_html,
+        images=tuple(version.images),
+        attachments=tuple(version.attachments),
+        doc_id=version.doc_id,
+        version=version.number,
+        captured_at=version.created_at,
+        changed_fields=changed,
+    )
+
+
+def _version_summary(version: Version, changed: tuple[str, ...]) -> VersionSummary:
+    return VersionSummary(
+        number=version.number,
+        captured_at=version.created_at,
+        changed_fields=changed,
+        content_sha256=version.content_sha256,
+        parser_version=version.parser_version,
+    )
+
+
+def _capture_summary(capture: Capture, version_numbers: dict[int, int]) -> CaptureSummary:
+    return CaptureSummary(
+        captured_at=capture.captured_at,
+        requested_url=capture.requested_url,
+        final_url=capture.final_url,
+        status=capture.status,
+        outcome=capture.outcome,
+        version=version_numbers.get(capture.version_id) if capture.version_id else None,
+        payload_sha256=capture.payload_sha256,
+        payload_size=capture.payload_size,
+        etag=capture.etag,
+        last_modified=capture.last_modified,
+        error=capture.error,
+    )
+
+
+def _run_summary(run: CrawlRun, site: str) -> RunSummary:
+    return RunSummary(
+        id=run.id,
+        site=site,
+        command=run.command,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        status=run.status,
+        counts=dict(run.counts),
+        exit_code=run.exit_code,
+    )
+
+
+def _missing_version_sentence(url: str, number: int | None, at: datetime | None) -> str:
+    if number is not None:
+        return f"{url} has no version {number} in the archive."
+    if at is not None:
+        return f"{url} had not been archived yet at {at.isoformat()}."
+    return f"{url} has no archived version."
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(item) for item in value]
+    return value
