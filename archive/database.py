@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
@@ -161,7 +162,7 @@ def _check_schema(engine: Engine, *, create: bool) -> None:
         return
     if current is None:
         raise SchemaError(f"{_where(engine)} holds no archive.")
-    if not ScriptDirectory.from_config(alembic_config()).get_revision(current):
+    if not _known_revision(current):
         raise SchemaError(
             f"{_where(engine)} was written by a newer newsarchive (schema {current}); "
             "upgrade newsarchive to read it."
@@ -170,6 +171,13 @@ def _check_schema(engine: Engine, *, create: bool) -> None:
         f"{_where(engine)} has schema {current}, older than this newsarchive's {head}; "
         f"back it up, then run: newsarchive db upgrade --db {_where(engine)}"
     )
+
+
+def _known_revision(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def _current_revision(engine: Engine) -> str | None:

@@ -1,0 +1,93 @@
+"""The schema: Alembic creates it at head, it matches the models, and wrong databases are refused."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from archive import SchemaError, open_archive, upgrade_archive
+from archive.database import alembic_config, head_revision
+from archive.models import Base
+
+
+def test_new_file_is_created_at_head(tmp_path):
+    path = tmp_path / "new.db"
+    open_archive(str(path)).close()
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == head_revision()
+    assert {"site", "crawl_run", "page", "capture", "blob", "version", "version_change"} <= set(
+        inspect(engine).get_table_names()
+    )
+
+
+def test_models_and_database_agree(tmp_path):
+    open_archive(str(tmp_path / "a.db")).close()
+    engine = create_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
+    archive = open_archive(str(tmp_path / "a.db"))
+    with archive.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    archive.close()
+
+
+@pytest.mark.skipif(head_revision() == "0001", reason="needs a schema older than head")
+def test_older_schema_is_refused_with_the_command_to_run(tmp_path):
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{path}")
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    with pytest.raises(SchemaError, match="newsarchive db upgrade"):
+        open_archive(str(path))
+    upgrade_archive(str(path))
+    open_archive(str(path)).close()
+
+
+def test_database_from_a_newer_newsarchive_is_refused(tmp_path):
+    path = tmp_path / "future.db"
+    open_archive(str(path)).close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = 'ffff_from_the_future'")
+    with pytest.raises(SchemaError, match="newer newsarchive"):
+        open_archive(str(path))
+
+
+def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are my notes, not a database\n" * 20)
+    before = path.read_bytes()
+    with pytest.raises(SchemaError, match="not a database"):
+        open_archive(str(path))
+    assert path.read_bytes() == before
+
+
+def test_another_programs_sqlite_database_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE things (id INTEGER)")
+    with pytest.raises(SchemaError, match="not a newsarchive archive"):
+        open_archive(str(path))
+    with sqlite3.connect(path) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert tables == {"things"}
+
+
+def test_upgrade_of_an_empty_file_reaches_head(tmp_path):
+    path = tmp_path / "empty.db"
+    path.touch()
+    old, new = upgrade_archive(str(path))
+    assert (old, new) == (None, head_revision())
+    open_archive(str(path), create=False).close()

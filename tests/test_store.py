@@ -1,0 +1,172 @@
+"""The one write path: versions only on real change, captures always, one transaction per page."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from archive import (
+    ArticleRecord,
+    Attachment,
+    Extracted,
+    Observation,
+    Outcome,
+    PageKind,
+    Store,
+    Verdict,
+    open_archive,
+)
+from archive.query import page_history, version_record
+
+URL = "http://www.chencang.gov.cn/col8173/col8174/202402/t20240207_160040.html"
+CST = timezone(timedelta(hours=8))
+T0 = datetime(2025, 12, 1, 0, 0, tzinfo=UTC)
+RECORD = ArticleRecord(
+    title="我区召开全区工作会议",
+    published_at=datetime(2024, 2, 7, 10, 7, tzinfo=CST),
+    source="区融媒体中心",
+    column="陈仓要闻",
+    body="2月5日下午，我区召开会议。\n图为会议现场",
+    body_html="<p>2月5日下午，我区召开会议。</p><p>图为会议现场</p>",
+    images=("http://www.chencang.gov.cn/col8173/col8174/202402/W020240207.jpg",),
+    attachments=(Attachment("http://www.chencang.gov.cn/col8173/col8174/202402/P0.pdf", "要点"),),
+    doc_id="160040",
+)
+
+
+def observe(record=RECORD, *, at=T0, payload=b"<html>v1</html>", verdict=Verdict.CONTENT, status=200):
+    return Observation(
+        site="chencang",
+        site_origin="http://www.chencang.gov.cn",
+        url=URL,
+        kind=PageKind.ARTICLE,
+        requested_url=URL.replace("www.chencang.gov.cn", "127.0.0.1:9"),
+        final_url=URL.replace("www.chencang.gov.cn", "127.0.0.1:9"),
+        fetched_at=at,
+        verdict=verdict,
+        status=status,
+        headers=[("Content-Type", "text/html"), ("ETag", '"abc"')],
+        payload=payload,
+        extracted=Extracted(record, {"title": "meta:ArticleTitle"}, "chencang/1+x1")
+        if verdict is Verdict.CONTENT
+        else None,
+        doc_id="160040",
+    )
+
+
+@pytest.fixture
+def archive(tmp_path):
+    opened = open_archive(str(tmp_path / "archive.db"))
+    yield opened
+    opened.close()
+
+
+def rows(archive, table):
+    with sqlite3.connect(archive.engine.url.database) as connection:
+        connection.row_factory = sqlite3.Row
+        return [dict(row) for row in connection.execute(f"SELECT * FROM {table} ORDER BY 1")]
+
+
+def test_first_capture_makes_version_1(archive):
+    recorded = Store(archive).record(observe())
+    assert (recorded.outcome, recorded.version, recorded.changed_fields) == (Outcome.NEW, 1, ())
+    record = version_record(archive, URL)
+    assert record.title == RECORD.title
+    assert record.published_at == "2024-02-07T10:07:00+08:00"
+    assert record.attachments == ({"url": RECORD.attachments[0].url, "text": "要点"},)
+
+
+def test_unchanged_refetch_adds_a_capture_and_no_version(archive):
+    store = Store(archive)
+    store.record(observe())
+    recorded = store.record(observe(at=T0 + timedelta(days=1), payload=b"<html>v1 counter 2</html>"))
+    assert (recorded.outcome, recorded.version) == (Outcome.UNCHANGED, 1)
+    history = page_history(archive, URL)
+    assert [v.number for v in history.versions] == [1]
+    assert [c.outcome for c in history.captures] == ["new", "unchanged"]
+    assert [c.version for c in history.captures] == [1, 1]
+
+
+def test_markup_only_change_is_not_a_version(archive):
+    store = Store(archive)
+    store.record(observe())
+    restyled = dataclasses.replace(RECORD, body_html='<p class="x">2月5日下午，我区召开会议。</p>')
+    assert store.record(observe(restyled, at=T0 + timedelta(hours=1))).outcome is Outcome.UNCHANGED
+
+
+def test_changed_content_makes_the_next_version_with_its_changed_fields(archive):
+    store = Store(archive)
+    store.record(observe())
+    edited = dataclasses.replace(RECORD, title="我区召开全区工作大会", source="")
+    recorded = store.record(observe(edited, at=T0 + timedelta(days=1), payload=b"v2"))
+    assert (recorded.outcome, recorded.version) == (Outcome.CHANGED, 2)
+    assert recorded.changed_fields == ("title", "source")
+    versions = rows(archive, "version")
+    assert versions[1]["parent_id"] == versions[0]["id"]
+    assert version_record(archive, URL, number=1).title == RECORD.title
+    assert version_record(archive, URL).changed_fields == ("title", "source")
+
+
+def test_none_and_empty_are_different_values(archive):
+    store = Store(archive)
+    store.record(observe(dataclasses.replace(RECORD, published_at=None)))
+    recorded = store.record(observe(at=T0 + timedelta(days=1)))
+    assert recorded.changed_fields == ("published_at",)
+
+
+def test_identical_payloads_are_stored_once_compressed(archive):
+    store = Store(archive)
+    payload = "<html>".encode() + "陈仓要闻".encode() * 500 + b"</html>"
+    store.record(observe(payload=payload))
+    store.record(observe(at=T0 + timedelta(days=1), payload=payload))
+    blobs = rows(archive, "blob")
+    assert len(blobs) == 1
+    assert blobs[0]["size"] == len(payload)
+    assert len(blobs[0]["data"]) < len(payload) / 10
+    assert [c["payload_sha256"] for c in rows(archive, "capture")] == [blobs[0]["sha256"]] * 2
+
+
+def test_a_404_is_a_capture_and_leaves_the_version_alone(archive):
+    store = Store(archive)
+    store.record(observe())
+    recorded = store.record(
+        observe(at=T0 + timedelta(days=1), verdict=Verdict.NOT_FOUND, status=404, payload=b"gone")
+    )
+    assert (recorded.outcome, recorded.version) == (Outcome.NOT_FOUND, None)
+    assert version_record(archive, URL).version == 1
+    assert page_history(archive, URL).last_outcome == "not-found"
+
+
+def test_history_rows_are_never_rewritten(archive):
+    store = Store(archive)
+    store.record(observe())
+    before = {table: rows(archive, table) for table in ("version", "blob", "capture")}
+    store.record(observe(dataclasses.replace(RECORD, body="新的正文"), at=T0 + timedelta(days=1), payload=b"x"))
+    store.record(observe(at=T0 + timedelta(days=2), verdict=Verdict.NOT_FOUND, status=404, payload=b"y"))
+    for table, earlier in before.items():
+        current = rows(archive, table)
+        assert all(row in current for row in earlier), table
+
+
+def test_a_failing_write_leaves_no_trace(archive):
+    store = Store(archive)
+    store.record(observe())
+    before = {table: rows(archive, table) for table in ("page", "version", "blob", "capture")}
+    broken = dataclasses.replace(RECORD, title=None, body="changed")  # violates NOT NULL at the version
+    with pytest.raises(IntegrityError):
+        store.record(observe(broken, at=T0 + timedelta(days=1), payload=b"new bytes"))
+    assert {table: rows(archive, table) for table in before} == before
+
+
+def test_runs_record_their_arguments_and_counts(archive):
+    store = Store(archive)
+    run_id = store.begin_run("chencang", "http://www.chencang.gov.cn", "crawl", {"full": True})
+    store.record(observe(), run_id)
+    store.finish_run(run_id, "finished", {"new": 1}, 0)
+    (run,) = rows(archive, "crawl_run")
+    assert (run["status"], run["exit_code"]) == ("finished", 0)
+    assert rows(archive, "capture")[0]["run_id"] == run_id
