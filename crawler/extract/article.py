@@ -1,0 +1,210 @@
+"""Reading an article page into a record, field by field, as the site profile's rules say."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml.html import HtmlElement, tostring
+from parsel import Selector
+
+from archive.records import ArticleRecord, Attachment, Extracted
+from crawler.extract.dates import parse_date
+from crawler.extract.decoding import Decoded, decode_html
+from crawler.extract.sanitize import sanitize_html
+from crawler.extract.text import fold_spaces, inline_text, paragraphs
+from crawler.profile import SiteProfile
+from crawler.urls import SiteUrls
+
+# Bumped when a change to this module can change what is read from the same bytes.
+EXTRACTOR_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ArticleReading:
+    """What a page yielded: a record, or the reason there is none; and how its bytes were decoded."""
+
+    decoded: Decoded
+    extracted: Extracted | None = None
+    problem: str | None = None
+    is_soft_404: bool = False
+
+
+@dataclass
+class _Page:
+    """The parsed page, computed once and shared by every field rule."""
+
+    url: str
+    root: HtmlElement
+    meta: dict[str, str]
+    body_in_page: HtmlElement | None
+    body: HtmlElement | None
+    body_rule: str | None
+
+
+class ArticleExtractor:
+    """Turns article pages of one site into records; knows nothing of HTTP or storage."""
+
+    def __init__(self, profile: SiteProfile, urls: SiteUrls) -> None:
+        self.profile = profile
+        self.rules = profile.article
+        self.urls = urls
+        self.parser_version = f"{profile.parser_version}+x{EXTRACTOR_VERSION}"
+        self._label_patterns: dict[str, re.Pattern[str]] = {}
+
+    def read(self, body: bytes, content_type: str | None, url: str) -> ArticleReading:
+        """The record of the page at canonical `url` whose bytes are `body`."""
+        decoded = decode_html(body, content_type)
+        page = self._parse(decoded.text, url)
+        provenance: dict[str, str] = {"encoding": decoded.describe()}
+        title = self._text_field(page, "title", provenance)
+        text = self._body_paragraphs(page)
+        if not title or not text:
+            return self._not_an_article(decoded, page, title)
+        record = ArticleRecord(
+            title=title,
+            published_at=self._published_at(page, provenance),
+            source=self._text_field(page, "source", provenance) or "",
+            column=self._text_field(page, "column", provenance) or "",
+            body="\n".join(text),
+            body_html=self._body_html(page),
+            images=self._images(page),
+            attachments=self._attachments(page),
+            doc_id=self.urls.doc_id(url),
+        )
+        provenance["body"] = page.body_rule or ""
+        return ArticleReading(decoded, Extracted(record, provenance, self.parser_version))
+
+    def _parse(self, text: str, url: str) -> _Page:
+        root = Selector(text=text or "<html></html>").root
+        meta: dict[str, str] = {}
+        for element in root.xpath("//meta[@name]"):
+            name = element.get("name", "").strip().lower()
+            meta.setdefault(name, fold_spaces(element.get("content", "")))
+        found, rule = self._body_block(root)
+        body = self._without_boilerplate(found) if found is not None else None
+        return _Page(url, root, meta, found, body, rule)
+
+    def _body_block(self, root: HtmlElement) -> tuple[HtmlElement | None, str | None]:
+        for rule in self.rules.fields["body"]:
+            found = root.cssselect(rule.partition(":")[2])
+            if found:
+                return found[0], rule
+        return None, None
+
+    def _without_boilerplate(self, block: HtmlElement) -> HtmlElement:
+        """A copy of the body block with the profile's boilerplate removed (the page stays whole)."""
+        block = copy.deepcopy(block)
+        for selector in self.rules.boilerplate_selectors:
+            for element in block.cssselect(selector):
+                element.drop_tree()
+        return block
+
+    def _text_field(self, page: _Page, field: str, provenance: dict[str, str]) -> str | None:
+        """The first value a rule of `field` finds; empty values count only for optional fields."""
+        required = field == "title"
+        for rule in self.rules.fields.get(field, ()):
+            value = self._apply(page, rule)
+            if value is None or (required and not value):
+                continue
+            provenance[field] = rule
+            return value
+        provenance[field] = "none"
+        return None
+
+    def _apply(self, page: _Page, rule: str) -> str | None:
+        kind, _, argument = rule.partition(":")
+        if kind == "meta":
+            return page.meta.get(argument.lower())
+        if kind == "css":
+            found = page.root.cssselect(argument)
+            return inline_text(found[0]) if found else None
+        return self._label(page, argument)
+
+    def _label(self, page: _Page, label: str) -> str | None:
+        """The value after `label：` in the meta line of the page, up to the next label."""
+        pattern = self._label_pattern(label)
+        for text in self._label_texts(page):
+            found = pattern.search(text)
+            if found:
+                return fold_spaces(found.group(1))
+        return None
+
+    def _label_pattern(self, label: str) -> re.Pattern[str]:
+        if label not in self._label_patterns:
+            stops = "|".join(re.escape(s) for s in self.rules.label_stops if s != label)
+            self._label_patterns[label] = re.compile(
+                rf"{re.escape(label)}\s*[:：]\s*(.*?)\s*(?=(?:{stops})\s*[:：]|$)", re.DOTALL
+            )
+        return self._label_patterns[label]
+
+    def _label_texts(self, page: _Page) -> Iterator[str]:
+        """The meta-line blocks of the page, then (computed only if needed) all text outside the body."""
+        for selector in self.rules.label_scope:
+            for element in page.root.cssselect(selector):
+                yield inline_text(element)
+        yield _text_outside(page.root, page.body_in_page)
+
+    def _published_at(self, page: _Page, provenance: dict[str, str]) -> datetime | None:
+        for rule in self.rules.fields["published_at"]:
+            value = self._apply(page, rule)
+            parsed = parse_date(value, self.profile.timezone) if value else None
+            if parsed is not None:
+                provenance["published_at"] = rule
+                return parsed
+        provenance["published_at"] = "none"
+        return None
+
+    def _body_paragraphs(self, page: _Page) -> list[str]:
+        if page.body is None:
+            return []
+        drop = self.rules.boilerplate_lines
+        return [line for line in paragraphs(page.body) if not any(p.search(line) for p in drop)]
+
+    def _body_html(self, page: _Page) -> str:
+        assert page.body is not None
+        fragment = tostring(page.body, encoding="unicode", with_tail=False)
+        return sanitize_html(fragment, lambda href: self.urls.canonical(href, page.url))
+
+    def _images(self, page: _Page) -> tuple[str, ...]:
+        assert page.body is not None
+        sources = (src for src in page.body.xpath(".//img/@src") if not src.startswith("data:"))
+        return tuple(dict.fromkeys(self.urls.canonical(src, page.url) for src in sources))
+
+    def _attachments(self, page: _Page) -> tuple[Attachment, ...]:
+        links = [
+            link
+            for rule in self.rules.fields.get("attachments", ())
+            for link in page.root.cssselect(rule.partition(":")[2])
+        ]
+        if page.body is not None:
+            links += page.body.xpath(".//a[@href]")
+        found: dict[str, Attachment] = {}
+        for link in links:
+            url = self.urls.canonical(link.get("href", ""), page.url)
+            if self.urls.is_attachment(url) and url not in found:
+                found[url] = Attachment(url=url, text=inline_text(link))
+        return tuple(found.values())
+
+    def _not_an_article(self, decoded: Decoded, page: _Page, title: str | None) -> ArticleReading:
+        text = inline_text(page.root)
+        if any(marker in text for marker in self.rules.soft_404_markers):
+            return ArticleReading(
+                decoded, problem="the page says it does not exist", is_soft_404=True
+            )
+        missing = "a title" if not title else "a body"
+        return ArticleReading(decoded, problem=f"the page has no article: no {missing} was found")
+
+
+def _text_outside(root: HtmlElement, block: HtmlElement | None) -> str:
+    """The page's text with the body block left out: where a label is looked for last."""
+    if block is None:
+        return inline_text(root)
+    path = root.getroottree().getpath(block)
+    clone = copy.deepcopy(root)
+    for element in clone.xpath(path):
+        element.drop_tree()
+    return inline_text(clone)

@@ -1,0 +1,134 @@
+"""Turning Scrapy responses and failures into archive observations, with a verdict on each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from archive.clock import Clock, system_clock
+from archive.records import Extracted, Observation, PageKind, Verdict
+from crawler.extract.article import ArticleExtractor
+from crawler.profile import SiteProfile
+
+NOT_FOUND_STATUSES = frozenset({404, 410})
+# 412 and 521 with a tiny JavaScript body are anti-bot challenges on gov.cn hosts; 403 is a refusal.
+BLOCKED_STATUSES = frozenset({403, 412, 521})
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A request's identity in the archive: its canonical URL and the URL actually requested."""
+
+    url: str
+    requested_url: str
+    kind: PageKind
+    doc_id: str | None = None
+
+
+class Observer:
+    """Makes observations for one site; the only place that decides a response's verdict."""
+
+    def __init__(
+        self, profile: SiteProfile, articles: ArticleExtractor, clock: Clock = system_clock
+    ) -> None:
+        self.profile = profile
+        self.articles = articles
+        self.clock = clock
+
+    def article(self, fetched: Fetched, response: Response) -> Observation:
+        """An article page: content with its record, or the reason it is not content."""
+        verdict, extracted, error = self._judge_article(fetched, response)
+        return self._observation(fetched, response, verdict, extracted, error)
+
+    def listing(self, fetched: Fetched, response: Response) -> Observation:
+        verdict = Verdict.LISTING if response.status == 200 else _status_verdict(response.status)
+        return self._observation(fetched, response, verdict, None, _status_error(response))
+
+    def failure(self, fetched: Fetched, failure: Failure) -> Observation:
+        """A request that got no response at all (DNS, refused, timeout, reset)."""
+        return Observation(
+            site=self.profile.name,
+            site_origin=self.profile.origin,
+            url=fetched.url,
+            kind=fetched.kind,
+            requested_url=fetched.requested_url,
+            final_url=fetched.requested_url,
+            fetched_at=self.clock(),
+            verdict=Verdict.ERROR,
+            error=f"{failure.type.__name__}: {failure.getErrorMessage()}",
+            doc_id=fetched.doc_id,
+        )
+
+    def _judge_article(
+        self, fetched: Fetched, response: Response
+    ) -> tuple[Verdict, Extracted | None, str | None]:
+        if response.status != 200:
+            return _status_verdict(response.status), None, _status_error(response)
+        content_type = _header(response, "Content-Type")
+        if not _is_html(content_type):
+            return Verdict.ERROR, None, f"not an HTML page: {content_type or 'no Content-Type'}"
+        reading = self.articles.read(response.body, content_type, fetched.url)
+        if reading.extracted is not None:
+            return Verdict.CONTENT, reading.extracted, None
+        verdict = Verdict.SOFT_404 if reading.is_soft_404 else Verdict.ERROR
+        return verdict, None, reading.problem
+
+    def _observation(
+        self,
+        fetched: Fetched,
+        response: Response,
+        verdict: Verdict,
+        extracted: Extracted | None,
+        error: str | None,
+    ) -> Observation:
+        return Observation(
+            site=self.profile.name,
+            site_origin=self.profile.origin,
+            url=fetched.url,
+            kind=fetched.kind,
+            requested_url=fetched.requested_url,
+            final_url=response.url,
+            fetched_at=self.clock(),
+            verdict=verdict,
+            status=response.status,
+            headers=_headers(response),
+            payload=response.body if response.status != 304 else None,
+            error=error,
+            extracted=extracted,
+            doc_id=fetched.doc_id,
+        )
+
+
+def _status_verdict(status: int) -> Verdict:
+    if status == 304:
+        return Verdict.NOT_MODIFIED
+    if status in NOT_FOUND_STATUSES:
+        return Verdict.NOT_FOUND
+    if status in BLOCKED_STATUSES:
+        return Verdict.BLOCKED
+    return Verdict.ERROR
+
+
+def _status_error(response: Response) -> str | None:
+    return None if response.status in (200, 304) else f"HTTP {response.status}"
+
+
+def _headers(response: Response) -> list[tuple[str, str]]:
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in response.headers.items()
+        for value in values
+    ]
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _is_html(content_type: str | None) -> bool:
+    # A missing Content-Type is common on old CMS hosts; the bytes decide then.
+    return content_type is None or content_type.split(";")[0].strip().lower() in HTML_TYPES

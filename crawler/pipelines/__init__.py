@@ -1,0 +1,1 @@
+"""Item pipelines between extraction and the archive, one job each (see settings.ITEM_PIPELINES)."""

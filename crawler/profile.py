@@ -1,0 +1,238 @@
+"""Site profiles: a site is data (TOML), loaded, merged with its platform and validated here."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROFILE_DIR = Path(__file__).with_name("profiles")
+PROFILE_PATH_ENV = "NEWSARCHIVE_PROFILE_PATH"
+RULE_KINDS = ("meta", "css", "label")
+REQUIRED_FIELDS = ("title", "published_at", "source", "column", "body")
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class ListTemplate:
+    """One list-page layout: `items` selects the entries; `embedded` extracts HTML hidden in a script."""
+
+    name: str
+    items: str
+    embedded: re.Pattern[str] | None = None
+
+
+@dataclass(frozen=True)
+class Listing:
+    paths: tuple[str, ...]
+    page: str
+    total_pattern: re.Pattern[str]
+    templates: tuple[ListTemplate, ...]
+    stop_after_known_pages: int
+
+
+@dataclass(frozen=True)
+class ArticleRules:
+    url_patterns: tuple[re.Pattern[str], ...]
+    doc_id_patterns: tuple[re.Pattern[str], ...]
+    attachment_extensions: frozenset[str]
+    soft_404_markers: tuple[str, ...]
+    volatile_query_params: frozenset[str]
+    fields: Mapping[str, tuple[str, ...]]
+    label_scope: tuple[str, ...]
+    label_stops: tuple[str, ...]
+    boilerplate_selectors: tuple[str, ...]
+    boilerplate_lines: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    name: str
+    title: str
+    origin: str
+    aliases: tuple[str, ...]
+    timezone: ZoneInfo
+    script: str
+    version: int
+    listing: Listing
+    article: ArticleRules
+    settings: Mapping[str, Any]
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.origin).netloc
+
+    @property
+    def parser_version(self) -> str:
+        """Names the rules that read a page, so a record can be traced to the profile of its time."""
+        return f"{self.name}/{self.version}"
+
+
+def profile_dirs() -> list[Path]:
+    """Where profiles are looked up: $NEWSARCHIVE_PROFILE_PATH entries first, then the built-ins."""
+    extra = os.environ.get(PROFILE_PATH_ENV, "")
+    return [Path(p) for p in extra.split(os.pathsep) if p] + [PROFILE_DIR]
+
+
+def available_profiles() -> list[str]:
+    """Names of the site profiles that can be crawled (platform files, which lack an origin, excluded)."""
+    names = {path.stem for folder in profile_dirs() for path in folder.glob("*.toml")}
+    return sorted(name for name in names if "origin" in _raw(name))
+
+
+def load_profile(name: str) -> SiteProfile:
+    """The validated profile `name`, merged with the profiles it extends."""
+    if name not in available_profiles():
+        known = ", ".join(available_profiles())
+        raise ProfileError(f"There is no site profile named {name!r}; known sites: {known}.")
+    return _build(name, _merged(name))
+
+
+def _find(name: str) -> Path:
+    for folder in profile_dirs():
+        path = folder / f"{name}.toml"
+        if path.is_file():
+            return path
+    folders = ", ".join(str(folder) for folder in profile_dirs())
+    raise ProfileError(f"There is no profile file {name}.toml in {folders}.")
+
+
+def _raw(name: str) -> dict[str, Any]:
+    path = _find(name)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"The profile {path} is not valid TOML: {exc}.") from None
+
+
+def _merged(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    if name in seen:
+        raise ProfileError(f"Profile {name!r} extends itself through {' → '.join(seen)}.")
+    raw = _raw(name)
+    parent = raw.pop("extends", None)
+    return _deep_merge(_merged(parent, (*seen, name)), raw) if parent else raw
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _build(name: str, raw: dict[str, Any]) -> SiteProfile:
+    where = f"site profile {name!r}"
+    origin = _origin(_need(raw, "origin", where), where)
+    return SiteProfile(
+        name=name,
+        title=raw.get("title", name),
+        origin=origin,
+        aliases=tuple(_origin(alias, where) for alias in raw.get("aliases", [])),
+        timezone=_zone(raw.get("timezone", "Asia/Shanghai"), where),
+        script=raw.get("script", "simplified"),
+        version=int(raw.get("version", 1)),
+        listing=_listing(_need(raw, "listing", where), where),
+        article=_article(_need(raw, "article", where), where),
+        settings=MappingProxyType(dict(raw.get("settings", {}))),
+    )
+
+
+def _listing(raw: dict[str, Any], where: str) -> Listing:
+    paths = tuple(_need(raw, "paths", f"{where} [listing]"))
+    for path in paths:
+        if not (path.startswith("/") and path.endswith("/")):
+            raise ProfileError(f"In {where}, list path {path!r} must start and end with '/'.")
+    templates = tuple(_template(t, where) for t in _need(raw, "templates", f"{where} [listing]"))
+    return Listing(
+        paths=paths,
+        page=_need(raw, "page", f"{where} [listing]"),
+        total_pattern=_regex(_need(raw, "total_pattern", f"{where} [listing]"), where),
+        templates=templates,
+        stop_after_known_pages=int(raw.get("stop_after_known_pages", 1)),
+    )
+
+
+def _template(raw: dict[str, Any], where: str) -> ListTemplate:
+    embedded = raw.get("embedded")
+    return ListTemplate(
+        name=_need(raw, "name", f"{where} list template"),
+        items=_need(raw, "items", f"{where} list template"),
+        embedded=_regex(embedded, where, re.DOTALL) if embedded else None,
+    )
+
+
+def _article(raw: dict[str, Any], where: str) -> ArticleRules:
+    fields = {key: tuple(rules) for key, rules in _need(raw, "fields", where).items()}
+    _check_fields(fields, where)
+    labels = raw.get("labels", {})
+    boilerplate = raw.get("boilerplate", {})
+    return ArticleRules(
+        url_patterns=tuple(_regex(p, where) for p in _need(raw, "url_patterns", where)),
+        doc_id_patterns=tuple(_regex(p, where) for p in raw.get("doc_id_patterns", [])),
+        attachment_extensions=frozenset(e.lower() for e in raw.get("attachment_extensions", [])),
+        soft_404_markers=tuple(raw.get("soft_404_markers", [])),
+        volatile_query_params=frozenset(raw.get("volatile_query_params", [])),
+        fields=MappingProxyType(fields),
+        label_scope=tuple(labels.get("scope", [])),
+        label_stops=tuple(labels.get("stops", [])),
+        boilerplate_selectors=tuple(boilerplate.get("selectors", [])),
+        boilerplate_lines=tuple(_regex(p, where) for p in boilerplate.get("lines", [])),
+    )
+
+
+def _check_fields(fields: dict[str, tuple[str, ...]], where: str) -> None:
+    missing = [name for name in REQUIRED_FIELDS if not fields.get(name)]
+    if missing:
+        raise ProfileError(f"In {where}, [article.fields] needs rules for: {', '.join(missing)}.")
+    for name, rules in fields.items():
+        for rule in rules:
+            kind, _, argument = rule.partition(":")
+            if kind not in RULE_KINDS or not argument:
+                raise ProfileError(
+                    f"In {where}, rule {rule!r} for {name} must be one of "
+                    f"{', '.join(k + ':…' for k in RULE_KINDS)}."
+                )
+
+
+def _need(raw: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in raw:
+        raise ProfileError(f"The {where} has no {key!r}.")
+    return raw[key]
+
+
+def _origin(value: str, where: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise ProfileError(
+            f"In {where}, {value!r} is not an origin like http://www.example.gov.cn."
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _zone(value: str, where: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ProfileError(f"In {where}, {value!r} is not a known time zone.") from None
+
+
+def _regex(pattern: str, where: str, flags: int = 0) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        raise ProfileError(
+            f"In {where}, {pattern!r} is not a valid regular expression: {exc}."
+        ) from None

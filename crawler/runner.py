@@ -1,0 +1,44 @@
+"""Running one site's spider in this process, as `newsarchive crawl` and `fetch` do."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from archive.records import Recorded
+from crawler.summary import STATS, RunSummary
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    summary: RunSummary
+    last_recorded: Recorded | None
+    run_id: int | None
+
+
+def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    """crawler.settings, then `overrides` at command-line priority (above a profile's settings)."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def run_spider(site: str, settings: Settings, **spider_arguments: Any) -> CrawlResult:
+    """Crawl `site` to the end (one Twisted reactor per process) and return what happened."""
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawler = process.create_crawler(site)
+    process.crawl(crawler, **{k: v for k, v in spider_arguments.items() if v is not None})
+    process.start()
+    assert crawler.stats is not None
+    stats = crawler.stats.get_stats()
+    return CrawlResult(
+        summary=RunSummary.from_stats(stats),
+        last_recorded=stats.get(f"{STATS}/last_recorded"),
+        run_id=stats.get(f"{STATS}/run_id"),
+    )

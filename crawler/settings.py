@@ -1,0 +1,29 @@
+"""Scrapy settings for newsarchive; a site's politeness lives in its profile's [settings] table."""
+
+BOT_NAME = "newsarchive"
+
+# One generic spider, one class per site profile: `scrapy crawl chencang`, `scrapy list`.
+SPIDER_LOADER_CLASS = "crawler.spiderloader.ProfileSpiderLoader"
+SPIDER_MODULES: list[str] = []
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = (
+    "newsarchive/0.1 (archive of public government news; +https://pypi.org/project/newsarchive/)"
+)
+ROBOTSTXT_OBEY = True
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# Freshness is decided by the archive, never by a heuristic cache (see USERS.md).
+HTTPCACHE_ENABLED = False
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.archive.ArchivePipeline": 900,
+}
+
+# The archive: a SQLAlchemy URL or a path; None means $NEWSARCHIVE_DB, then the default file.
+NEWSARCHIVE_DB = None
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
