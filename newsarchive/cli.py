@@ -1,0 +1,506 @@
+"""The `newsarchive` command: crawl and fetch (crawler/), history, show, diff and export (archive/)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, time
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+import click
+
+from archive import ArchiveError, NotArchived, open_archive, upgrade_archive
+from archive.database import Archive
+from archive.diff import diff_records, render_spans
+from archive.query import iter_records, page_history, runs, version_record
+from archive.records import RECORD_FIELDS
+from crawler.profile import ProfileError, SiteProfile, available_profiles, load_profile
+from crawler.summary import EXIT_ERRORS, EXIT_USAGE
+from crawler.urls import SiteUrls, UrlError
+from newsarchive import __version__
+
+DEFAULT_SITE = "chencang"
+
+
+class Failed(click.ClickException):
+    """One sentence for the user and a documented exit code."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_ERRORS) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def db_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--db",
+        "db_url",
+        envvar="NEWSARCHIVE_DB",
+        metavar="URL",
+        help="Archive: a SQLAlchemy URL or a SQLite file path "
+        "[env NEWSARCHIVE_DB; default ~/.local/share/newsarchive/newsarchive.db].",
+    )(command)
+
+
+def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(command)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="newsarchive")
+def main() -> None:
+    """A versioned, evidence-grade archive of government news columns.
+
+    \b
+    newsarchive crawl                      # backfill, then incremental crawls of 陈仓要闻
+    newsarchive history URL                # an article's versions and captures
+    newsarchive export --output news.jsonl # latest version of every article
+    """
+
+
+@main.command()
+@click.argument("site", default=DEFAULT_SITE)
+@click.option("--base-url", metavar="URL", help="Send every request to this origin, same paths.")
+@click.option(
+    "--full", is_flag=True, help="Audit: re-walk every list page, re-fetch every article."
+)
+@click.option(
+    "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting."
+)
+@db_option
+@json_option
+def crawl(
+    site: str,
+    base_url: str | None,
+    full: bool,
+    overrides: tuple[str, ...],
+    db_url: str | None,
+    as_json: bool,
+) -> None:
+    """Crawl SITE's news column into the archive (SITE defaults to chencang).
+
+    The first crawl walks every list page (a backfill); later crawls stop paging once a whole list
+    page holds only archived articles. Politeness (robots.txt, one request at a time, a delay) comes
+    from the site profile and can be lifted with -s for a local replica.
+
+    Exit codes: 0 done; 1 finished with errors; 2 usage or configuration error.
+
+    \b
+    newsarchive crawl
+    newsarchive crawl chencang --full
+    newsarchive crawl --base-url http://127.0.0.1:8000 -s DOWNLOAD_DELAY=0 \\
+        -s CONCURRENT_REQUESTS_PER_DOMAIN=16 -s AUTOTHROTTLE_ENABLED=false
+    """
+    profile = _profile(site)
+    _check_base_url(base_url)
+    result = _run(profile, db_url, overrides, base_url=base_url, full=full or None)
+    summary = result.summary
+    if as_json:
+        click.echo(json.dumps({"site": site, "run": result.run_id, **summary.counts()}))
+    else:
+        click.echo(f"{site}: {summary.line()}")
+    sys.exit(summary.exit_code)
+
+
+@main.command()
+@click.argument("url")
+@click.option("--site", help="Site profile (default: the one whose host the URL is on).")
+@click.option("--base-url", metavar="URL", help="Fetch from this origin instead, same path.")
+@click.option(
+    "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting."
+)
+@db_option
+@json_option
+def fetch(
+    url: str,
+    site: str | None,
+    base_url: str | None,
+    overrides: tuple[str, ...],
+    db_url: str | None,
+    as_json: bool,
+) -> None:
+    """Archive one article now, through the same pipelines as a crawl.
+
+    Prints whether it was new, changed or unchanged, and its version number.
+
+    \b
+    newsarchive fetch http://www.chencang.gov.cn/col8173/col8174/202402/t20240207_160040.html
+    """
+    _check_base_url(base_url)
+    profile = _profile(site) if site else _profile_for(url, base_url)
+    canonical = _fetchable(profile, url, base_url)
+    result = _run(profile, db_url, overrides, base_url=base_url, url=canonical)
+    recorded = result.last_recorded
+    if recorded is None:
+        raise Failed(f"{canonical} could not be fetched: {result.summary.finish_reason}.")
+    if as_json:
+        click.echo(json.dumps(_recorded_json(recorded)))
+    else:
+        click.echo(_recorded_line(recorded))
+    sys.exit(result.summary.exit_code)
+
+
+@main.command()
+@click.argument("url")
+@db_option
+@json_option
+def history(url: str, db_url: str | None, as_json: bool) -> None:
+    """Show an article's versions (number, capture time, changed fields) and every capture.
+
+    \b
+    newsarchive history http://www.chencang.gov.cn/col8173/col8174/202402/t20240207_160040.html
+    """
+    with _reading(db_url) as archive:
+        found = page_history(archive, _lookup_url(url))
+    if as_json:
+        _echo_json(found.to_json())
+        return
+    click.echo(f"{found.url}\n  site {found.site} · doc id {found.doc_id or '—'} · {found.kind}")
+    click.echo(f"versions ({len(found.versions)}):")
+    for v in found.versions:
+        changed = ", ".join(v.changed_fields) or "first version"
+        click.echo(f"  {v.number:>3}  {v.captured_at.isoformat()}  {changed}")
+    click.echo(f"captures ({len(found.captures)}):")
+    for c in found.captures:
+        version = f"v{c.version}" if c.version else "—"
+        status = c.status if c.status is not None else "—"
+        click.echo(
+            f"  {c.captured_at.isoformat()}  {status!s:>3}  {c.outcome:<12} {version:<5} {c.error or ''}"
+        )
+
+
+@main.command()
+@click.argument("url")
+@click.option("--version", "number", type=int, help="Version number (default: the latest).")
+@click.option("--at", "at", metavar="DATETIME", help="The version current at this time (ISO 8601).")
+@db_option
+@json_option
+def show(url: str, number: int | None, at: str | None, db_url: str | None, as_json: bool) -> None:
+    """Show an article as it was: the latest version, version N, or the one current at a time.
+
+    A date alone means the end of that day; a time without offset is UTC.
+
+    \b
+    newsarchive show URL --version 1
+    newsarchive show URL --at 2025-12-02T08:00+08:00 --json
+    """
+    if number is not None and at is not None:
+        raise Failed("Give --version or --at, not both.", EXIT_USAGE)
+    with _reading(db_url) as archive:
+        record = version_record(archive, _lookup_url(url), number=number, at=_moment(at))
+    if as_json:
+        _echo_json(record.to_json())
+        return
+    for name, value in record.to_json().items():
+        if name not in ("body", "body_html"):
+            click.echo(f"{name}: {_plain(value)}")
+    click.echo(f"\n{record.body}")
+
+
+@main.command()
+@click.argument("url")
+@click.option("--from", "old", type=int, help="Older version (default: the one before --to).")
+@click.option("--to", "new", type=int, help="Newer version (default: the latest).")
+@click.option("--context", default=20, show_default=True, help="Characters of context kept.")
+@db_option
+@json_option
+def diff(
+    url: str, old: int | None, new: int | None, context: int, db_url: str | None, as_json: bool
+) -> None:
+    """Compare two versions field by field; text at character level ([-removed-]{+added+}).
+
+    \b
+    newsarchive diff URL                 # the latest change
+    newsarchive diff URL --from 1 --to 3 --json
+    """
+    with _reading(db_url) as archive:
+        canonical = _lookup_url(url)
+        newer = version_record(archive, canonical, number=new)
+        older_number = old if old is not None else newer.version - 1
+        if older_number < 1:
+            raise Failed(f"{canonical} has only one version; there is nothing to compare.")
+        older = version_record(archive, canonical, number=older_number)
+    changes = diff_records(older, newer)
+    if as_json:
+        _echo_json(changes.to_json())
+        return
+    click.echo(f"{canonical}: version {older.version} → {newer.version}")
+    for field in changes.fields or ():
+        click.echo(f"--- {field.field} (+{field.chars_added} −{field.chars_removed} characters)")
+        click.echo(render_spans(field.spans, context=context))
+    if not changes.fields:
+        click.echo("no differences")
+
+
+@main.command()
+@click.option("--all-versions", is_flag=True, help="Every version, not only the latest.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File (default: stdout)."
+)
+@click.option("--site", help="Only this site's articles.")
+@db_option
+def export(
+    all_versions: bool, fmt: str, output: str | None, site: str | None, db_url: str | None
+) -> None:
+    """Export article records (the documented JSON record) as JSON Lines or CSV.
+
+    \b
+    newsarchive export --output chencang.jsonl
+    newsarchive export --all-versions --format csv -o versions.csv
+    """
+    with _reading(db_url) as archive, _open_output(output) as out:
+        records = iter_records(archive, all_versions=all_versions, site=site)
+        count = (_write_csv if fmt == "csv" else _write_jsonl)(records, out)
+    if output:
+        click.echo(f"{count} records written to {output}", err=True)
+
+
+@main.command("runs")
+@click.option("--limit", default=20, show_default=True, help="How many of the latest runs.")
+@db_option
+@json_option
+def runs_command(limit: int, db_url: str | None, as_json: bool) -> None:
+    """List the latest crawl and fetch runs with their counts and exit codes.
+
+    \b
+    newsarchive runs --limit 5
+    """
+    with _reading(db_url) as archive:
+        found = runs(archive, limit=limit)
+    if as_json:
+        _echo_json([_run_json(run) for run in found])
+        return
+    for run in found:
+        counts = run.counts
+        click.echo(
+            f"{run.id:>5}  {run.started_at.isoformat()}  {run.site:<10} {run.command:<6} "
+            f"{run.status:<11} new {counts.get('new', 0)} changed {counts.get('changed', 0)} "
+            f"errors {counts.get('errors', 0)} exit {run.exit_code}"
+        )
+
+
+@main.command()
+@json_option
+def sites(as_json: bool) -> None:
+    """List the site profiles that can be crawled.
+
+    \b
+    newsarchive sites --json
+    """
+    profiles = [_profile(name) for name in available_profiles()]
+    if as_json:
+        _echo_json(
+            [
+                {"name": p.name, "title": p.title, "origin": p.origin, "lists": p.listing.paths}
+                for p in profiles
+            ]
+        )
+        return
+    for p in profiles:
+        click.echo(f"{p.name:<10} {p.origin}{p.listing.paths[0]}  {p.title}")
+
+
+@main.group()
+def db() -> None:
+    """Manage the archive database itself."""
+
+
+@db.command("upgrade")
+@db_option
+def db_upgrade(db_url: str | None) -> None:
+    """Upgrade an archive's schema to this version of newsarchive (back it up first).
+
+    \b
+    newsarchive db upgrade --db ~/archive/newsarchive.db
+    """
+    try:
+        old, new = upgrade_archive(db_url)
+    except ArchiveError as exc:
+        raise Failed(str(exc), EXIT_USAGE) from None
+    click.echo(f"schema {old or 'empty'} → {new}")
+
+
+def _run(
+    profile: SiteProfile, db_url: str | None, overrides: tuple[str, ...], **arguments: Any
+) -> Any:
+    from crawler.runner import project_settings, run_spider  # Scrapy loads only for crawls
+
+    with _writing(db_url) as archive:
+        resolved = archive.engine.url.render_as_string(hide_password=False)
+    settings = project_settings(
+        {"LOG_LEVEL": "WARNING", **_settings(overrides), "NEWSARCHIVE_DB": resolved}
+    )
+    return run_spider(profile.name, settings, **arguments)
+
+
+def _settings(pairs: tuple[str, ...]) -> dict[str, str]:
+    parsed = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise Failed(f"-s {pair!r} is not NAME=VALUE.", EXIT_USAGE)
+        parsed[name.strip()] = value
+    return parsed
+
+
+def _profile(name: str) -> SiteProfile:
+    try:
+        return load_profile(name)
+    except ProfileError as exc:
+        raise Failed(str(exc), EXIT_USAGE) from None
+
+
+def _profile_for(url: str, base_url: str | None) -> SiteProfile:
+    for name in available_profiles():
+        profile = _profile(name)
+        if SiteUrls(profile, base_url).is_own(url):
+            return profile
+    host = urlsplit(url).hostname or url
+    raise Failed(f"No site profile covers {host}; name one with --site.", EXIT_USAGE)
+
+
+def _fetchable(profile: SiteProfile, url: str, base_url: str | None) -> str:
+    try:
+        return SiteUrls(profile, base_url).check_fetchable(url)
+    except UrlError as exc:
+        raise Failed(str(exc), EXIT_USAGE) from None
+
+
+def _check_base_url(base_url: str | None) -> None:
+    if base_url is None:
+        return
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Failed(
+            f"--base-url {base_url!r} is not an http(s) origin like http://127.0.0.1:8000.",
+            EXIT_USAGE,
+        )
+
+
+def _lookup_url(url: str) -> str:
+    """The archive key for `url`: canonical for the site whose host it is on, else as given."""
+    for name in available_profiles():
+        urls = SiteUrls(_profile(name))
+        if urls.is_own(url):
+            return urls.canonical(url)
+    return url.strip()
+
+
+def _moment(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise Failed(
+            f"--at {text!r} is not an ISO 8601 date or time, e.g. 2025-12-02T08:00+08:00.",
+            EXIT_USAGE,
+        ) from None
+    if len(text.strip()) == 10:
+        moment = datetime.combine(moment.date(), time.max)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@contextmanager
+def _reading(db_url: str | None) -> Iterator[Archive]:
+    """An existing archive, for queries: never creates a file, turns archive errors into sentences."""
+    with _opened(db_url, create=False) as archive:
+        yield archive
+
+
+@contextmanager
+def _writing(db_url: str | None) -> Iterator[Archive]:
+    with _opened(db_url, create=True) as archive:
+        yield archive
+
+
+@contextmanager
+def _opened(db_url: str | None, *, create: bool) -> Iterator[Archive]:
+    try:
+        archive = open_archive(db_url, create=create)
+    except ArchiveError as exc:
+        raise Failed(str(exc), EXIT_USAGE) from None
+    try:
+        yield archive
+    except NotArchived as exc:
+        raise Failed(str(exc), EXIT_ERRORS) from None
+    finally:
+        archive.close()
+
+
+@contextmanager
+def _open_output(path: str | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        yield handle
+
+
+def _write_jsonl(records: Iterator[Any], out: TextIO) -> int:
+    count = 0
+    for count, record in enumerate(records, 1):  # noqa: B007
+        out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+    return count
+
+
+def _write_csv(records: Iterator[Any], out: TextIO) -> int:
+    columns = ["url", *RECORD_FIELDS, "version", "captured_at", "changed_fields"]
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    count = 0
+    for count, record in enumerate(records, 1):  # noqa: B007
+        row = record.to_json()
+        writer.writerow(
+            {
+                k: v if isinstance(v, str | int) or v is None else json.dumps(v, ensure_ascii=False)
+                for k, v in row.items()
+            }
+        )
+    return count
+
+
+def _recorded_json(recorded: Any) -> dict[str, Any]:
+    return {
+        "url": recorded.url,
+        "outcome": recorded.outcome.value,
+        "version": recorded.version,
+        "changed_fields": list(recorded.changed_fields),
+    }
+
+
+def _recorded_line(recorded: Any) -> str:
+    outcome = recorded.outcome.value
+    if recorded.version is None:
+        return f"{outcome}: {recorded.url} (no version)"
+    changed = f" ({', '.join(recorded.changed_fields)})" if recorded.changed_fields else ""
+    return f"{outcome}: {recorded.url} is at version {recorded.version}{changed}"
+
+
+def _run_json(run: Any) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "site": run.site,
+        "command": run.command,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "status": run.status,
+        "counts": run.counts,
+        "exit_code": run.exit_code,
+    }
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else str(value)
