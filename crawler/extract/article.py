@@ -12,6 +12,7 @@ from lxml.html import HtmlElement, tostring
 from parsel import Selector
 
 from archive.records import ArticleRecord, Attachment, Extracted
+from crawler.extract.css import select
 from crawler.extract.dates import parse_date
 from crawler.extract.decoding import Decoded, decode_html
 from crawler.extract.sanitize import sanitize_html
@@ -90,7 +91,7 @@ class ArticleExtractor:
 
     def _body_block(self, root: HtmlElement) -> tuple[HtmlElement | None, str | None]:
         for rule in self.rules.fields["body"]:
-            found = root.cssselect(rule.partition(":")[2])
+            found = select(root, rule.partition(":")[2])
             if found:
                 return found[0], rule
         return None, None
@@ -99,7 +100,7 @@ class ArticleExtractor:
         """A copy of the body block with the profile's boilerplate removed (the page stays whole)."""
         block = copy.deepcopy(block)
         for selector in self.rules.boilerplate_selectors:
-            for element in block.cssselect(selector):
+            for element in select(block, selector):
                 element.drop_tree()
         return block
 
@@ -120,7 +121,7 @@ class ArticleExtractor:
         if kind == "meta":
             return page.meta.get(argument.lower())
         if kind == "css":
-            found = page.root.cssselect(argument)
+            found = select(page.root, argument)
             return inline_text(found[0]) if found else None
         return self._label(page, argument)
 
@@ -144,7 +145,7 @@ class ArticleExtractor:
     def _label_texts(self, page: _Page) -> Iterator[str]:
         """The meta-line blocks of the page, then (computed only if needed) all text outside the body."""
         for selector in self.rules.label_scope:
-            for element in page.root.cssselect(selector):
+            for element in select(page.root, selector):
                 yield inline_text(element)
         yield _text_outside(page.root, page.body_in_page)
 
@@ -178,7 +179,7 @@ class ArticleExtractor:
         links = [
             link
             for rule in self.rules.fields.get("attachments", ())
-            for link in page.root.cssselect(rule.partition(":")[2])
+            for link in select(page.root, rule.partition(":")[2])
         ]
         if page.body is not None:
             links += page.body.xpath(".//a[@href]")

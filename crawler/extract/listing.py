@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from lxml.html import HtmlElement, fragment_fromstring
 from parsel import Selector
 
+from crawler.extract.css import select
 from crawler.extract.dates import normalize_date_text
 from crawler.extract.decoding import decode_html
 from crawler.extract.text import fold_spaces, inline_text
@@ -53,12 +54,12 @@ class ListExtractor:
 
     def _items(self, template: ListTemplate, root: HtmlElement, text: str) -> list[HtmlElement]:
         if template.embedded is None:
-            return list(root.cssselect(template.items))
+            return list(select(root, template.items))
         fragments = (
             fragment_fromstring(html, create_parent="div")
             for html in template.embedded.findall(text)
         )
-        return [item for fragment in fragments for item in fragment.cssselect(template.items)]
+        return [item for fragment in fragments for item in select(fragment, template.items)]
 
     def _entry(self, item: HtmlElement, page_url: str) -> ListEntry:
         links = item.xpath(".//a[@href]")
