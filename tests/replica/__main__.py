@@ -1,0 +1,90 @@
+"""Command line: serve the replica until Ctrl-C or SIGTERM; the first stdout line is its URL."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from datetime import date
+
+from .model import DEFAULT_SEED, Options
+from .server import ReplicaServer
+from .site import Site
+
+
+def parse_options(argv: list[str] | None = None) -> tuple[Options, str, int, bool]:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.replica",
+        description="Serve a deterministic replica of www.chencang.gov.cn 陈仓要闻 on loopback.",
+        epilog="Example: python -m tests.replica --port 0 --articles 47 --day 1",
+    )
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--articles", type=int, default=47, help="articles on day 1 (>= 40)")
+    parser.add_argument("--day", type=int, default=1, help="simulated day to start on")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--template", choices=("A", "B", "datastore"), default="A")
+    parser.add_argument("--per-page", type=int, default=20)
+    parser.add_argument("--start-date", type=date.fromisoformat, default=date(2025, 12, 1))
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--edit-rate", type=float, default=0.0)
+    parser.add_argument("--robots", choices=("permissive", "strict"), default="permissive")
+    parser.add_argument("--legacy", choices=("page", "redirect"), default="page")
+    parser.add_argument(
+        "--print-scenario", action="store_true", help="print the event table and exit"
+    )
+    args = parser.parse_args(argv)
+    options = Options(
+        articles=args.articles,
+        day=args.day,
+        seed=args.seed,
+        template=args.template,
+        per_page=args.per_page,
+        start_date=args.start_date,
+        days=args.days,
+        edit_rate=args.edit_rate,
+        robots=args.robots,
+        legacy=args.legacy,
+    )
+    return options, args.host, args.port, args.print_scenario
+
+
+def print_scenario(site: Site) -> None:
+    """The scripted and random events as a Markdown table (the README's scenario table)."""
+    timeline = site.timeline
+    print("| day | event | edit | article (rank) | url |")
+    print("|---|---|---|---|---|")
+    for event in timeline.events:
+        rank = event.key if event.key < site.options.articles else f"new #{event.key}"
+        url = timeline.canonical_path(event.key)
+        print(f"| {event.day} | {event.kind} | {event.edit or ''} | {rank} | {url} |")
+
+
+def stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    options, host, port, scenario_only = parse_options(argv)
+    try:
+        site = Site(options)
+    except ValueError as error:
+        print(f"replica: {error}", file=sys.stderr)
+        return 2
+    if scenario_only:
+        print_scenario(site)
+        return 0
+    server = ReplicaServer((host, port), site)
+    signal.signal(signal.SIGTERM, stop)
+    print(server.base_url, flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

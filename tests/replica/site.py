@@ -1,0 +1,296 @@
+"""Routing and page assembly: a request path on the current day becomes a Response."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import random
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
+
+from . import assets, pages, textgen, truth
+from . import vocabulary as vocab
+from .model import CANONICAL_ORIGIN, LIST_PATH, SHANGHAI, XXGK_COLUMN_PATH, Options
+from .timeline import STRICT_DISALLOW, ListEntry, Timeline
+
+ARTICLE_PATHS = (
+    re.compile(r"^/col8173/col8174/\d{6}/t\d{8}_(\d+)\.html$"),
+    re.compile(r"^/col14317/col14320/col14328/col14329/\d{6}/t\d{8}_(\d+)\.html$"),
+    re.compile(r"^/art/\d{4}/\d{1,2}/\d{1,2}/art_14329_(\d+)\.html$"),
+)
+LIST_PAGE = re.compile(r"^/col8173/col8174/(?:index(?:_([1-9]\d*))?\.html)?$")
+ASSET_FILE = re.compile(r"^/(?:col\d+/)+\d{6}/((?:W0|P0)\d{8,}\.(?:jpg|png|pdf|docx|xls))$")
+STATIC_FILES = {
+    "/js/common.js": (pages.COMMON_JS, "application/javascript; charset=utf-8"),
+    "/css/style.css": (pages.STYLE_CSS, "text/css; charset=utf-8"),
+}
+HTML_UTF8 = "text/html; charset=utf-8"
+SIDE_POOL = 50  # 相关新闻 picks 5 of the day's 50 newest listed articles
+
+
+@dataclass
+class Response:
+    """What the HTTP layer sends; kind is the stats bucket (list/article/asset/other)."""
+
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    kind: str = "other"
+    truncate: bool = False  # send half the body under a full Content-Length, then close
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A rendered page split at its slots: static bytes at even indices, slot names at odd."""
+
+    parts: tuple[bytes | str, ...]
+    encoding: str
+    etag: str
+
+
+def compile_page(html: str, encoding: str) -> Compiled:
+    pieces = html.split(pages.SLOT)
+    parts = tuple(p.encode(encoding) if i % 2 == 0 else p for i, p in enumerate(pieces))
+    etag = '"' + hashlib.sha256(html.encode("utf-8")).hexdigest()[:20] + '"'
+    return Compiled(parts, encoding, etag)
+
+
+def http_date(moment: datetime) -> str:
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+def not_modified(headers: Mapping[str, str], etag: str, last_modified: datetime | None) -> bool:
+    """If-None-Match wins when present; else If-Modified-Since at or after Last-Modified."""
+    if_none_match = headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return etag in tags or "*" in tags
+    since = headers.get("If-Modified-Since")
+    if since is None or last_modified is None:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
+    return when.tzinfo is not None and when >= last_modified.replace(microsecond=0)
+
+
+def html_response(status: int, html: str, kind: str = "other") -> Response:
+    return Response(status, html.encode("utf-8"), [("Content-Type", HTML_UTF8)], kind)
+
+
+class Site:
+    """The replica's pages for the current simulated day (self.day may change at any time)."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.timeline = Timeline(options)
+        self.day = options.day
+        self.views: dict[int, itertools.count] = {}
+        self.compiled_article = lru_cache(maxsize=4096)(self._compile_article)
+        self.compiled_list = lru_cache(maxsize=512)(self._compile_list)
+        self.side_items = lru_cache(maxsize=8)(self._side_items)
+        self.truth_json = lru_cache(maxsize=4)(self._truth_json)
+        self.simple = lru_cache(maxsize=16)(self._simple)
+
+    # --- dispatch
+
+    def get(self, path: str, headers: Mapping[str, str], host: str) -> Response:
+        day = self.day  # one day for the whole request, even if it is switched meanwhile
+        if path in ("/", "/index.html"):
+            return self.compiled_response(self.simple(day, "home"), headers, "other")
+        if path in ("/col8173/", "/col8173/index.html"):
+            return self.compiled_response(self.simple(day, "news"), headers, "other")
+        if path == "/robots.txt":
+            text = pages.robots_txt(self.options.robots, STRICT_DISALLOW)
+            return Response(200, text.encode(), [("Content-Type", "text/plain; charset=utf-8")])
+        if path in STATIC_FILES:
+            text, content_type = STATIC_FILES[path]
+            return Response(200, text.encode(), [("Content-Type", content_type)], "asset")
+        if match := LIST_PAGE.match(path):
+            return self.list_response(int(match.group(1) or 0), day, headers)
+        if match := ASSET_FILE.match(path):
+            body, content_type = assets.asset(match.group(1))
+            return Response(200, body, [("Content-Type", content_type)], "asset")
+        for pattern in ARTICLE_PATHS:
+            if match := pattern.match(path):
+                return self.article_response(path, int(match.group(1)), day, headers, host)
+        return html_response(404, pages.NOT_FOUND_PAGE)
+
+    # --- articles
+
+    def article_response(
+        self, path: str, doc_id: int, day: int, headers: Mapping[str, str], host: str
+    ) -> Response:
+        found = self.timeline.lookup(path, doc_id, day)
+        if found is None:
+            return html_response(404, pages.NOT_FOUND_PAGE, "article")
+        key, role = found
+        state = self.timeline.state_on(key, day)
+        if role == "canonical" and state.state != "live":
+            special = self.special_response(state.state, state.moved_to, host)
+            if special is not None:
+                return special
+        served = self.timeline.served_path(key, day)
+        compiled = self.compiled_article(key, state.version, served)
+        last_modified = self.timeline.last_modified(key, day)
+        validators = [("ETag", compiled.etag), ("Last-Modified", http_date(last_modified))]
+        truncated = state.state == "truncated"  # a fault: validators are ignored that day
+        if not truncated and not_modified(headers, compiled.etag, last_modified):
+            return Response(304, b"", validators, "article")
+        article = self.timeline.article(key)
+        header_charset = article.features.charset_declared == "header+meta"
+        content_type = HTML_UTF8 if header_charset else "text/html"
+        body = self.render(compiled, self.article_slots(key, day))
+        return Response(
+            200, body, [("Content-Type", content_type), *validators], "article", truncated
+        )
+
+    def special_response(self, state: str, moved_to: str | None, host: str) -> Response | None:
+        """Pages for an article that is not simply live at its original URL."""
+        if state == "moved" and moved_to:
+            return Response(301, b"", [("Location", f"http://{host}{moved_to}")], "article")
+        if state == "not_found":
+            return html_response(404, pages.NOT_FOUND_PAGE, "article")
+        if state == "gone_410":
+            return html_response(410, pages.GONE_PAGE, "article")
+        if state == "soft_404":
+            return html_response(200, pages.SOFT_404_PAGE, "article")
+        if state == "challenge":
+            return html_response(412, pages.CHALLENGE_PAGE, "article")
+        return None  # unlisted and truncated articles are served as pages
+
+    def _compile_article(self, key: int, version: int, served: str) -> Compiled:
+        article = self.timeline.article(key)
+        content = self.timeline.content_on_version(key, version)
+        url = CANONICAL_ORIGIN + served
+        if served.startswith("/art/"):
+            html = pages.legacy_article(article, content)
+        elif served.startswith(XXGK_COLUMN_PATH):
+            html = pages.xxgk_article(article, content, url)
+        else:
+            seconds = article.features.time_variant == "seconds"
+            html = pages.news_article(article, content, url, seconds)
+        return compile_page(html, article.features.encoding)
+
+    def article_slots(self, key: int, day: int) -> dict[str, Callable[[], str]]:
+        start = 100 + self.timeline.doc_ids[key] % 900
+        counter = self.views.setdefault(key, itertools.count(start))
+        return {
+            "views": lambda: str(next(counter)),
+            "token": lambda: secrets.token_hex(16),
+            "bust": lambda: str(random.randrange(10**9)),
+            **self.common_slots(day),
+        }
+
+    def common_slots(self, day: int) -> dict[str, Callable[[], str]]:
+        items = self.side_items(day)
+        return {
+            "now": lambda: datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
+            "related": lambda: "".join(random.sample(items, min(5, len(items)))),
+            "hot": lambda: "".join(random.sample(items[:10], min(5, len(items)))),
+        }
+
+    @staticmethod
+    def render(compiled: Compiled, slots: Mapping[str, Callable[[], str]]) -> bytes:
+        out = []
+        for index, part in enumerate(compiled.parts):
+            if index % 2 == 0:
+                out.append(part)
+            else:
+                out.append(slots[part]().encode(compiled.encoding))
+        return b"".join(out)  # type: ignore[arg-type]
+
+    def _side_items(self, day: int) -> list[str]:
+        entries = [e for e in self.timeline.listing(day) if e.kind == "article"][:SIDE_POOL]
+        return [
+            f'<li><a href="{self.list_href(e.key, day, "root")}" target="_blank">'
+            f"{pages.text(pages.shown_title(self.timeline.content_on(e.key, day).title))}</a></li>"
+            for e in entries
+        ]
+
+    # --- lists and simple pages
+
+    def list_response(self, page: int, day: int, headers: Mapping[str, str]) -> Response:
+        if page >= self.timeline.list_pages(day):
+            return html_response(404, pages.NOT_FOUND_PAGE, "list")
+        return self.compiled_response(self.compiled_list(day, page), headers, "list")
+
+    def compiled_response(self, compiled: Compiled, headers: Mapping[str, str], kind: str):
+        validators = [("ETag", compiled.etag)]
+        if not_modified(headers, compiled.etag, None):
+            return Response(304, b"", validators, kind)
+        body = self.render(compiled, self.common_slots(self.day))
+        return Response(200, body, [("Content-Type", HTML_UTF8), *validators], kind)
+
+    def _compile_list(self, day: int, page: int) -> Compiled:
+        size = self.options.per_page
+        entries = self.timeline.listing(day)[page * size : (page + 1) * size]
+        items = [self.list_item(entry, day) for entry in entries]
+        template = self.options.template
+        html = pages.list_page(template, items, self.timeline.list_pages(day), page)
+        return compile_page(html, "utf-8")
+
+    def list_item(self, entry: ListEntry, day: int) -> str:
+        anchor = self.timeline.article(entry.key).published
+        if entry.kind == "offsite":
+            title, href = self.extra_item("offsite"), textgen.OFFSITE_LINK.format(n=487921)
+        elif entry.kind == "attachment":
+            digits = f"{self.timeline.doc_ids[entry.key] * 7919 % 10**12:012d}"
+            title = self.extra_item("attachment")
+            href = f"./{anchor:%Y%m}/P0{anchor:%Y%m%d}{digits}.pdf"
+        else:
+            article = self.timeline.article(entry.key)
+            title = self.timeline.content_on(entry.key, day).title
+            href = self.list_href(entry.key, day, article.features.href_style)
+            anchor = self.timeline.published_at(entry.key, day)
+        return pages.list_item(self.options.template, href, title, f"{anchor:%Y-%m-%d}")
+
+    def extra_item(self, kind: str) -> str:
+        rng = random.Random(f"{self.options.seed}:extra:{kind}")
+        templates = vocab.OFFSITE_TITLES if kind == "offsite" else vocab.ATTACHMENT_TITLES[:1]
+        fields = {"topic": rng.choice(vocab.TOPICS), "year": str(self.options.start_date.year)}
+        return rng.choice(templates).format_map(fields)
+
+    def list_href(self, key: int, day: int, style: str) -> str:
+        """The link a list item uses: legacy URL as is; others where the content lives."""
+        article = self.timeline.article(key)
+        if article.template == "legacy":
+            path = self.timeline.canonical_path(key)
+        else:
+            path = self.timeline.served_path(key, day)
+        if style == "relative" and path.startswith(LIST_PATH):
+            return "./" + path.removeprefix(LIST_PATH)
+        if style == "absolute":
+            return CANONICAL_ORIGIN + path
+        return path
+
+    def _simple(self, day: int, which: str) -> Compiled:
+        entries = [e for e in self.timeline.listing(day) if e.kind == "article"][:8]
+        links = [
+            (self.list_href(e.key, day, "root"), self.timeline.content_on(e.key, day).title)
+            for e in entries
+        ]
+        html = pages.home_page(links) if which == "home" else pages.news_root_page(links)
+        return compile_page(html, "utf-8")
+
+    # --- control data
+
+    def _truth_json(self, day: int) -> bytes:
+        document = truth.site_truth(self.timeline, day)
+        return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+
+    def set_day(self, day: int) -> None:
+        if not 1 <= day <= self.options.days:
+            raise ValueError(f"day must be between 1 and {self.options.days}")
+        self.day = day
+
+    def day_info(self) -> dict[str, object]:
+        day = self.day
+        return {"day": day, "date": self.options.date_of(day).isoformat()}
