@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -112,7 +112,7 @@ class Article:
     doc_id: int
     published: datetime  # as first published, seconds already zero when the page hides them
     first_day: int  # simulated day it first appears (1 for the initial articles)
-    features: Features = field(compare=False)
+    features: Features
 
     @property
     def template(self) -> str:

@@ -439,9 +439,10 @@ CHALLENGE_PAGE = (
 
 
 def robots_txt(mode: str, strict_prefix: str) -> str:
-    lines = ["User-agent: *", "Disallow:", "Disallow: /_replica/"]
-    if mode == "strict":
-        lines.append(f"Disallow: {strict_prefix}")
+    """Specific rules first, so first-match parsers (urllib.robotparser) agree with
+    longest-match ones (Protego, Google); strict drops the allow-all empty Disallow."""
+    lines = ["User-agent: *", "Disallow: /_replica/"]
+    lines.append(f"Disallow: {strict_prefix}" if mode == "strict" else "Disallow:")
     return "\n".join(lines) + "\n"
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
+import string
 from datetime import timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from . import vocabulary as vocab
 from .model import Article, Attachment, Content, Paragraph, Segment
@@ -56,17 +57,27 @@ def story(seed: int, article: Article) -> dict[str, str]:
     }
 
 
+NUMBERS = {
+    "n": lambda rng: str(rng.randint(3, 98)),
+    "pct": lambda rng: str(rng.randint(5, 99)),
+    "people": lambda rng: str(rng.randint(12, 90) * 10),
+    "amount": lambda rng: str(rng.randint(2, 60)),
+    "area": lambda rng: str(rng.randint(5, 90) * 100),
+    "money": lambda rng: str(rng.randint(3, 12) * 1000),
+    "count": lambda rng: str(rng.randint(6, 40)),
+}
+
+
+@cache
+def numbers_in(template: str) -> tuple[str, ...]:
+    """The number fields a template uses, in a fixed order (only those are drawn)."""
+    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return tuple(sorted(names & NUMBERS.keys()))
+
+
 def fill(template: str, fields: dict[str, str], rng: random.Random) -> str:
     """Fill a template; numbers are drawn fresh for every sentence."""
-    numbers = {
-        "n": str(rng.randint(3, 98)),
-        "pct": str(rng.randint(5, 99)),
-        "people": str(rng.randint(12, 90) * 10),
-        "amount": str(rng.randint(2, 60)),
-        "area": str(rng.randint(5, 90) * 100),
-        "money": str(rng.randint(3, 12) * 1000),
-        "count": str(rng.randint(6, 40)),
-    }
+    numbers = {name: NUMBERS[name](rng) for name in numbers_in(template)}
     return template.format_map({**fields, **numbers})
 
 

@@ -1,0 +1,96 @@
+"""ReplicaProcess: the standalone replica run as a subprocess, with its control API in Python."""
+
+from __future__ import annotations
+
+import json
+import select
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 20.0  # seconds to wait for the base URL line
+
+
+def option_arguments(options: dict[str, object]) -> list[str]:
+    """articles=47, per_page=20 -> ["--articles", "47", "--per-page", "20"]."""
+    arguments = []
+    for name, value in options.items():
+        arguments += [f"--{name.replace('_', '-')}", str(value)]
+    return arguments
+
+
+class ReplicaProcess:
+    """Start `python -m tests.replica --port 0 …`; stop() (or leaving the with-block) ends it.
+
+    Options are the command-line options with underscores: ReplicaProcess(articles=60, day=2).
+    """
+
+    def __init__(self, **options: object) -> None:
+        self.options = options
+        command = [sys.executable, "-m", "tests.replica", "--port", "0", *option_arguments(options)]
+        self.process = subprocess.Popen(
+            command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True
+        )
+        self.base_url = self._read_base_url()
+
+    def _read_base_url(self) -> str:
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], START_TIMEOUT)
+        line = self.process.stdout.readline().strip() if ready else ""
+        if not line.startswith("http://"):
+            self.stop()
+            raise RuntimeError(f"replica did not start (options {self.options}): {line!r}")
+        return line
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def _call(self, path: str, payload: dict[str, object] | None = None) -> dict:
+        data = None if payload is None else json.dumps(payload).encode()
+        method = "GET" if payload is None else "POST"
+        request = urllib.request.Request(self.url(path), data=data, method=method)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def day(self) -> dict:
+        return self._call("/_replica/day")
+
+    def set_day(self, day: int) -> dict:
+        """Switch the simulated day; the site changes at once."""
+        return self._call("/_replica/day", {"day": day})
+
+    def truth(self) -> dict:
+        return self._call("/_replica/truth")
+
+    def stats(self) -> dict:
+        return self._call("/_replica/stats")
+
+    def reset_stats(self) -> dict:
+        return self._call("/_replica/stats/reset", {})
+
+    def stop(self) -> int:
+        """Terminate (SIGTERM) and wait; returns the exit code (0 on a clean stop)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return self.process.returncode
+
+    def __enter__(self) -> ReplicaProcess:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()
