@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from . import edits, scenario
 from .model import (
@@ -138,6 +139,7 @@ class Timeline:
             for key, evs in self.events_by_key.items()
         }
         self.listing = lru_cache(maxsize=8)(self._listing)
+        self._state_cache = lru_cache(maxsize=65536)(self._fold)
 
     # --- schedule and ids
 
@@ -295,7 +297,11 @@ class Timeline:
         result = []
         for day in range(2, self.options.days + 1):
             busy = {e.key for e in self.events if e.day == day}
-            not_live = {k for k, evs in scripted.items() if _state(evs, day, LIVE).state != "live"}
+            not_live = {
+                key
+                for key, evs in scripted.items()
+                if fold_state(evs, day, LIVE, partial(self.moved_path, key)).state != "live"
+            }
             pool = self.day_start[day]  # published before this day
             live = self.published_count(day) - len(not_live)
             wanted = round(rate * live)
@@ -319,7 +325,10 @@ class Timeline:
         events = self.events_by_key.get(key)
         if not events:
             return start
-        return _state_cached(self, key, day, start)
+        return self._state_cache(key, day, start)
+
+    def _fold(self, key: int, day: int, start: DayState) -> DayState:
+        return fold_state(self.events_by_key[key], day, start, partial(self.moved_path, key))
 
     def content_on(self, key: int, day: int) -> Content:
         return self.content_on_version(key, self.state_on(key, day).version)
@@ -402,10 +411,10 @@ class Timeline:
         }
 
 
-def _state(
-    events: list[Event], day: int, start: DayState, timeline: Timeline | None = None, key: int = 0
+def fold_state(
+    events: list[Event], day: int, start: DayState, moved_path: Callable[[int], str]
 ) -> DayState:
-    """Fold an article's events up to the day into its state."""
+    """Fold an article's events up to the day into its state; moved_path(day) names the new URL."""
     state, version, moved_to = start.state, start.version, start.moved_to
     for event in events:
         if event.day > day:
@@ -413,15 +422,9 @@ def _state(
         if event.kind == "edited":
             version += 1
         elif event.kind == "moved":
-            state = "moved"
-            moved_to = timeline.moved_path(key, event.day) if timeline else None
+            state, moved_to = "moved", moved_path(event.day)
         elif event.kind in ("restored", "relisted"):
             state = "moved" if moved_to else "live"
         else:
             state = NEXT_STATE[event.kind]
     return DayState(state, version, moved_to)
-
-
-@lru_cache(maxsize=65536)
-def _state_cached(timeline: Timeline, key: int, day: int, start: DayState) -> DayState:
-    return _state(timeline.events_by_key[key], day, start, timeline, key)
