@@ -202,7 +202,6 @@ class Resolver:
             if p.kind == "text"
             and p.pid in self.base_pids
             and not any(s.kind == "link" for s in p.segments)
-            and not any(pid == p.pid for pid, _, _ in self.used)
         ]
         if not pids:
             raise AssertionError(f"article {self.article.doc_id}: no paragraph to remove")

@@ -156,7 +156,13 @@ def description(content: Content) -> str:
 
 def news_article(article: Article, content: Content, canonical_url: str, seconds: bool) -> str:
     """The 陈仓要闻 article page (SITE.md §2), as specified in the replica's brief."""
-    features = article.features
+    return document(
+        news_head(article, content, canonical_url, seconds), news_body(article, content)
+    )
+
+
+def news_head(article: Article, content: Content, canonical_url: str, seconds: bool) -> list[str]:
+    """Charset declaration, <title>, the government metas (PubDate/ContentSource optional)."""
     head = [
         charset_meta(article),
         '<meta http-equiv="X-UA-Compatible" content="IE=edge">',
@@ -165,7 +171,7 @@ def news_article(article: Article, content: Content, canonical_url: str, seconds
         f'<meta name="ColumnName" content="{COLUMN}">',
         f'<meta name="ArticleTitle" content="{attr(content.title)}">',
     ]
-    if features.has_gov_meta:
+    if article.features.has_gov_meta:
         head += [
             f'<meta name="PubDate" content="{pub_date_meta(content.published_at, seconds)}">',
             f'<meta name="ContentSource" content="{attr(content.source)}">',
@@ -177,14 +183,43 @@ def news_article(article: Article, content: Content, canonical_url: str, seconds
         '<link rel="stylesheet" href="/css/style.css">',
         '<script src="/js/common.js"></script>',
     ]
-    colon = COLONS[features.time_variant]
+    return head
+
+
+META_LINE = (
+    '<div class="ly"><div class="ly_left"><span>来源{colon}{source}</span><span>{time}</span></div>'
+)
+TOOLS = (
+    '<div class="ly_right">字号：<a href="javascript:doZoom(18)">大</a> '
+    '<a href="javascript:doZoom(16)">中</a> <a href="javascript:doZoom(14)">小</a> '
+    '<a href="javascript:window.print()">打印本页</a> '
+    '<a href="javascript:window.close()">关闭窗口</a></div></div>'
+)
+SHARE = (
+    '<div class="share">分享到：<a href="javascript:void(0)" class="share_wx">微信</a> '
+    '<a href="javascript:void(0)" class="share_wb">微博</a> '
+    '<a href="javascript:void(0)" class="share_qq">QQ空间</a></div>'
+)
+ZOOM_SCRIPT = (
+    '<script type="text/javascript">var docId = "{doc_id}"; var columnId = "8174";'
+    ' function doZoom(size) {{ var zoom = document.getElementById("Zoom");'
+    ' if (zoom) {{ zoom.style.fontSize = size + "px"; }} }}</script>'
+)
+
+
+def news_body(article: Article, content: Content) -> list[str]:
+    """Toolbar, nav, breadcrumb, h2, 来源/发布时间 line, #Zoom, boilerplate, side, footer."""
+    features = article.features
+    meta_line = META_LINE.format(
+        colon=COLONS[features.time_variant],
+        source=text(content.source),
+        time=visible_time(content.published_at, features.time_variant),
+    )
     paragraphs = [
         paragraph_html(p, features.indent, features.cache_bust) for p in content.paragraphs
     ]
-    token = (
-        f'<input type="hidden" name="__token" value="{slot("token")}">' if features.token else ""
-    )
-    body = [
+    token = f'<input type="hidden" name="__token" value="{slot("token")}">'
+    return [
         TOP,
         NAV,
         '<div class="main w1200">',
@@ -193,30 +228,20 @@ def news_article(article: Article, content: Content, canonical_url: str, seconds
         f'<div class="hdpd1"><span class="lm">{COLUMN}</span></div>',
         '<div class="hdpd2">',
         f"<h2>{text(content.title)}</h2>",
-        '<div class="ly"><div class="ly_left">'
-        f"<span>来源{colon}{text(content.source)}</span>"
-        f"<span>{visible_time(content.published_at, features.time_variant)}</span></div>",
-        '<div class="ly_right">字号：<a href="javascript:doZoom(18)">大</a> '
-        '<a href="javascript:doZoom(16)">中</a> <a href="javascript:doZoom(14)">小</a> '
-        '<a href="javascript:window.print()">打印本页</a> '
-        '<a href="javascript:window.close()">关闭窗口</a></div></div>',
+        meta_line,
+        TOOLS,
         '<div id="Zoom"><div class="trs_editor_view TRS_UEDITOR trs_paper_default trs_web">',
         *paragraphs,
         f"</div>{attachment_block(content)}</div>",
-        '<div class="share">分享到：<a href="javascript:void(0)" class="share_wx">微信</a> '
-        '<a href="javascript:void(0)" class="share_wb">微博</a> '
-        '<a href="javascript:void(0)" class="share_qq">QQ空间</a></div>',
+        SHARE,
         f'<div class="llcs">浏览次数：<span id="views">{slot("views")}</span></div>',
-        token,
-        f'<script type="text/javascript">var docId = "{article.doc_id}"; var columnId = "8174";'
-        ' function doZoom(size) { var zoom = document.getElementById("Zoom");'
-        ' if (zoom) { zoom.style.fontSize = size + "px"; } }</script>',
+        token if features.token else "",
+        ZOOM_SCRIPT.format(doc_id=article.doc_id),
         "</div></div>",
         SIDE,
         "</div>",
         FOOTER,
     ]
-    return document(head, body)
 
 
 def xxgk_article(article: Article, content: Content, canonical_url: str) -> str:
