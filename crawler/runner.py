@@ -31,7 +31,7 @@ def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
 
 def run_spider(site: str, settings: Settings, **spider_arguments: Any) -> CrawlResult:
     """Crawl `site` to the end (one Twisted reactor per process) and return what happened."""
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(site)
     process.crawl(crawler, **{k: v for k, v in spider_arguments.items() if v is not None})
     process.start()

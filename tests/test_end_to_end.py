@@ -1,0 +1,154 @@
+"""End to end on the replica: a day-1 backfill, then day 2 as an audit (--full) and as an increment."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli import RECORD_FIELDS, as_json, crawl, export
+
+# What each edit class of the replica's truth does to the record's fields. A body edit changes the
+# body block's markup too; the attachment block is outside it.
+CHANGED_FIELDS = {
+    "title": ["title"],
+    "body": ["body", "body_html"],
+    "source": ["source"],
+}
+
+
+@dataclass
+class Crawled:
+    truth_day1: dict[str, Any]
+    truth_day2: dict[str, Any]
+    run_day1: dict[str, Any]
+    run_full: dict[str, Any]
+    run_incremental: dict[str, Any]
+    day1: list[dict[str, Any]]
+    day2_latest: list[dict[str, Any]]
+    day2_all: list[dict[str, Any]]
+    incremental_latest: list[dict[str, Any]]
+    db: Path
+
+
+@pytest.fixture(scope="module")
+def crawled(replica_factory, tmp_path_factory) -> Crawled:
+    site = replica_factory(day=1)
+    folder = tmp_path_factory.mktemp("e2e")
+    audit_db, incremental_db = folder / "audit.db", folder / "incremental.db"
+    truth_day1 = site.truth()
+    run_day1 = crawl(site.base_url, audit_db)
+    day1 = export(audit_db)
+    shutil.copy(audit_db, incremental_db)
+    site.set_day(2)
+    run_full = crawl(site.base_url, audit_db, "--full")
+    run_incremental = crawl(site.base_url, incremental_db)
+    return Crawled(
+        truth_day1=truth_day1,
+        truth_day2=site.truth(),
+        run_day1=run_day1,
+        run_full=run_full,
+        run_incremental=run_incremental,
+        day1=day1,
+        day2_latest=export(audit_db),
+        day2_all=export(audit_db, "--all-versions"),
+        incremental_latest=export(incremental_db),
+        db=audit_db,
+    )
+
+
+def by_url(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {record["url"]: record for record in records}
+
+
+def changes_on(truth: dict[str, Any], day: int, kind: str) -> list[dict[str, Any]]:
+    return [c for c in truth["changes"] if c["day"] == day and c["kind"] == kind]
+
+
+def test_day1_backfill_archives_every_article_with_the_right_fields(crawled):
+    articles = crawled.truth_day1["articles"]
+    archived = by_url(crawled.day1)
+    assert sorted(archived) == sorted(a["url"] for a in articles)
+    mismatches = [
+        (a["url"], name, a[name], archived[a["url"]][name])
+        for a in articles
+        for name in RECORD_FIELDS
+        if archived[a["url"]][name] != a[name]
+    ]
+    assert mismatches == []
+    assert crawled.run_day1["list_walk_complete"] is True
+    assert crawled.run_day1["errors"] == 0
+
+
+def test_day1_records_are_version_1_with_nothing_changed(crawled):
+    assert {(r["version"], tuple(r["changed_fields"])) for r in crawled.day1} == {(1, ())}
+
+
+def test_audit_on_day2_adds_exactly_the_new_articles(crawled):
+    new_urls = {c["url"] for c in changes_on(crawled.truth_day2, 2, "published")}
+    assert len(new_urls) == 3
+    assert set(by_url(crawled.day2_latest)) - set(by_url(crawled.day1)) == new_urls
+    assert crawled.run_full["new"] == 3
+
+
+def test_audit_on_day2_versions_exactly_the_edited_articles(crawled):
+    edits = changes_on(crawled.truth_day2, 2, "edited")
+    expected = {
+        e["url"]: sorted(f for cls in e["classes"] for f in CHANGED_FIELDS[cls]) for e in edits
+    }
+    versioned = {
+        r["url"]: sorted(r["changed_fields"]) for r in crawled.day2_latest if r["version"] > 1
+    }
+    assert versioned == expected
+    assert crawled.run_full["changed"] == len(edits) == 4
+
+
+def test_edited_records_carry_the_new_content(crawled):
+    truth = by_url(crawled.truth_day2["articles"])
+    for url in {e["url"] for e in changes_on(crawled.truth_day2, 2, "edited")}:
+        record = by_url(crawled.day2_latest)[url]
+        assert {name: record[name] for name in RECORD_FIELDS} == {
+            name: truth[url][name] for name in RECORD_FIELDS
+        }
+
+
+def test_unchanged_refetch_adds_a_capture_and_no_version(crawled):
+    edited_or_new = {c["url"] for c in crawled.truth_day2["changes"] if c["day"] == 2}
+    listed = [a["url"] for a in crawled.truth_day2["articles"] if a["listed"]]
+    unchanged = [url for url in listed if url not in edited_or_new]
+    assert crawled.run_full["unchanged"] == len(unchanged)
+    history = as_json("history", unchanged[0], db=crawled.db)
+    assert [v["version"] for v in history["versions"]] == [1]
+    assert [c["outcome"] for c in history["captures"]] == ["new", "unchanged"]
+
+
+def test_nothing_archived_on_day1_is_lost(crawled):
+    day1 = by_url(crawled.day1)
+    first_versions = {
+        r["url"]: r for r in crawled.day2_all if r["version"] == 1 and r["url"] in day1
+    }
+    assert first_versions == day1
+
+
+def test_deleted_and_soft_404_articles_keep_their_day1_version(crawled):
+    gone = [
+        c["url"]
+        for c in crawled.truth_day2["changes"]
+        if c["day"] == 2 and c["kind"] in ("deleted", "soft_404")
+    ]
+    assert len(gone) == 2
+    latest = by_url(crawled.day2_latest)
+    for url in gone:
+        assert latest[url] == by_url(crawled.day1)[url]
+
+
+def test_incremental_crawl_finds_the_new_articles_with_a_handful_of_requests(crawled):
+    run = crawled.run_incremental
+    assert (run["new"], run["changed"], run["errors"]) == (3, 0, 0)
+    # robots.txt, two list pages (page 0 has the new articles, page 1 only known ones), 3 articles
+    assert run["requested"] <= 6 < crawled.run_full["requested"] / 5
+    new_urls = {c["url"] for c in changes_on(crawled.truth_day2, 2, "published")}
+    assert new_urls <= set(by_url(crawled.incremental_latest))
