@@ -1,0 +1,224 @@
+"""The command line: exit codes, one-sentence errors that leave the archive as it was, --json shapes."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import socket
+
+import pytest
+
+from tests.cli import FAST, as_json, crawl, newsarchive
+
+RECORD_KEYS = [
+    "url",
+    "title",
+    "published_at",
+    "source",
+    "column",
+    "body",
+    "body_html",
+    "images",
+    "attachments",
+    "doc_id",
+    "version",
+    "captured_at",
+    "changed_fields",
+]
+COMMANDS = ["crawl", "fetch", "history", "show", "diff", "export", "runs", "sites", "db upgrade"]
+
+
+@pytest.fixture(scope="module")
+def archived(replica, tmp_path_factory):
+    """An archive holding the default replica's day-1 crawl; tests must not write into it."""
+    db = tmp_path_factory.mktemp("cli") / "archive.db"
+    crawl(replica.base_url, db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def article(replica):
+    return next(a for a in replica.truth()["articles"] if a["template"] == "news" and a["images"])
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def one_sentence(text: str) -> bool:
+    lines = [line for line in text.strip().splitlines() if line]
+    return len(lines) == 1 and lines[0].startswith("Error: ") and lines[0].endswith(".")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command):
+    done = newsarchive(*command.split(), "--help")
+    assert done.returncode == 0
+    assert "newsarchive " + command.split()[-1] in done.stdout.replace("db upgrade", "upgrade")
+
+
+def test_show_json_is_the_documented_record(archived, article):
+    record = as_json("show", article["url"], db=archived)
+    assert list(record) == RECORD_KEYS
+    assert record["published_at"] == article["published_at"]
+    assert record["published_at"].endswith("+08:00")
+    assert record["version"] == 1 and record["changed_fields"] == []
+    assert record["images"] == article["images"]
+
+
+def test_show_at_a_time_before_the_first_capture_says_so(archived, article):
+    done = newsarchive("show", article["url"], "--at", "2001-01-01", db=archived)
+    assert done.returncode == 1
+    assert one_sentence(done.stderr) and "had not been archived yet" in done.stderr
+
+
+def test_show_accepts_any_spelling_of_the_url(archived, article):
+    spelled = article["url"].replace("http://www.", "HTTPS://WWW.") + "#top"
+    assert as_json("show", spelled, db=archived)["url"] == article["url"]
+
+
+def test_history_json_lists_versions_and_captures(archived, article):
+    history = as_json("history", article["url"], db=archived)
+    assert [v["version"] for v in history["versions"]] == [1]
+    (capture,) = history["captures"]
+    assert capture["status"] == 200 and capture["outcome"] == "new"
+    assert capture["requested_url"].startswith("http://127.0.0.1:")
+    assert len(capture["payload_sha256"]) == 64
+
+
+def test_diff_of_a_single_version_says_there_is_nothing_to_compare(archived, article):
+    done = newsarchive("diff", article["url"], db=archived)
+    assert done.returncode == 1 and one_sentence(done.stderr)
+
+
+def test_export_csv_has_one_row_per_article(archived, replica, tmp_path):
+    out = tmp_path / "export.csv"
+    done = newsarchive("export", "--format", "csv", "--output", out, db=archived)
+    assert done.returncode == 0
+    with out.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    assert reader.fieldnames == RECORD_KEYS
+    assert sorted(row["url"] for row in rows) == sorted(
+        a["url"] for a in replica.truth()["articles"]
+    )
+    assert all(json.loads(row["images"]) is not None for row in rows)
+    assert "\n" in rows[0]["body"]
+
+
+def test_runs_json(archived):
+    (run,) = as_json("runs", db=archived)
+    assert (run["command"], run["status"], run["exit_code"]) == ("crawl", "finished", 0)
+    assert run["counts"]["new"] == run["counts"]["requested"] - 4  # robots.txt and 3 list pages
+
+
+def test_sites_lists_the_profiles():
+    names = [site["name"] for site in json.loads(newsarchive("sites", "--json").stdout)]
+    assert "chencang" in names and "baoji-platform" not in names
+
+
+def test_fetch_one_article_then_again(replica, article, tmp_path):
+    db = tmp_path / "fetch.db"
+    first = newsarchive(
+        "fetch", article["url"], "--base-url", replica.base_url, *FAST, "--json", db=db
+    )
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout) == {
+        "url": article["url"],
+        "outcome": "new",
+        "version": 1,
+        "changed_fields": [],
+    }
+    again = newsarchive("fetch", article["url"], "--base-url", replica.base_url, *FAST, db=db)
+    assert again.returncode == 0
+    assert again.stdout.strip() == f"unchanged: {article['url']} is at version 1"
+    (run, _) = as_json("runs", db=db)
+    assert run["command"] == "fetch"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["history", "http://www.chencang.gov.cn/col8173/col8174/202001/t20200101_1.html"],
+            "is not in the archive",
+        ),
+        (
+            ["show", "http://www.chencang.gov.cn/nothing.html", "--version", "1"],
+            "is not in the archive",
+        ),
+    ],
+)
+def test_a_url_that_is_not_archived_exits_1_and_changes_nothing(archived, args, message):
+    before = digest(archived)
+    done = newsarchive(*args, db=archived)
+    assert done.returncode == 1
+    assert one_sentence(done.stderr) and message in done.stderr
+    assert digest(archived) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["crawl", "atlantis"], "no site profile named 'atlantis'"),
+        (["fetch", "not a url"], "No site profile covers"),
+        (
+            ["fetch", "ftp://www.chencang.gov.cn/a.html", "--site", "chencang"],
+            "is not an http(s) URL",
+        ),
+        (["fetch", "http://www.baoji.gov.cn/a.html", "--site", "chencang"], "is not on chencang"),
+        (["crawl", "--base-url", "localhost:8000"], "is not an http(s) origin"),
+        (["crawl", "-s", "DOWNLOAD_DELAY"], "is not NAME=VALUE"),
+        (["show", "http://www.chencang.gov.cn/a.html", "--at", "yesterday"], "is not an ISO 8601"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_sentence_and_leave_the_archive_alone(archived, args, message):
+    before = digest(archived)
+    done = newsarchive(*args, db=archived)
+    assert done.returncode == 2, done.stderr
+    assert one_sentence(done.stderr) and message in done.stderr
+    assert digest(archived) == before
+
+
+def test_a_file_that_is_not_a_database_is_refused_and_untouched(tmp_path):
+    notes = tmp_path / "notes.db"
+    notes.write_text("not a database\n" * 100)
+    before = digest(notes)
+    for args in (
+        ["history", "http://www.chencang.gov.cn/a.html"],
+        ["crawl", "--base-url", "http://127.0.0.1:9"],
+    ):
+        done = newsarchive(*args, db=notes)
+        assert done.returncode == 2 and one_sentence(done.stderr)
+        assert "is not a database newsarchive can open" in done.stderr
+    assert digest(notes) == before
+
+
+def test_queries_never_create_an_archive(tmp_path):
+    missing = tmp_path / "missing.db"
+    done = newsarchive("history", "http://www.chencang.gov.cn/a.html", db=missing)
+    assert done.returncode == 2 and "There is no archive at" in done.stderr
+    assert not missing.exists()
+
+
+def test_an_archive_path_that_cannot_be_created_is_refused(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("a file where a folder should be")
+    done = newsarchive("crawl", "--base-url", "http://127.0.0.1:9", db=blocker / "archive.db")
+    assert done.returncode == 2 and one_sentence(done.stderr)
+    assert "Cannot create the folder" in done.stderr
+    assert blocker.read_text() == "a file where a folder should be"
+
+
+def test_a_crawl_of_an_unreachable_site_exits_1_and_says_what_failed(tmp_path):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    db = tmp_path / "a.db"
+    done = newsarchive("crawl", "--base-url", f"http://127.0.0.1:{port}", *FAST, "--json", db=db)
+    assert done.returncode == 1
+    summary = json.loads(done.stdout)
+    assert summary["list_pages_failed"] == 1 and summary["errors"] >= 1
+    (run,) = as_json("runs", db=db)
+    assert run["exit_code"] == 1
