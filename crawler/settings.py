@@ -18,6 +18,10 @@ HTTPCACHE_ENABLED = False
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
 
+# Scrapy starts this many worker tasks for every response's output; an article yields one item
+# and a list page a few dozen requests, so the default (100) costs more than it overlaps.
+CONCURRENT_ITEMS = 8
+
 ITEM_PIPELINES = {
     "crawler.pipelines.archive.ArchivePipeline": 900,
 }

@@ -10,6 +10,7 @@ from scrapy.statscollectors import StatsCollector
 
 from archive import Store, open_archive
 from archive.database import Archive
+from archive.records import PageKind
 from crawler.items import PageItem
 from crawler.summary import STATS, RunSummary
 
@@ -43,7 +44,7 @@ class ArchivePipeline:
     def process_item(self, item: PageItem) -> PageItem:
         assert self.store is not None
         recorded = self.store.record(item.observation, self.run_id)
-        if item.observation.kind.value == "article":
+        if item.observation.kind is PageKind.ARTICLE:
             self._stats.inc_value(f"{STATS}/outcome/{recorded.outcome.value}")
         self._stats.set_value(f"{STATS}/last_recorded", recorded)
         return item
