@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
@@ -230,3 +230,10 @@ def _update_page(
         "last_outcome": outcome.value,
     }
     connection.execute(_UPDATE_PAGE, {"page_id_": page_id, **values})
+
+
+def recorder(db_url: str) -> Callable[[Observation, int | None], Recorded]:
+    """Store.record on the archive at `db_url`: what a writer process serves."""
+    from archive.database import open_archive
+
+    return Store(open_archive(db_url)).record

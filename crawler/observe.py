@@ -9,7 +9,7 @@ from twisted.python.failure import Failure
 
 from archive.clock import Clock, system_clock
 from archive.records import Extracted, Observation, PageKind, Verdict
-from crawler.extract.article import ArticleExtractor
+from crawler.extract.pool import Reader
 from crawler.profile import SiteProfile
 
 NOT_FOUND_STATUSES = frozenset({404, 410})
@@ -31,16 +31,14 @@ class Fetched:
 class Observer:
     """Makes observations for one site; the only place that decides a response's verdict."""
 
-    def __init__(
-        self, profile: SiteProfile, articles: ArticleExtractor, clock: Clock = system_clock
-    ) -> None:
+    def __init__(self, profile: SiteProfile, read: Reader, clock: Clock = system_clock) -> None:
         self.profile = profile
-        self.articles = articles
+        self.read = read
         self.clock = clock
 
-    def article(self, fetched: Fetched, response: Response) -> Observation:
+    async def article(self, fetched: Fetched, response: Response) -> Observation:
         """An article page: content with its record, or the reason it is not content."""
-        verdict, extracted, error = self._judge_article(fetched, response)
+        verdict, extracted, error = await self._judge_article(fetched, response)
         return self._observation(fetched, response, verdict, extracted, error)
 
     def listing(self, fetched: Fetched, response: Response) -> Observation:
@@ -62,7 +60,7 @@ class Observer:
             doc_id=fetched.doc_id,
         )
 
-    def _judge_article(
+    async def _judge_article(
         self, fetched: Fetched, response: Response
     ) -> tuple[Verdict, Extracted | None, str | None]:
         if response.status != 200:
@@ -70,7 +68,10 @@ class Observer:
         content_type = _header(response, "Content-Type")
         if not _is_html(content_type):
             return Verdict.ERROR, None, f"not an HTML page: {content_type or 'no Content-Type'}"
-        reading = self.articles.read(response.body, content_type, fetched.url)
+        try:
+            reading = await self.read(response.body, content_type, fetched.url)
+        except Exception as exc:  # a page that breaks the parser is still a capture
+            return Verdict.ERROR, None, f"the page could not be read: {exc}"
         if reading.extracted is not None:
             return Verdict.CONTENT, reading.extracted, None
         verdict = Verdict.SOFT_404 if reading.is_soft_404 else Verdict.ERROR

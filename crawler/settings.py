@@ -26,6 +26,14 @@ ITEM_PIPELINES = {
     "crawler.pipelines.archive.ArchivePipeline": 900,
 }
 
+# Processes that read article pages beside the crawler: "auto" is one per core beyond the first
+# (at most 4); 0 reads them in the crawler process. A single `fetch` always reads inline.
+NEWSARCHIVE_EXTRACT_WORKERS = "auto"
+# Pages are committed by one writer process beside the crawler (False: by the crawler itself).
+NEWSARCHIVE_WRITER_PROCESS = True
+# Worker processes hand results back through asyncio.
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
 # The archive: a SQLAlchemy URL or a path; None means $NEWSARCHIVE_DB, then the default file.
 NEWSARCHIVE_DB = None
 

@@ -2,4 +2,6 @@
 
 from newsarchive.cli import main
 
-main()
+# The guard matters: extraction workers are spawned processes, which import this module again.
+if __name__ == "__main__":
+    main()

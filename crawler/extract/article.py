@@ -14,7 +14,7 @@ from parsel import Selector
 from archive.records import ArticleRecord, Attachment, Extracted
 from crawler.extract.css import select
 from crawler.extract.dates import parse_date
-from crawler.extract.decoding import Decoded, decode_html
+from crawler.extract.decoding import decode_html
 from crawler.extract.sanitize import sanitize_html
 from crawler.extract.text import fold_spaces, inline_text, paragraphs
 from crawler.profile import SiteProfile
@@ -28,7 +28,7 @@ EXTRACTOR_VERSION = 1
 class ArticleReading:
     """What a page yielded: a record, or the reason there is none; and how its bytes were decoded."""
 
-    decoded: Decoded
+    encoding: str
     extracted: Extracted | None = None
     problem: str | None = None
     is_soft_404: bool = False
@@ -66,7 +66,7 @@ class ArticleExtractor:
         title = self._text_field(page, "title", provenance)
         text = self._body_paragraphs(page)
         if not title or not text:
-            return self._not_an_article(decoded, page, title)
+            return self._not_an_article(decoded.describe(), page, title)
         record = ArticleRecord(
             title=title,
             published_at=self._published_at(page, provenance),
@@ -79,7 +79,8 @@ class ArticleExtractor:
             doc_id=self.urls.doc_id(url),
         )
         provenance["body"] = page.body_rule or ""
-        return ArticleReading(decoded, Extracted(record, provenance, self.parser_version))
+        extracted = Extracted(record, provenance, self.parser_version)
+        return ArticleReading(decoded.describe(), extracted)
 
     def _parse(self, text: str, url: str) -> _Page:
         root = Selector(text=text or "<html></html>").root
@@ -191,14 +192,14 @@ class ArticleExtractor:
                 found[url] = Attachment(url=url, text=inline_text(link))
         return tuple(found.values())
 
-    def _not_an_article(self, decoded: Decoded, page: _Page, title: str | None) -> ArticleReading:
+    def _not_an_article(self, encoding: str, page: _Page, title: str | None) -> ArticleReading:
         text = inline_text(page.root)
         if any(marker in text for marker in self.rules.soft_404_markers):
             return ArticleReading(
-                decoded, problem="the page says it does not exist", is_soft_404=True
+                encoding, problem="the page says it does not exist", is_soft_404=True
             )
         missing = "a title" if not title else "a body"
-        return ArticleReading(decoded, problem=f"the page has no article: no {missing} was found")
+        return ArticleReading(encoding, problem=f"the page has no article: no {missing} was found")
 
 
 def _text_outside(root: HtmlElement, block: HtmlElement | None) -> str:

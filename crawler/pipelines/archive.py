@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Self
 
 from scrapy import signals
@@ -10,24 +11,36 @@ from scrapy.statscollectors import StatsCollector
 
 from archive import Store, open_archive
 from archive.database import Archive
-from archive.records import PageKind
+from archive.records import Observation, PageKind, Recorded
+from archive.store import recorder
 from crawler.items import PageItem
 from crawler.summary import STATS, RunSummary
+from crawler.workers import WorkerDied, WorkerProcess
+
+logger = logging.getLogger(__name__)
 
 
 class ArchivePipeline:
-    """The last pipeline: a crawl_run row per spider run, one transaction per page item."""
+    """The last pipeline: a crawl_run row per spider run, one transaction per page item.
 
-    def __init__(self, crawler: Crawler, db_url: str | None) -> None:
+    Pages are committed by a writer process (one, so SQLite has one writer and pages are written
+    in the order they arrive), or inline when NEWSARCHIVE_WRITER_PROCESS is off or for a fetch.
+    """
+
+    def __init__(self, crawler: Crawler, db_url: str | None, writer_process: bool) -> None:
         self.crawler = crawler
         self.db_url = db_url
+        self.use_writer = writer_process
+        self.writer: WorkerProcess | None = None
         self.archive: Archive | None = None
         self.store: Store | None = None
         self.run_id: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        pipeline = cls(crawler, crawler.settings.get("NEWSARCHIVE_DB"))
+        settings = crawler.settings
+        writer_process = settings.getbool("NEWSARCHIVE_WRITER_PROCESS", True)
+        pipeline = cls(crawler, settings.get("NEWSARCHIVE_DB"), writer_process)
         # The run is closed on spider_closed, which (unlike close_spider) knows the finish reason.
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -40,16 +53,33 @@ class ArchivePipeline:
             spider.profile.name, spider.profile.origin, _command(spider), _arguments(spider)
         )
         self._stats.set_value(f"{STATS}/run_id", self.run_id)
+        self.use_writer = self.use_writer and not spider.single_url
+        if self.use_writer:
+            # Started now, so the process imports while the first list pages download.
+            url = self.archive.engine.url.render_as_string(hide_password=False)
+            self.writer = WorkerProcess(recorder, (url,), name="newsarchive-archive-writer")
 
-    def process_item(self, item: PageItem) -> PageItem:
-        assert self.store is not None
-        recorded = self.store.record(item.observation, self.run_id)
+    async def process_item(self, item: PageItem) -> PageItem:
+        recorded = await self._record(item.observation)
         if item.observation.kind is PageKind.ARTICLE:
             self._stats.inc_value(f"{STATS}/outcome/{recorded.outcome.value}")
         self._stats.set_value(f"{STATS}/last_recorded", recorded)
         return item
 
+    async def _record(self, observation: Observation) -> Recorded:
+        assert self.store is not None and self.archive is not None
+        if self.use_writer and self.writer is not None:
+            try:
+                recorded: Recorded = await self.writer.call(observation, self.run_id)
+                return recorded
+            except WorkerDied as exc:
+                logger.error("%s; writing pages from the crawler process instead", exc)
+                self.use_writer = False
+        return self.store.record(observation, self.run_id)
+
     def spider_closed(self, reason: str) -> None:
+        if self.writer is not None:
+            self.writer.close()
         if self.store is None or self.run_id is None or self.archive is None:
             return
         summary = RunSummary.from_stats(self._stats.get_stats(), reason)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar, Self
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
 from archive import open_archive
@@ -15,6 +16,7 @@ from archive.query import has_finished_backfill, known_article_urls
 from archive.records import PageKind
 from crawler.extract.article import ArticleExtractor
 from crawler.extract.listing import ListExtractor
+from crawler.extract.pool import ExtractionPool, default_workers
 from crawler.items import PageItem
 from crawler.listwalk import ListWalk
 from crawler.observe import Fetched, Observer
@@ -58,9 +60,9 @@ class NewsSpider(Spider):
         self.urls = SiteUrls(self.profile, base_url)
         self.full = str(full).lower() in ("1", "true", "yes")
         self.single_url = self.urls.check_fetchable(url) if url else None
-        self.articles = ArticleExtractor(self.profile, self.urls)
         self.lists = ListExtractor(self.profile, self.urls)
-        self.observer = Observer(self.profile, self.articles)
+        self.extraction = ExtractionPool(ArticleExtractor(self.profile, self.urls), base_url, 0)
+        self.observer = Observer(self.profile, self.extraction.read)
         self.known: set[str] = set()
         self.walk = ListWalk(self.profile.listing.paths, incremental=False)
 
@@ -68,7 +70,17 @@ class NewsSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider._read_archive_state(crawler.settings.get("NEWSARCHIVE_DB"))
+        if not spider.single_url:
+            spider._start_extraction_workers(crawler.settings)
+        crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         return spider
+
+    def _start_extraction_workers(self, settings: Settings) -> None:
+        workers = settings.get("NEWSARCHIVE_EXTRACT_WORKERS")
+        count = default_workers() if workers in (None, "auto") else int(workers)
+        extractor = self.extraction.extractor
+        self.extraction = ExtractionPool(extractor, self.urls.base, count)
+        self.observer = Observer(self.profile, self.extraction.read)
 
     def _read_archive_state(self, db_url: str | None) -> None:
         """Known articles and whether a backfill finished: an incremental crawl needs both."""
@@ -113,8 +125,15 @@ class NewsSpider(Spider):
         if self.crawler.stats is not None:
             self.crawler.stats.set_value(f"{STATS}/list_walk_complete", self.walk.complete)
 
-    def parse_article(self, response: Response) -> Iterator[PageItem]:
-        yield PageItem(self.observer.article(response.meta["fetched"], response))
+    async def parse_article(self, response: Response) -> AsyncIterator[PageItem]:
+        yield PageItem(await self.observer.article(response.meta["fetched"], response))
+
+    def opened(self) -> None:
+        """Start extraction workers with the crawl, so they import while list pages download."""
+        self.extraction.start()
+
+    def closed(self, reason: str) -> None:
+        self.extraction.close()
 
     def on_error(self, failure: Failure) -> Iterator[PageItem]:
         fetched: Fetched = failure.request.meta["fetched"]  # type: ignore[attr-defined]

@@ -1,0 +1,124 @@
+"""Worker processes called from the reactor's event loop over a pipe, with no threads in the crawler.
+
+Scrapy runs on one thread; parsing pages and committing them to the archive are CPU work that
+other cores can do. concurrent.futures' process pool spends more of the crawler's own CPU on its
+helper threads than a page costs to read, so a worker here is a spawned process served over one
+pipe, read by the event loop when results arrive. Calls to one worker run in the order they were
+made (the archive writer relies on it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import multiprocessing
+import os
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+# At most this many calls wait in one worker's pipe: enough to keep it busy, few enough that a
+# send never blocks the reactor for long on a full pipe.
+IN_FLIGHT = 4
+
+Factory = Callable[..., Callable[..., Any]]
+
+
+class WorkerDied(RuntimeError):
+    """The worker process ended or could not answer; the call may be run again elsewhere."""
+
+
+class WorkerError(RuntimeError):
+    """The called function raised in the worker; the message names the original exception."""
+
+
+class WorkerProcess:
+    """A spawned process that builds `factory(*arguments)` once, then serves calls to it.
+
+    Must be created while an asyncio loop runs (Scrapy's asyncio reactor does).
+    """
+
+    def __init__(self, factory: Factory, arguments: tuple[Any, ...], name: str) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._connection, child = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(child, factory, arguments), name=name, daemon=True
+        )
+        self.process.start()
+        child.close()
+        self._loop = asyncio.get_running_loop()
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._numbers = itertools.count()
+        self._slots = asyncio.Semaphore(IN_FLIGHT)
+        self._loop.add_reader(self._connection.fileno(), self._receive)
+        self.alive = True
+
+    @property
+    def load(self) -> int:
+        return len(self._pending)
+
+    async def call(self, *arguments: Any) -> Any:
+        """The worker's function applied to `arguments` (which must pickle); raises WorkerError."""
+        async with self._slots:
+            if not self.alive:
+                raise WorkerDied(f"{self.process.name} has stopped")
+            number = next(self._numbers)
+            future = self._pending[number] = self._loop.create_future()
+            try:
+                self._connection.send((number, arguments))
+            except (OSError, ValueError) as exc:
+                self._fail_all(f"{self.process.name} cannot be reached: {exc}")
+            return await future
+
+    def close(self, timeout: float = 30) -> None:
+        """Stop after the calls already sent are done (their results are not awaited)."""
+        if self.alive:
+            self._stop_reading()
+            self._connection.close()
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.terminate()
+
+    def _receive(self) -> None:
+        try:
+            while self._connection.poll():
+                number, ok, value = self._connection.recv()
+                future = self._pending.pop(number)
+                if future.done():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(WorkerError(value))
+        except (EOFError, OSError):
+            self._fail_all(f"{self.process.name} stopped (exit code {self.process.exitcode})")
+
+    def _fail_all(self, reason: str) -> None:
+        self._stop_reading()
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(WorkerDied(reason))
+        self._pending.clear()
+
+    def _stop_reading(self) -> None:
+        if self.alive:
+            self.alive = False
+            self._loop.remove_reader(self._connection.fileno())
+
+
+def _serve(connection: Connection, factory: Factory, arguments: tuple[Any, ...]) -> None:
+    """The worker's loop: answer calls in order until the crawler's end of the pipe closes."""
+    function = factory(*arguments)
+    while True:
+        try:
+            number, call_arguments = connection.recv()
+        except (EOFError, OSError):
+            os._exit(0)
+        try:
+            reply = (number, True, function(*call_arguments))
+        except Exception as exc:  # every failure goes back to the caller, as a sentence
+            reply = (number, False, f"{type(exc).__name__}: {exc}")
+        try:
+            connection.send(reply)
+        except (BrokenPipeError, OSError):
+            os._exit(0)
