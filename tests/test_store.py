@@ -38,7 +38,9 @@ RECORD = ArticleRecord(
 )
 
 
-def observe(record=RECORD, *, at=T0, payload=b"<html>v1</html>", verdict=Verdict.CONTENT, status=200):
+def observe(
+    record=RECORD, *, at=T0, payload=b"<html>v1</html>", verdict=Verdict.CONTENT, status=200
+):
     return Observation(
         site="chencang",
         site_origin="http://www.chencang.gov.cn",
@@ -83,7 +85,9 @@ def test_first_capture_makes_version_1(archive):
 def test_unchanged_refetch_adds_a_capture_and_no_version(archive):
     store = Store(archive)
     store.record(observe())
-    recorded = store.record(observe(at=T0 + timedelta(days=1), payload=b"<html>v1 counter 2</html>"))
+    recorded = store.record(
+        observe(at=T0 + timedelta(days=1), payload=b"<html>v1 counter 2</html>")
+    )
     assert (recorded.outcome, recorded.version) == (Outcome.UNCHANGED, 1)
     history = page_history(archive, URL)
     assert [v.number for v in history.versions] == [1]
@@ -120,7 +124,7 @@ def test_none_and_empty_are_different_values(archive):
 
 def test_identical_payloads_are_stored_once_compressed(archive):
     store = Store(archive)
-    payload = "<html>".encode() + "陈仓要闻".encode() * 500 + b"</html>"
+    payload = b"<html>" + "陈仓要闻".encode() * 500 + b"</html>"
     store.record(observe(payload=payload))
     store.record(observe(at=T0 + timedelta(days=1), payload=payload))
     blobs = rows(archive, "blob")
@@ -145,8 +149,14 @@ def test_history_rows_are_never_rewritten(archive):
     store = Store(archive)
     store.record(observe())
     before = {table: rows(archive, table) for table in ("version", "blob", "capture")}
-    store.record(observe(dataclasses.replace(RECORD, body="新的正文"), at=T0 + timedelta(days=1), payload=b"x"))
-    store.record(observe(at=T0 + timedelta(days=2), verdict=Verdict.NOT_FOUND, status=404, payload=b"y"))
+    store.record(
+        observe(
+            dataclasses.replace(RECORD, body="新的正文"), at=T0 + timedelta(days=1), payload=b"x"
+        )
+    )
+    store.record(
+        observe(at=T0 + timedelta(days=2), verdict=Verdict.NOT_FOUND, status=404, payload=b"y")
+    )
     for table, earlier in before.items():
         current = rows(archive, table)
         assert all(row in current for row in earlier), table
@@ -156,7 +166,9 @@ def test_a_failing_write_leaves_no_trace(archive):
     store = Store(archive)
     store.record(observe())
     before = {table: rows(archive, table) for table in ("page", "version", "blob", "capture")}
-    broken = dataclasses.replace(RECORD, title=None, body="changed")  # violates NOT NULL at the version
+    broken = dataclasses.replace(
+        RECORD, title=None, body="changed"
+    )  # violates NOT NULL at the version
     with pytest.raises(IntegrityError):
         store.record(observe(broken, at=T0 + timedelta(days=1), payload=b"new bytes"))
     assert {table: rows(archive, table) for table in before} == before
