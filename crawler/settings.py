@@ -34,6 +34,10 @@ NEWSARCHIVE_WRITER_PROCESS = True
 # Worker processes hand results back through asyncio.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
+# Incremental crawls stop paging after this many list pages of known articles in a row
+# (None: the profile's `stop_after_known_pages`).
+NEWSARCHIVE_STOP_AFTER_KNOWN_PAGES = None
+
 # The archive: a SQLAlchemy URL or a path; None means $NEWSARCHIVE_DB, then the default file.
 NEWSARCHIVE_DB = None
 

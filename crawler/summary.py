@@ -24,6 +24,7 @@ class RunSummary:
     list_pages_failed: int
     list_unreadable: int
     list_walk_complete: bool
+    skipped: int
     bytes_downloaded: int
     finish_reason: str
 
@@ -41,6 +42,7 @@ class RunSummary:
             list_pages_failed=int(stats.get(f"{STATS}/list_pages_failed", 0)),
             list_unreadable=int(stats.get(f"{STATS}/list_template/none", 0)),
             list_walk_complete=bool(stats.get(f"{STATS}/list_walk_complete", False)),
+            skipped=int(stats.get(f"{STATS}/skipped", 0)),
             bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
             finish_reason=finish_reason or str(stats.get("finish_reason", "unknown")),
         )
@@ -67,6 +69,7 @@ class RunSummary:
             "list_pages": self.list_pages,
             "list_pages_failed": self.list_pages_failed,
             "list_walk_complete": self.list_walk_complete,
+            "skipped": self.skipped,
             "bytes": self.bytes_downloaded,
             "finish_reason": self.finish_reason,
         }

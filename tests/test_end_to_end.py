@@ -27,6 +27,7 @@ class Crawled:
     run_day1: dict[str, Any]
     run_full: dict[str, Any]
     run_incremental: dict[str, Any]
+    run_incremental_two_pages: dict[str, Any]
     day1: list[dict[str, Any]]
     day2_latest: list[dict[str, Any]]
     day2_all: list[dict[str, Any]]
@@ -43,15 +44,19 @@ def crawled(replica_factory, tmp_path_factory) -> Crawled:
     run_day1 = crawl(site.base_url, audit_db)
     day1 = export(audit_db)
     shutil.copy(audit_db, incremental_db)
+    shutil.copy(audit_db, folder / "two-pages.db")
     site.set_day(2)
     run_full = crawl(site.base_url, audit_db, "--full")
     run_incremental = crawl(site.base_url, incremental_db)
+    two_pages = ("-s", "NEWSARCHIVE_STOP_AFTER_KNOWN_PAGES=2")
+    run_incremental_two_pages = crawl(site.base_url, folder / "two-pages.db", *two_pages)
     return Crawled(
         truth_day1=truth_day1,
         truth_day2=site.truth(),
         run_day1=run_day1,
         run_full=run_full,
         run_incremental=run_incremental,
+        run_incremental_two_pages=run_incremental_two_pages,
         day1=day1,
         day2_latest=export(audit_db),
         day2_all=export(audit_db, "--all-versions"),
@@ -152,3 +157,24 @@ def test_incremental_crawl_finds_the_new_articles_with_a_handful_of_requests(cra
     assert run["requested"] <= 6 < crawled.run_full["requested"] / 5
     new_urls = {c["url"] for c in changes_on(crawled.truth_day2, 2, "published")}
     assert new_urls <= set(by_url(crawled.incremental_latest))
+
+
+@pytest.mark.parametrize("template", ["B", "datastore"])
+def test_both_list_templates_and_robots_rules_are_honoured(replica_factory, tmp_path, template):
+    site = replica_factory(template=template, robots="strict")
+    db = tmp_path / "archive.db"
+    run = crawl(site.base_url, db)
+    truth = site.truth()
+    allowed = {a["url"] for a in truth["articles"] if not a["robots_disallowed"]}
+    disallowed = {a["url"] for a in truth["articles"] if a["robots_disallowed"]}
+    assert disallowed, "the strict robots.txt should keep at least one article out"
+    assert {r["url"] for r in export(db)} == allowed
+    assert run["list_walk_complete"] is True
+    assert run["list_pages"] == truth["list_pages"]
+    assert run["skipped"] == len(disallowed) and run["errors"] == 0
+
+
+def test_how_many_known_pages_end_an_incremental_crawl_is_a_setting(crawled):
+    one, two = crawled.run_incremental, crawled.run_incremental_two_pages
+    assert (one["list_pages"], two["list_pages"]) == (2, 3)
+    assert two["new"] == one["new"] == 3

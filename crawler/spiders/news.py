@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Self
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import Settings
 from twisted.python.failure import Failure
@@ -69,7 +70,7 @@ class NewsSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider._read_archive_state(crawler.settings.get("NEWSARCHIVE_DB"))
+        spider._read_archive_state(crawler.settings)
         if not spider.single_url:
             spider._start_extraction_workers(crawler.settings)
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
@@ -82,15 +83,17 @@ class NewsSpider(Spider):
         self.extraction = ExtractionPool(extractor, self.urls.base, count)
         self.observer = Observer(self.profile, self.extraction.read)
 
-    def _read_archive_state(self, db_url: str | None) -> None:
+    def _read_archive_state(self, settings: Settings) -> None:
         """Known articles and whether a backfill finished: an incremental crawl needs both."""
-        archive = open_archive(db_url)
+        archive = open_archive(settings.get("NEWSARCHIVE_DB"))
         try:
             self.known = known_article_urls(archive, self.profile.name)
             incremental = not self.full and has_finished_backfill(archive, self.profile.name)
         finally:
             archive.close()
-        stop_after = self.profile.listing.stop_after_known_pages
+        stop_after = settings.getint(
+            "NEWSARCHIVE_STOP_AFTER_KNOWN_PAGES", self.profile.listing.stop_after_known_pages
+        )
         self.walk = ListWalk(
             self.profile.listing.paths, incremental=incremental, stop_after=stop_after
         )
@@ -137,6 +140,11 @@ class NewsSpider(Spider):
 
     def on_error(self, failure: Failure) -> Iterator[PageItem]:
         fetched: Fetched = failure.request.meta["fetched"]  # type: ignore[attr-defined]
+        if failure.check(IgnoreRequest):
+            # Not fetched at all (robots.txt forbids it): no capture, and not an error.
+            self._count("skipped")
+            self.logger.info("%s not fetched: %s", fetched.requested_url, failure.getErrorMessage())
+            return
         if fetched.kind is PageKind.LIST:
             self._count("list_pages_failed")
         self.logger.warning("%s failed: %s", fetched.requested_url, failure.getErrorMessage())
