@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -83,21 +84,67 @@ class CrawlRun(Base):
 
 
 class Page(Base):
-    """A tracked URL (an article or a list page): the current state, derived from its captures."""
+    """A tracked article or list page: its identity (the first URL) and its current state.
+
+    Everything but the identity is derived from captures and versions, kept here so a crawl can
+    plan revisits without reading history: the lifecycle state, the validators for conditional
+    requests, when it was last listed, and the streak of 404s that may make it gone.
+    """
 
     __tablename__ = "page"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
     url: Mapped[str] = mapped_column(String(2048), unique=True)
+    current_url: Mapped[str] = mapped_column(String(2048))
     kind: Mapped[str] = mapped_column(String(16))
     doc_id: Mapped[str | None] = mapped_column(String(64))
     first_seen_at: Mapped[datetime]
     last_captured_at: Mapped[datetime]
     last_status: Mapped[int | None]
     last_outcome: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), server_default="live")
+    state_since: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    last_changed_at: Mapped[datetime | None]
+    last_listed_at: Mapped[datetime | None]
+    is_listed: Mapped[bool] = mapped_column(server_default=text("1"))
+    etag: Mapped[str | None] = mapped_column(String(255))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    missing_since: Mapped[datetime | None]
+    missing_checks: Mapped[int] = mapped_column(server_default="0")
 
-    __table_args__ = (Index("ix_page_site_id_kind", "site_id", "kind"),)
+    __table_args__ = (
+        Index("ix_page_site_id_kind", "site_id", "kind"),
+        Index("ix_page_site_id_doc_id", "site_id", "doc_id"),
+    )
+
+
+class PageUrl(Base):
+    """Every URL a page has been known by (its first, and any it moved to): lookups go here."""
+
+    __tablename__ = "page_url"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    first_seen_at: Mapped[datetime]
+
+
+class PageEvent(Base):
+    """A lifecycle transition (unreachable, gone, reappeared, unlisted, moved…) and its cause."""
+
+    __tablename__ = "page_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(index=True)
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("capture.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
+    detail: Mapped[dict[str, Any]]
+
+    __table_args__ = (Index("ix_page_event_page_id_at", "page_id", "at"),)
 
 
 class Blob(Base):
@@ -133,9 +180,16 @@ class Version(Base):
     images: Mapped[list[Any]]
     attachments: Mapped[list[Any]]
     doc_id: Mapped[str | None] = mapped_column(String(64))
+    links: Mapped[list[Any]] = mapped_column(server_default="[]")
     provenance: Mapped[dict[str, Any]]
+    classes: Mapped[list[Any]] = mapped_column(server_default="[]")
+    chars_added: Mapped[int] = mapped_column(server_default="0")
+    chars_removed: Mapped[int] = mapped_column(server_default="0")
 
-    __table_args__ = (UniqueConstraint("page_id", "number", name="uq_version_page_id_number"),)
+    __table_args__ = (
+        UniqueConstraint("page_id", "number", name="uq_version_page_id_number"),
+        Index("ix_version_created_at", "created_at"),
+    )
 
 
 class VersionChange(Base):
@@ -146,6 +200,7 @@ class VersionChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("version.id"), index=True)
     field: Mapped[str] = mapped_column(String(32))
+    change_class: Mapped[str | None] = mapped_column(String(16))
 
 
 class Capture(Base):
@@ -178,6 +233,8 @@ __all__ = [
     "Capture",
     "CrawlRun",
     "Page",
+    "PageEvent",
+    "PageUrl",
     "Site",
     "Version",
     "VersionChange",

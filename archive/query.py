@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +14,17 @@ from sqlalchemy.orm import Session
 from archive import blobs
 from archive.database import Archive
 from archive.errors import NotArchived
-from archive.models import Blob, Capture, CrawlRun, Page, Site, Version, VersionChange
+from archive.models import (
+    Blob,
+    Capture,
+    CrawlRun,
+    Page,
+    PageEvent,
+    PageUrl,
+    Site,
+    Version,
+    VersionChange,
+)
 from archive.records import RECORD_FIELDS, PageKind
 
 
@@ -31,6 +41,7 @@ class VersionRecord:
     body_html: str
     images: tuple[str, ...]
     attachments: tuple[dict[str, str], ...]
+    links: tuple[dict[str, str], ...]
     doc_id: str | None
     version: int
     captured_at: datetime
@@ -54,6 +65,9 @@ class VersionSummary:
     number: int
     captured_at: datetime
     changed_fields: tuple[str, ...]
+    classes: tuple[str, ...]
+    chars_added: int
+    chars_removed: int
     content_sha256: str
     parser_version: str
 
@@ -62,9 +76,51 @@ class VersionSummary:
             "version": self.number,
             "captured_at": self.captured_at.isoformat(),
             "changed_fields": list(self.changed_fields),
+            "classes": list(self.classes),
+            "chars_added": self.chars_added,
+            "chars_removed": self.chars_removed,
             "content_sha256": self.content_sha256,
             "parser_version": self.parser_version,
         }
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    """A lifecycle transition of a page."""
+
+    kind: str
+    at: datetime
+    detail: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "at": self.at.isoformat(), **self.detail}
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """One line of the change report: an article new, changed, or changing state."""
+
+    url: str
+    kind: str
+    at: datetime
+    version: int | None = None
+    classes: tuple[str, ...] = ()
+    chars_added: int | None = None
+    chars_removed: int | None = None
+    detail: tuple[tuple[str, Any], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        shape: dict[str, Any] = {"url": self.url, "kind": self.kind, "at": self.at.isoformat()}
+        if self.version is not None:
+            shape["version"] = self.version
+        if self.kind in ("changed", "reparsed"):
+            shape.update(
+                classes=list(self.classes),
+                chars_added=self.chars_added,
+                chars_removed=self.chars_removed,
+            )
+        shape.update(self.detail)
+        return shape
 
 
 @dataclass(frozen=True)
@@ -100,25 +156,35 @@ class CaptureSummary:
 @dataclass(frozen=True)
 class PageHistory:
     url: str
+    urls: tuple[str, ...]
     site: str
     kind: str
     doc_id: str | None
+    state: str
+    is_listed: bool
+    last_listed_at: datetime | None
     first_seen_at: datetime
     last_captured_at: datetime
     last_outcome: str
     versions: tuple[VersionSummary, ...]
     captures: tuple[CaptureSummary, ...]
+    events: tuple[EventSummary, ...]
 
     def to_json(self) -> dict[str, Any]:
         return {
             "url": self.url,
+            "urls": list(self.urls),
             "site": self.site,
             "kind": self.kind,
             "doc_id": self.doc_id,
+            "state": self.state,
+            "listed": self.is_listed,
+            "last_listed_at": self.last_listed_at.isoformat() if self.last_listed_at else None,
             "first_seen_at": self.first_seen_at.isoformat(),
             "last_captured_at": self.last_captured_at.isoformat(),
             "last_outcome": self.last_outcome,
             "versions": [v.to_json() for v in self.versions],
+            "events": [e.to_json() for e in self.events],
             "captures": [c.to_json() for c in self.captures],
         }
 
@@ -149,16 +215,29 @@ def page_history(archive: Archive, url: str) -> PageHistory:
             .where(Capture.page_id == page.id)
             .order_by(Capture.captured_at, Capture.id)
         ).all()
+        events = session.scalars(
+            select(PageEvent)
+            .where(PageEvent.page_id == page.id)
+            .order_by(PageEvent.at, PageEvent.id)
+        ).all()
+        urls = session.scalars(
+            select(PageUrl.url).where(PageUrl.page_id == page.id).order_by(PageUrl.id)
+        )
         return PageHistory(
-            url=page.url,
+            url=page.current_url,
+            urls=tuple(urls),
             site=site.name,
             kind=page.kind,
             doc_id=page.doc_id,
+            state=page.state,
+            is_listed=page.is_listed,
+            last_listed_at=page.last_listed_at,
             first_seen_at=page.first_seen_at,
             last_captured_at=page.last_captured_at,
             last_outcome=page.last_outcome,
             versions=tuple(_version_summary(v, changes[v.id]) for v in versions),
             captures=tuple(_capture_summary(c, numbers) for c in captures),
+            events=tuple(EventSummary(e.kind, e.at, dict(e.detail)) for e in events),
         )
 
 
@@ -177,7 +256,7 @@ def version_record(
         if version is None:
             raise NotArchived(_missing_version_sentence(page.url, number, at))
         changes = _changes_by_version(session, [version.id])
-        return _record(page.url, version, changes[version.id])
+        return _record(page.current_url, version, changes[version.id])
 
 
 def iter_records(
@@ -193,9 +272,10 @@ def iter_records(
 
 
 def known_article_urls(archive: Archive, site: str) -> set[str]:
-    """Canonical URLs of the site's articles that have at least one version."""
+    """Every canonical URL (moved ones too) of the site's articles that have a version."""
     query = (
-        select(Page.url)
+        select(PageUrl.url)
+        .join(Page, Page.id == PageUrl.page_id)
         .join(Site, Site.id == Page.site_id)
         .where(Site.name == site, Page.kind == PageKind.ARTICLE.value)
         .where(select(Version.id).where(Version.page_id == Page.id).exists())
@@ -204,15 +284,45 @@ def known_article_urls(archive: Archive, site: str) -> set[str]:
         return set(session.scalars(query))
 
 
-def has_finished_backfill(archive: Archive, site: str) -> bool:
-    """Whether a crawl of `site` ever walked its whole list to the end and finished."""
+def last_complete_walk(archive: Archive, site: str) -> datetime | None:
+    """When the latest finished crawl of `site` that walked its whole list started, if any."""
     query = (
-        select(CrawlRun.counts)
+        select(CrawlRun.started_at, CrawlRun.counts)
         .join(Site, Site.id == CrawlRun.site_id)
         .where(Site.name == site, CrawlRun.command == "crawl", CrawlRun.status == "finished")
+        .order_by(CrawlRun.started_at.desc())
     )
     with archive.reading() as session:
-        return any(counts.get("list_walk_complete") for counts in session.scalars(query))
+        walks = (
+            started
+            for started, counts in session.execute(query)
+            if counts.get("list_walk_complete")
+        )
+        return next(walks, None)
+
+
+def change_report(
+    archive: Archive,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kinds: Collection[str] | None = None,
+    classes: Collection[str] | None = None,
+    site: str | None = None,
+) -> list[ChangeEvent]:
+    """What happened in [since, until): new and changed articles, and lifecycle transitions.
+
+    `classes` keeps only changes with one of those classes; `kinds` keeps only those kinds.
+    """
+    with archive.reading() as session:
+        found = _version_events(session, since, until, site) + _lifecycle_events(
+            session, since, until, site
+        )
+    if kinds:
+        found = [e for e in found if e.kind in kinds]
+    if classes:
+        found = [e for e in found if set(e.classes) & set(classes)]
+    return sorted(found, key=lambda e: (e.at, e.url, e.kind))
 
 
 def runs(archive: Archive, *, limit: int = 20) -> list[RunSummary]:
@@ -241,14 +351,24 @@ def archive_counts(archive: Archive) -> dict[str, int]:
     with archive.reading() as session:
         counted = {
             model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
-            for model in (Site, CrawlRun, Page, Capture, Blob, Version, VersionChange)
+            for model in (
+                Site,
+                CrawlRun,
+                Page,
+                PageUrl,
+                PageEvent,
+                Capture,
+                Blob,
+                Version,
+                VersionChange,
+            )
         }
         counted["blob_bytes"] = session.scalar(select(func.sum(func.length(Blob.data)))) or 0
         return counted
 
 
 def _records_query(all_versions: bool, site: str | None) -> Any:
-    query = select(Page.url, Version).join(Version, Version.page_id == Page.id)
+    query = select(Page.current_url, Version).join(Version, Version.page_id == Page.id)
     if not all_versions:
         latest = (
             select(Version.page_id, func.max(Version.number).label("number"))
@@ -260,12 +380,63 @@ def _records_query(all_versions: bool, site: str | None) -> Any:
         )
     if site is not None:
         query = query.join(Site, Site.id == Page.site_id).where(Site.name == site)
-    return query.order_by(Page.url, Version.number)
+    return query.order_by(Page.current_url, Version.number)
+
+
+def _window(query: Any, column: Any, since: datetime | None, until: datetime | None) -> Any:
+    if since is not None:
+        query = query.where(column >= since)
+    if until is not None:
+        query = query.where(column < until)
+    return query
+
+
+def _in_site(query: Any, site: str | None) -> Any:
+    if site is None:
+        return query
+    return query.join(Site, Site.id == Page.site_id).where(Site.name == site)
+
+
+def _version_events(
+    session: Session, since: datetime | None, until: datetime | None, site: str | None
+) -> list[ChangeEvent]:
+    query = select(Page.current_url, Version).join(Page, Page.id == Version.page_id)
+    query = _in_site(_window(query, Version.created_at, since, until), site)
+    return [_version_event(url, version) for url, version in session.execute(query)]
+
+
+def _version_event(url: str, version: Version) -> ChangeEvent:
+    if version.number == 1:
+        return ChangeEvent(url, "new", version.created_at, version=1)
+    kind = "reparsed" if version.classes == ["reparse"] else "changed"
+    return ChangeEvent(
+        url,
+        kind,
+        version.created_at,
+        version=version.number,
+        classes=tuple(version.classes),
+        chars_added=version.chars_added,
+        chars_removed=version.chars_removed,
+    )
+
+
+def _lifecycle_events(
+    session: Session, since: datetime | None, until: datetime | None, site: str | None
+) -> list[ChangeEvent]:
+    query = select(Page.current_url, PageEvent).join(Page, Page.id == PageEvent.page_id)
+    query = _in_site(_window(query, PageEvent.at, since, until), site)
+    return [
+        ChangeEvent(url, event.kind, event.at, detail=tuple(sorted(event.detail.items())))
+        for url, event in session.execute(query)
+    ]
 
 
 def _page_and_site(session: Session, url: str) -> tuple[Page, Site]:
     row = session.execute(
-        select(Page, Site).join(Site, Site.id == Page.site_id).where(Page.url == url)
+        select(Page, Site)
+        .join(Site, Site.id == Page.site_id)
+        .join(PageUrl, PageUrl.page_id == Page.id)
+        .where(PageUrl.url == url)
     ).first()
     if row is None:
         raise NotArchived(f"{url} is not in the archive.")
@@ -300,6 +471,7 @@ def _record(url: str, version: Version, changed: tuple[str, ...]) -> VersionReco
         body_html=version.body_html,
         images=tuple(version.images),
         attachments=tuple(version.attachments),
+        links=tuple(version.links),
         doc_id=version.doc_id,
         version=version.number,
         captured_at=version.created_at,
@@ -312,6 +484,9 @@ def _version_summary(version: Version, changed: tuple[str, ...]) -> VersionSumma
         number=version.number,
         captured_at=version.created_at,
         changed_fields=changed,
+        classes=tuple(version.classes),
+        chars_added=version.chars_added,
+        chars_removed=version.chars_removed,
         content_sha256=version.content_sha256,
         parser_version=version.parser_version,
     )

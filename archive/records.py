@@ -21,6 +21,7 @@ RECORD_FIELDS = (
     "body_html",
     "images",
     "attachments",
+    "links",
     "doc_id",
 )
 # body_html is a presentation of body/images/attachments: markup-only churn is not a new version.
@@ -40,26 +41,45 @@ class Verdict(StrEnum):
     NOT_FOUND = "not-found"
     SOFT_404 = "soft-404"
     BLOCKED = "blocked"
+    TRUNCATED = "truncated"
+    REDIRECTED = "redirected"
+    MOVED = "moved"
     ERROR = "error"
     LISTING = "listing"
 
 
 class Outcome(StrEnum):
-    """A capture's outcome as recorded: a verdict, or for content whether it made a version."""
+    """A capture's outcome as recorded: a verdict, or for content whether it made a version.
+
+    REPARSED is content that differs from the latest version only because the parser changed.
+    """
 
     NEW = "new"
     CHANGED = "changed"
+    REPARSED = "reparsed"
     UNCHANGED = "unchanged"
     NOT_MODIFIED = "not-modified"
     NOT_FOUND = "not-found"
     SOFT_404 = "soft-404"
     BLOCKED = "blocked"
+    TRUNCATED = "truncated"
+    REDIRECTED = "redirected"
+    MOVED = "moved"
     ERROR = "error"
     LISTING = "listing"
 
 
 @dataclass(frozen=True)
 class Attachment:
+    url: str
+    text: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"url": self.url, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Link:
     url: str
     text: str
 
@@ -79,6 +99,7 @@ class ArticleRecord:
     body_html: str
     images: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    links: tuple[Link, ...] = ()
     doc_id: str | None = None
 
     def __post_init__(self) -> None:
@@ -96,6 +117,7 @@ class ArticleRecord:
             "body_html": self.body_html,
             "images": list(self.images),
             "attachments": [a.to_json() for a in self.attachments],
+            "links": [link.to_json() for link in self.links],
             "doc_id": self.doc_id,
         }
 
@@ -137,6 +159,7 @@ class Observation:
 
     `url` is the page's canonical URL (its identity in the archive); `requested_url` and
     `final_url` are what went over the wire, which may be another origin (a replica, a mirror).
+    `moved_to` is the canonical URL of another article of the site that a redirect led to.
     """
 
     site: str
@@ -153,6 +176,7 @@ class Observation:
     error: str | None = None
     extracted: Extracted | None = None
     doc_id: str | None = None
+    moved_to: str | None = None
 
     def __post_init__(self) -> None:
         if self.fetched_at.tzinfo is None:

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from archive import blobs
+from archive import blobs, changes, lifecycle
 from archive.database import Archive
-from archive.models import Blob, Capture, CrawlRun, Page, Site, Version, VersionChange
+from archive.lifecycle import Event, Rules, State, Status
+from archive.models import (
+    Blob,
+    Capture,
+    CrawlRun,
+    Page,
+    PageEvent,
+    PageUrl,
+    Site,
+    Version,
+    VersionChange,
+)
 from archive.records import (
     RECORD_FIELDS,
     Observation,
     Outcome,
+    PageKind,
     Recorded,
     Verdict,
     changed_fields,
@@ -23,20 +36,42 @@ from archive.records import (
 )
 
 RUNNING = "running"
+# Re-reads an earlier payload with today's parser: (payload, Content-Type, url) -> record fields,
+# or None if it holds no article. Lets a parser upgrade be told apart from an edit.
+Reparser = Callable[[bytes, str | None, str], Mapping[str, Any] | None]
+
 # Core statements, not the ORM's unit of work: a page is a handful of statements in one
 # transaction, and a crawl writes thousands of pages.
-BLOB, PAGE, VERSION = (
-    cast(Table, Blob.__table__),
-    cast(Table, Page.__table__),
-    cast(Table, Version.__table__),
+BLOB, PAGE, VERSION = (cast(Table, m.__table__) for m in (Blob, Page, Version))
+CAPTURE, CHANGE, SITE, RUN = (
+    cast(Table, m.__table__) for m in (Capture, VersionChange, Site, CrawlRun)
 )
-CAPTURE, CHANGE = cast(Table, Capture.__table__), cast(Table, VersionChange.__table__)
-SITE, RUN = cast(Table, Site.__table__), cast(Table, CrawlRun.__table__)
+PAGE_URL, EVENT = cast(Table, PageUrl.__table__), cast(Table, PageEvent.__table__)
 _UPSERT_DIALECTS: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 # Statements built once and executed with parameters: SQLAlchemy then compiles each only once.
-_PAGE_BY_URL = select(PAGE.c.id, PAGE.c.last_captured_at).where(PAGE.c.url == bindparam("url"))
+_PAGE_COLUMNS = (
+    PAGE.c.id,
+    PAGE.c.kind,
+    PAGE.c.current_url,
+    PAGE.c.state,
+    PAGE.c.missing_since,
+    PAGE.c.missing_checks,
+    PAGE.c.last_captured_at,
+    PAGE.c.is_listed,
+)
+_PAGE_BY_URL = (
+    select(*_PAGE_COLUMNS)
+    .join(PAGE_URL, PAGE_URL.c.page_id == PAGE.c.id)
+    .where(PAGE_URL.c.url == bindparam("url"))
+)
+_PAGE_BY_DOC_ID = select(*_PAGE_COLUMNS).where(
+    PAGE.c.site_id == bindparam("site_id"),
+    PAGE.c.doc_id == bindparam("doc_id"),
+    PAGE.c.kind == PageKind.ARTICLE.value,
+)
+_URL_OWNER = select(PAGE_URL.c.page_id).where(PAGE_URL.c.url == bindparam("url"))
 _LATEST_VERSION = (
-    select(VERSION.c.id, VERSION.c.number, VERSION.c.content_sha256)
+    select(VERSION.c.id, VERSION.c.number, VERSION.c.content_sha256, VERSION.c.parser_version)
     .where(VERSION.c.page_id == bindparam("page_id"))
     .order_by(VERSION.c.number.desc())
     .limit(1)
@@ -44,15 +79,37 @@ _LATEST_VERSION = (
 _VERSION_FIELDS = select(*(VERSION.c[name] for name in RECORD_FIELDS)).where(
     VERSION.c.id == bindparam("version_id")
 )
+_VERSION_PAYLOAD = (
+    select(CAPTURE.c.payload_sha256, CAPTURE.c.headers)
+    .where(CAPTURE.c.version_id == bindparam("version_id"), CAPTURE.c.payload_sha256.is_not(None))
+    .order_by(CAPTURE.c.id)
+    .limit(1)
+)
+_BLOB_DATA = select(BLOB.c.compression, BLOB.c.data).where(BLOB.c.sha256 == bindparam("sha256"))
 _BLOB_EXISTS = select(BLOB.c.sha256).where(BLOB.c.sha256 == bindparam("sha256"))
 _UPDATE_PAGE = update(PAGE).where(PAGE.c.id == bindparam("page_id_"))
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """What a capture does to the page's versions."""
+
+    outcome: Outcome
+    version_id: int | None = None
+    number: int | None = None
+    changed: tuple[str, ...] = ()
+    new_fields: Mapping[str, Any] | None = None
 
 
 class Store:
     """Writes into an archive. Nothing here updates or deletes history rows."""
 
-    def __init__(self, archive: Archive) -> None:
+    def __init__(
+        self, archive: Archive, *, reparse: Reparser | None = None, rules: Rules | None = None
+    ) -> None:
         self.archive = archive
+        self.reparse = reparse
+        self.rules = rules or Rules()
         self._site_ids: dict[str, int] = {}
 
     def begin_run(self, site: str, origin: str, command: str, arguments: Mapping[str, Any]) -> int:
@@ -82,19 +139,52 @@ class Store:
             connection.execute(update(RUN).where(RUN.c.id == run_id).values(values))
 
     def record(self, observation: Observation, run_id: int | None = None) -> Recorded:
-        """Record one fetch: payload, page state, capture and, if the content changed, a version."""
+        """Record one fetch: payload, page state, capture, lifecycle events and any new version."""
         with self.archive.engine.begin() as connection:
             site_id = self._site_id(connection, observation.site, observation.site_origin)
             payload_sha256 = _put_blob(connection, observation.payload, self.archive.clock())
-            page_id, last_captured_at = _page(connection, site_id, observation)
-            outcome, version_id, number, changed = _version_for(connection, page_id, observation)
-            capture = _capture_values(
-                observation, page_id, run_id, payload_sha256, outcome, version_id
-            )
-            connection.execute(insert(CAPTURE), capture)
-            latest_capture = max(last_captured_at, observation.fetched_at)
-            _update_page(connection, page_id, observation, outcome, latest_capture)
-        return Recorded(observation.url, outcome, number, tuple(changed))
+            page, moved_from = _page_for(connection, site_id, observation)
+            decision = self._decide_version(connection, page.id, observation)
+            capture = _capture_values(observation, page.id, run_id, payload_sha256, decision)
+            capture_id = _insert(connection, CAPTURE, capture)
+            events = _Events(connection, page.id, observation.fetched_at, capture_id, run_id)
+            self._update_page(connection, page, observation, decision, events, moved_from)
+        return Recorded(observation.url, decision.outcome, decision.number, decision.changed)
+
+    def record_listing(
+        self, site: str, urls: Collection[str], at: datetime, run_id: int | None, *, complete: bool
+    ) -> int:
+        """The article URLs the list pages showed during a crawl started at `at`.
+
+        Their pages were listed then (a page shown again after being unlisted is relisted). After
+        a walk over every list page (`complete`), live articles it did not show and that were
+        listed before become unlisted. Returns how many did.
+        """
+        with self.archive.engine.begin() as connection:
+            site_id = self._site_id(connection, site, "")
+            pages = connection.execute(
+                select(
+                    PAGE.c.id, PAGE.c.is_listed, PAGE.c.state, PAGE.c.last_listed_at, PAGE_URL.c.url
+                )
+                .join(PAGE_URL, PAGE_URL.c.page_id == PAGE.c.id)
+                .where(PAGE.c.site_id == site_id, PAGE.c.kind == PageKind.ARTICLE.value)
+            ).all()
+            shown = {row.id for row in pages if row.url in urls}
+            unlisted = 0
+            for page in {row.id: row for row in pages}.values():
+                events = _Events(connection, page.id, at, None, run_id)
+                if page.id in shown:
+                    if not page.is_listed:
+                        events.add(Event.RELISTED, {})
+                    connection.execute(
+                        _UPDATE_PAGE, {"page_id_": page.id, "last_listed_at": at, "is_listed": True}
+                    )
+                elif complete and _unlisted_now(page):
+                    detail = {"last_listed_at": page.last_listed_at.astimezone(UTC).isoformat()}
+                    events.add(Event.UNLISTED, detail)
+                    connection.execute(_UPDATE_PAGE, {"page_id_": page.id, "is_listed": False})
+                    unlisted += 1
+            return unlisted
 
     def _site_id(self, connection: Connection, name: str, origin: str) -> int:
         if name not in self._site_ids:
@@ -105,8 +195,236 @@ class Store:
             self._site_ids[name] = int(found)
         return self._site_ids[name]
 
+    def _decide_version(
+        self, connection: Connection, page_id: int, observation: Observation
+    ) -> _Decision:
+        latest = connection.execute(_LATEST_VERSION, {"page_id": page_id}).first()
+        if observation.verdict is not Verdict.CONTENT:
+            outcome = Outcome(observation.verdict.value)
+            if observation.verdict is Verdict.NOT_MODIFIED and latest is not None:
+                return _Decision(outcome, latest.id, latest.number)
+            return _Decision(outcome)
+        assert observation.extracted is not None
+        fields = observation.extracted.record.fields()
+        digest = content_sha256(fields)
+        if latest is not None and latest.content_sha256 == digest:
+            return _Decision(Outcome.UNCHANGED, latest.id, latest.number)
+        return self._new_version(connection, page_id, latest, observation, fields, digest)
 
-def _put_blob(connection: Connection, payload: bytes | None, now: Any) -> str | None:
+    def _new_version(
+        self,
+        connection: Connection,
+        page_id: int,
+        latest: Any,
+        observation: Observation,
+        fields: dict[str, Any],
+        digest: str,
+    ) -> _Decision:
+        assert observation.extracted is not None
+        parent = _fields_of(connection, latest.id) if latest else {}
+        changed = changed_fields(parent, fields) if latest else []
+        baseline = self._baseline(connection, latest, observation) if latest else None
+        if baseline is not None and content_sha256(baseline) == digest:
+            outcome = Outcome.REPARSED
+            field_classes: dict[str, str | None] = dict.fromkeys(changed, changes.REPARSE)
+        else:
+            outcome = Outcome.CHANGED if latest else Outcome.NEW
+            field_classes = _classes(changed, baseline or parent, fields)
+        added, removed = (
+            changes.char_counts(parent.get("body"), fields["body"]) if latest else (0, 0)
+        )
+        number = latest.number + 1 if latest else 1
+        values = {
+            "page_id": page_id,
+            "number": number,
+            "parent_id": latest.id if latest else None,
+            "created_at": observation.fetched_at,
+            "content_sha256": digest,
+            "parser_version": observation.extracted.parser_version,
+            "provenance": dict(observation.extracted.provenance),
+            "classes": changes.version_classes(field_classes),
+            "chars_added": added,
+            "chars_removed": removed,
+            **fields,
+        }
+        version_id = _insert(connection, VERSION, values)
+        if changed:
+            rows = [
+                {"version_id": version_id, "field": f, "change_class": field_classes[f]}
+                for f in changed
+            ]
+            connection.execute(insert(CHANGE), rows)
+        return _Decision(outcome, version_id, number, tuple(changed), fields)
+
+    def _baseline(
+        self, connection: Connection, latest: Any, observation: Observation
+    ) -> Mapping[str, Any] | None:
+        """The latest version's own bytes read by today's parser, when the parser has changed."""
+        assert observation.extracted is not None
+        if self.reparse is None or latest.parser_version == observation.extracted.parser_version:
+            return None
+        source = connection.execute(_VERSION_PAYLOAD, {"version_id": latest.id}).first()
+        if source is None:
+            return None
+        stored = connection.execute(_BLOB_DATA, {"sha256": source.payload_sha256}).one()
+        payload = blobs.decompress(stored.compression, stored.data)
+        content_type = next((v for k, v in source.headers if k.lower() == "content-type"), None)
+        return self.reparse(payload, content_type, observation.url)
+
+    def _update_page(
+        self,
+        connection: Connection,
+        page: Any,
+        observation: Observation,
+        decision: _Decision,
+        events: _Events,
+        moved_from: str | None,
+    ) -> None:
+        """The page row is current state, derived from history: the one row updated in place."""
+        at = observation.fetched_at
+        values: dict[str, Any] = {
+            "page_id_": page.id,
+            "last_captured_at": max(page.last_captured_at, at),
+            "last_status": observation.status,
+            "last_outcome": decision.outcome.value,
+        }
+        if moved_from is not None:
+            values["current_url"] = observation.url
+            events.add(Event.MOVED, {"from": moved_from, "to": observation.url})
+        elif observation.moved_to:
+            values.update(_follow_move(connection, page, observation.moved_to, at, events))
+        if page.kind == PageKind.ARTICLE.value:
+            values.update(self._lifecycle(page, observation, events))
+        if observation.verdict in (Verdict.CONTENT, Verdict.NOT_MODIFIED):
+            values["etag"] = observation.header("ETag")
+            values["last_modified"] = observation.header("Last-Modified")
+        if decision.new_fields is not None and decision.outcome is not Outcome.REPARSED:
+            values["published_at"] = _instant(decision.new_fields["published_at"])
+            if decision.outcome is Outcome.CHANGED:
+                values["last_changed_at"] = at
+        connection.execute(_UPDATE_PAGE, values)
+
+    def _lifecycle(self, page: Any, observation: Observation, events: _Events) -> dict[str, Any]:
+        before = Status(State(page.state), page.missing_since, page.missing_checks)
+        after, event = lifecycle.after_capture(
+            before, observation.verdict, observation.fetched_at, self.rules
+        )
+        values: dict[str, Any] = {
+            "state": after.state.value,
+            "missing_since": after.missing_since,
+            "missing_checks": after.missing_checks,
+        }
+        if after.state is not before.state:
+            values["state_since"] = observation.fetched_at
+        if event is not None:
+            detail = {"status": observation.status, "outcome": observation.verdict.value}
+            if after.missing_since is not None:
+                detail["missing_since"] = after.missing_since.astimezone(UTC).isoformat()
+            events.add(event, detail)
+        return values
+
+
+class _Events:
+    """Lifecycle events of one page, tied to the capture (or run) that caused them."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        page_id: int,
+        at: datetime,
+        capture_id: int | None,
+        run_id: int | None,
+    ) -> None:
+        self.connection = connection
+        self.page_id, self.at, self.capture_id, self.run_id = page_id, at, capture_id, run_id
+
+    def add(self, kind: Event, detail: Mapping[str, Any]) -> None:
+        values = {
+            "page_id": self.page_id,
+            "kind": kind.value,
+            "at": self.at,
+            "capture_id": self.capture_id,
+            "run_id": self.run_id,
+            "detail": dict(detail),
+        }
+        self.connection.execute(insert(EVENT), values)
+
+
+def _page_for(
+    connection: Connection, site_id: int, observation: Observation
+) -> tuple[Any, str | None]:
+    """The page `observation.url` belongs to, and the URL it moved from if the URL is new to it.
+
+    A URL seen before is looked up among every URL a page has had. A new article URL with the
+    doc id of a known article is that article, moved; anything else new is a new page.
+    """
+    found = connection.execute(_PAGE_BY_URL, {"url": observation.url}).first()
+    if found is not None:
+        return found, None
+    if observation.kind is PageKind.ARTICLE and observation.doc_id:
+        same_doc = connection.execute(
+            _PAGE_BY_DOC_ID, {"site_id": site_id, "doc_id": observation.doc_id}
+        ).first()
+        if same_doc is not None:
+            _add_url(connection, same_doc.id, observation.url, observation.fetched_at)
+            return same_doc, same_doc.current_url
+    return _create_page(connection, site_id, observation), None
+
+
+def _create_page(connection: Connection, site_id: int, observation: Observation) -> Any:
+    values = {
+        "site_id": site_id,
+        "url": observation.url,
+        "current_url": observation.url,
+        "kind": observation.kind.value,
+        "doc_id": observation.doc_id,
+        "first_seen_at": observation.fetched_at,
+        "last_captured_at": observation.fetched_at,
+        "last_outcome": observation.verdict.value,
+        "state": State.LIVE.value,
+        "state_since": observation.fetched_at,
+    }
+    page_id = _insert(connection, PAGE, values)
+    _add_url(connection, page_id, observation.url, observation.fetched_at)
+    return connection.execute(_PAGE_BY_URL, {"url": observation.url}).one()
+
+
+def _add_url(connection: Connection, page_id: int, url: str, at: datetime) -> None:
+    connection.execute(insert(PAGE_URL), {"page_id": page_id, "url": url, "first_seen_at": at})
+
+
+def _follow_move(
+    connection: Connection, page: Any, moved_to: str, at: datetime, events: _Events
+) -> dict[str, Any]:
+    """A redirect to another article URL: the page continues there (unless that URL is another page's)."""
+    if moved_to == page.current_url:
+        return {}
+    owner = connection.scalar(_URL_OWNER, {"url": moved_to})
+    if owner is None:
+        _add_url(connection, page.id, moved_to, at)
+    if owner in (None, page.id):
+        events.add(Event.MOVED, {"from": page.current_url, "to": moved_to})
+        return {"current_url": moved_to}
+    events.add(Event.MOVED, {"from": page.current_url, "to": moved_to, "to_page": owner})
+    return {}
+
+
+def _unlisted_now(page: Any) -> bool:
+    """Listed before, live, and not shown by a whole walk: taken off the list, still online."""
+    return bool(
+        page.is_listed and page.state == State.LIVE.value and page.last_listed_at is not None
+    )
+
+
+def _classes(
+    changed: list[str], old: Mapping[str, Any], new: Mapping[str, Any]
+) -> dict[str, str | None]:
+    """Each changed field's class; a field that differs only from the stored parent is a reparse."""
+    classes = changes.classify(changed, old, new)
+    return {f: (changes.REPARSE if old.get(f) == new.get(f) else cls) for f, cls in classes.items()}
+
+
+def _put_blob(connection: Connection, payload: bytes | None, now: datetime) -> str | None:
     """Stores `payload` once under its SHA-256; identical bytes are never stored or rewritten again."""
     if payload is None:
         return None
@@ -127,58 +445,6 @@ def _put_blob(connection: Connection, payload: bytes | None, now: Any) -> str | 
     return sha256
 
 
-def _page(connection: Connection, site_id: int, observation: Observation) -> tuple[int, datetime]:
-    """The page's id and last capture time, creating the page on its first capture."""
-    found = connection.execute(_PAGE_BY_URL, {"url": observation.url}).first()
-    if found is not None:
-        return int(found.id), found.last_captured_at
-    values = {
-        "site_id": site_id,
-        "url": observation.url,
-        "kind": observation.kind.value,
-        "doc_id": observation.doc_id,
-        "first_seen_at": observation.fetched_at,
-        "last_captured_at": observation.fetched_at,
-        "last_outcome": observation.verdict.value,
-    }
-    return _insert(connection, PAGE, values), observation.fetched_at
-
-
-def _version_for(
-    connection: Connection, page_id: int, observation: Observation
-) -> tuple[Outcome, int | None, int | None, list[str]]:
-    """The capture's outcome, the version it points at (id, number), and the fields that changed."""
-    latest = connection.execute(_LATEST_VERSION, {"page_id": page_id}).first()
-    if observation.verdict is not Verdict.CONTENT:
-        outcome = Outcome(observation.verdict.value)
-        if observation.verdict is Verdict.NOT_MODIFIED and latest is not None:
-            return outcome, latest.id, latest.number, []
-        return outcome, None, None, []
-    assert observation.extracted is not None
-    fields = observation.extracted.record.fields()
-    digest = content_sha256(fields)
-    if latest is not None and latest.content_sha256 == digest:
-        return Outcome.UNCHANGED, latest.id, latest.number, []
-    changed = changed_fields(_fields_of(connection, latest.id), fields) if latest else []
-    number = latest.number + 1 if latest else 1
-    values = {
-        "page_id": page_id,
-        "number": number,
-        "parent_id": latest.id if latest else None,
-        "created_at": observation.fetched_at,
-        "content_sha256": digest,
-        "parser_version": observation.extracted.parser_version,
-        "provenance": dict(observation.extracted.provenance),
-        **fields,
-    }
-    version_id = _insert(connection, VERSION, values)
-    if changed:
-        connection.execute(
-            insert(CHANGE), [{"version_id": version_id, "field": f} for f in changed]
-        )
-    return (Outcome.CHANGED if latest else Outcome.NEW), version_id, number, changed
-
-
 def _insert(connection: Connection, table: Table, values: dict[str, Any]) -> int:
     key = connection.execute(insert(table), values).inserted_primary_key
     assert key is not None
@@ -190,13 +456,16 @@ def _fields_of(connection: Connection, version_id: int) -> dict[str, Any]:
     return dict(row._mapping)
 
 
+def _instant(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso) if iso else None
+
+
 def _capture_values(
     observation: Observation,
     page_id: int,
     run_id: int | None,
     payload_sha256: str | None,
-    outcome: Outcome,
-    version_id: int | None,
+    decision: _Decision,
 ) -> dict[str, Any]:
     return {
         "page_id": page_id,
@@ -210,30 +479,7 @@ def _capture_values(
         "last_modified": observation.header("Last-Modified"),
         "payload_sha256": payload_sha256,
         "payload_size": len(observation.payload) if observation.payload is not None else None,
-        "outcome": outcome.value,
-        "version_id": version_id,
+        "outcome": decision.outcome.value,
+        "version_id": decision.version_id,
         "error": observation.error,
     }
-
-
-def _update_page(
-    connection: Connection,
-    page_id: int,
-    observation: Observation,
-    outcome: Outcome,
-    last_captured_at: datetime,
-) -> None:
-    """The page row is current state, derived from captures: the one row updated in place."""
-    values: dict[str, Any] = {
-        "last_captured_at": last_captured_at,
-        "last_status": observation.status,
-        "last_outcome": outcome.value,
-    }
-    connection.execute(_UPDATE_PAGE, {"page_id_": page_id, **values})
-
-
-def recorder(db_url: str) -> Callable[[Observation, int | None], Recorded]:
-    """Store.record on the archive at `db_url`: what a writer process serves."""
-    from archive.database import open_archive
-
-    return Store(open_archive(db_url)).record

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from archive.records import Observation
 
 
 @dataclass
 class PageItem:
-    """A fetch as observed (what the archive records) and, for list pages, the article links seen.
+    """A fetch as observed: what the archive records.
 
     Pipelines may replace `observation` (it is immutable) with a cleaned or enriched copy.
     """
 
     observation: Observation
-    listed_urls: tuple[str, ...] = field(default=())

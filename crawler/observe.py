@@ -11,10 +11,12 @@ from archive.clock import Clock, system_clock
 from archive.records import Extracted, Observation, PageKind, Verdict
 from crawler.extract.pool import Reader
 from crawler.profile import SiteProfile
+from crawler.urls import SiteUrls
 
 NOT_FOUND_STATUSES = frozenset({404, 410})
 # 412 and 521 with a tiny JavaScript body are anti-bot challenges on gov.cn hosts; 403 is a refusal.
 BLOCKED_STATUSES = frozenset({403, 412, 521})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
@@ -28,22 +30,34 @@ class Fetched:
     doc_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Judgement:
+    verdict: Verdict
+    extracted: Extracted | None = None
+    error: str | None = None
+    moved_to: str | None = None
+
+
 class Observer:
     """Makes observations for one site; the only place that decides a response's verdict."""
 
-    def __init__(self, profile: SiteProfile, read: Reader, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, profile: SiteProfile, urls: SiteUrls, read: Reader, clock: Clock = system_clock
+    ) -> None:
         self.profile = profile
+        self.urls = urls
         self.read = read
         self.clock = clock
 
     async def article(self, fetched: Fetched, response: Response) -> Observation:
         """An article page: content with its record, or the reason it is not content."""
-        verdict, extracted, error = await self._judge_article(fetched, response)
-        return self._observation(fetched, response, verdict, extracted, error)
+        return self._observation(fetched, response, await self._judge_article(fetched, response))
 
     def listing(self, fetched: Fetched, response: Response) -> Observation:
         verdict = Verdict.LISTING if response.status == 200 else _status_verdict(response.status)
-        return self._observation(fetched, response, verdict, None, _status_error(response))
+        return self._observation(
+            fetched, response, Judgement(verdict, error=_status_error(response))
+        )
 
     def failure(self, fetched: Fetched, failure: Failure) -> Observation:
         """A request that got no response at all (DNS, refused, timeout, reset)."""
@@ -60,30 +74,47 @@ class Observer:
             doc_id=fetched.doc_id,
         )
 
-    async def _judge_article(
-        self, fetched: Fetched, response: Response
-    ) -> tuple[Verdict, Extracted | None, str | None]:
+    def redirect_target(self, fetched: Fetched, response: Response) -> str | None:
+        """The canonical URL a redirect response points to, if it has a Location."""
+        location = response.headers.get("Location")
+        if response.status not in REDIRECT_STATUSES or not location:
+            return None
+        return self.urls.canonical(location.decode("latin-1"), fetched.url)
+
+    async def _judge_article(self, fetched: Fetched, response: Response) -> Judgement:
+        if response.status in REDIRECT_STATUSES:
+            return self._judge_redirect(fetched, response)
         if response.status != 200:
-            return _status_verdict(response.status), None, _status_error(response)
+            return Judgement(_status_verdict(response.status), error=_status_error(response))
+        if "dataloss" in response.flags:
+            return Judgement(Verdict.TRUNCATED, error="the body is shorter than its Content-Length")
         content_type = _header(response, "Content-Type")
         if not _is_html(content_type):
-            return Verdict.ERROR, None, f"not an HTML page: {content_type or 'no Content-Type'}"
+            return Judgement(
+                Verdict.ERROR, error=f"not an HTML page: {content_type or 'no Content-Type'}"
+            )
         try:
             reading = await self.read(response.body, content_type, fetched.url)
         except Exception as exc:  # a page that breaks the parser is still a capture
-            return Verdict.ERROR, None, f"the page could not be read: {exc}"
+            return Judgement(Verdict.ERROR, error=f"the page could not be read: {exc}")
         if reading.extracted is not None:
-            return Verdict.CONTENT, reading.extracted, None
-        verdict = Verdict.SOFT_404 if reading.is_soft_404 else Verdict.ERROR
-        return verdict, None, reading.problem
+            return Judgement(Verdict.CONTENT, reading.extracted)
+        if reading.is_soft_404:
+            return Judgement(Verdict.SOFT_404, error=reading.problem)
+        verdict = Verdict.TRUNCATED if reading.is_incomplete else Verdict.ERROR
+        return Judgement(verdict, error=reading.problem)
+
+    def _judge_redirect(self, fetched: Fetched, response: Response) -> Judgement:
+        """A redirect to another article is a move; to anything else (the home page) it is not."""
+        target = self.redirect_target(fetched, response)
+        if target is None or target == fetched.url:
+            return Judgement(Verdict.ERROR, error=f"HTTP {response.status} redirects nowhere new")
+        if self.urls.is_article(target) and not self.urls.is_attachment(target):
+            return Judgement(Verdict.MOVED, moved_to=target)
+        return Judgement(Verdict.REDIRECTED, error=f"redirected to {target}")
 
     def _observation(
-        self,
-        fetched: Fetched,
-        response: Response,
-        verdict: Verdict,
-        extracted: Extracted | None,
-        error: str | None,
+        self, fetched: Fetched, response: Response, judgement: Judgement
     ) -> Observation:
         return Observation(
             site=self.profile.name,
@@ -93,13 +124,14 @@ class Observer:
             requested_url=fetched.requested_url,
             final_url=response.url,
             fetched_at=self.clock(),
-            verdict=verdict,
+            verdict=judgement.verdict,
             status=response.status,
             headers=_headers(response),
             payload=response.body if response.status != 304 else None,
-            error=error,
-            extracted=extracted,
+            error=judgement.error,
+            extracted=judgement.extracted,
             doc_id=fetched.doc_id,
+            moved_to=judgement.moved_to,
         )
 
 

@@ -13,6 +13,10 @@ from archive.records import Recorded
 from crawler.summary import STATS, RunSummary
 
 
+class CrawlNotStarted(RuntimeError):
+    """Scrapy could not create or open the spider."""
+
+
 @dataclass(frozen=True)
 class CrawlResult:
     summary: RunSummary
@@ -35,8 +39,12 @@ def run_spider(site: str, settings: Settings, **spider_arguments: Any) -> CrawlR
     crawler = process.create_crawler(site)
     process.crawl(crawler, **{k: v for k, v in spider_arguments.items() if v is not None})
     process.start()
-    assert crawler.stats is not None
-    stats = crawler.stats.get_stats()
+    try:
+        stats = crawler.stats.get_stats()
+    except RuntimeError:  # the crawl never started; Scrapy has logged why
+        raise CrawlNotStarted(
+            f"The {site} crawl could not start; the log above says why."
+        ) from None
     return CrawlResult(
         summary=RunSummary.from_stats(stats),
         last_recorded=stats.get(f"{STATS}/last_recorded"),

@@ -34,6 +34,23 @@ NEWSARCHIVE_WRITER_PROCESS = True
 # Worker processes hand results back through asyncio.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
+# Conditional revisits decide freshness; a body cut short is kept (as a truncated capture).
+DOWNLOAD_FAIL_ON_DATALOSS = False
+
+# When known articles are re-checked: AGE=INTERVAL steps by age since publication or last
+# change, and the interval for anything older (the floor).
+NEWSARCHIVE_REVISIT_STEPS = "1d=0,7d=6h,30d=1d,365d=7d"
+NEWSARCHIVE_REVISIT_FLOOR = "30d"
+# At most this many scheduled re-checks per run, most overdue first (None: all that are due).
+NEWSARCHIVE_MAX_REVISITS = None
+# Incremental crawls walk every list page anyway when the last such walk is this old: only a
+# whole walk can tell that an article was taken off the list.
+NEWSARCHIVE_LIST_WALK_EVERY = "7d"
+# A page is gone after missing (404, 410, soft 404) at two checks at least this far apart.
+NEWSARCHIVE_GONE_AFTER = "24h"
+# The crawl's clock: None is real time; an ISO 8601 instant freezes it (tests, replays).
+NEWSARCHIVE_NOW = None
+
 # Incremental crawls stop paging after this many list pages of known articles in a row
 # (None: the profile's `stop_after_known_pages`).
 NEWSARCHIVE_STOP_AFTER_KNOWN_PAGES = None

@@ -13,36 +13,42 @@ STATS = "newsarchive"
 EXIT_OK = 0
 EXIT_ERRORS = 1
 EXIT_USAGE = 2
-ERROR_OUTCOMES = (Outcome.ERROR, Outcome.NOT_FOUND, Outcome.SOFT_404, Outcome.BLOCKED)
+# Failures of the crawl itself. A 404, a soft 404 or a redirect is an observation about the site,
+# recorded and reported, not an error of the run.
+ERROR_OUTCOMES = (Outcome.ERROR, Outcome.BLOCKED, Outcome.TRUNCATED)
+_COUNTERS = (
+    "list_pages",
+    "list_pages_failed",
+    "skipped",
+    "unlisted",
+    "revisits_due",
+    "revisits_checked",
+    "revisits_left",
+)
 
 
 @dataclass(frozen=True)
 class RunSummary:
     requested: int
     outcomes: dict[str, int]
-    list_pages: int
-    list_pages_failed: int
+    counters: dict[str, int]
     list_unreadable: int
     list_walk_complete: bool
-    skipped: int
     bytes_downloaded: int
     finish_reason: str
 
     @classmethod
     def from_stats(cls, stats: Mapping[str, Any], finish_reason: str | None = None) -> RunSummary:
-        outcomes = {
-            o.value: int(stats.get(f"{STATS}/outcome/{o.value}", 0))
-            for o in Outcome
-            if o != Outcome.LISTING
-        }
         return cls(
             requested=int(stats.get("downloader/request_count", 0)),
-            outcomes=outcomes,
-            list_pages=int(stats.get(f"{STATS}/list_pages", 0)),
-            list_pages_failed=int(stats.get(f"{STATS}/list_pages_failed", 0)),
+            outcomes={
+                o.value: int(stats.get(f"{STATS}/outcome/{o.value}", 0))
+                for o in Outcome
+                if o != Outcome.LISTING
+            },
+            counters={name: int(stats.get(f"{STATS}/{name}", 0)) for name in _COUNTERS},
             list_unreadable=int(stats.get(f"{STATS}/list_template/none", 0)),
             list_walk_complete=bool(stats.get(f"{STATS}/list_walk_complete", False)),
-            skipped=int(stats.get(f"{STATS}/skipped", 0)),
             bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
             finish_reason=finish_reason or str(stats.get("finish_reason", "unknown")),
         )
@@ -50,7 +56,7 @@ class RunSummary:
     @property
     def errors(self) -> int:
         failed_pages = sum(self.outcomes[o.value] for o in ERROR_OUTCOMES)
-        return failed_pages + self.list_pages_failed + self.list_unreadable
+        return failed_pages + self.counters["list_pages_failed"] + self.list_unreadable
 
     @property
     def status(self) -> str:
@@ -66,18 +72,19 @@ class RunSummary:
             "requested": self.requested,
             **self.outcomes,
             "errors": self.errors,
-            "list_pages": self.list_pages,
-            "list_pages_failed": self.list_pages_failed,
+            **self.counters,
             "list_walk_complete": self.list_walk_complete,
-            "skipped": self.skipped,
             "bytes": self.bytes_downloaded,
             "finish_reason": self.finish_reason,
         }
 
     def line(self) -> str:
         """One line for people: what the run did."""
-        o = self.outcomes
+        o, c = self.outcomes, self.counters
+        gone = o["not-found"] + o["soft-404"] + o["redirected"]
         return (
             f"{self.requested} pages requested: {o['new']} new, {o['changed']} changed, "
-            f"{o['unchanged']} unchanged, {o['not-modified']} not modified, {self.errors} errors"
+            f"{o['unchanged']} unchanged, {o['not-modified']} not modified, {gone} missing, "
+            f"{self.errors} errors; re-checks: {c['revisits_due']} due, {c['revisits_checked']} "
+            f"checked, {c['revisits_left']} left for later"
         )

@@ -7,23 +7,27 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 import click
 
 from archive import ArchiveError, NotArchived, open_archive, upgrade_archive
+from archive.changes import CLASSES
 from archive.database import Archive
 from archive.diff import diff_records, render_spans
-from archive.query import iter_records, page_history, runs, version_record
+from archive.lifecycle import Event
+from archive.query import change_report, iter_records, page_history, runs, version_record
 from archive.records import RECORD_FIELDS
+from archive.schedule import recheck_pages
 from crawler.profile import ProfileError, SiteProfile, available_profiles, load_profile
 from crawler.summary import EXIT_ERRORS, EXIT_USAGE
 from crawler.urls import SiteUrls, UrlError
 from newsarchive import __version__
 
 DEFAULT_SITE = "chencang"
+EVENT_KINDS = ("new", "changed", "reparsed", *(event.value for event in Event))
 
 
 class Failed(click.ClickException):
@@ -65,7 +69,15 @@ def main() -> None:
 @click.argument("site", default=DEFAULT_SITE)
 @click.option("--base-url", metavar="URL", help="Send every request to this origin, same paths.")
 @click.option(
-    "--full", is_flag=True, help="Audit: re-walk every list page, re-fetch every article."
+    "--full",
+    is_flag=True,
+    help="Audit: every list page, every article re-fetched without validators.",
+)
+@click.option(
+    "--max-revisits",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Check at most N known articles that are due, most overdue first.",
 )
 @click.option(
     "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting."
@@ -76,27 +88,33 @@ def crawl(
     site: str,
     base_url: str | None,
     full: bool,
+    max_revisits: int | None,
     overrides: tuple[str, ...],
     db_url: str | None,
     as_json: bool,
 ) -> None:
     """Crawl SITE's news column into the archive (SITE defaults to chencang).
 
-    The first crawl walks every list page (a backfill); later crawls stop paging once a whole list
-    page holds only archived articles. Politeness (robots.txt, one request at a time, a delay) comes
-    from the site profile and can be lifted with -s for a local replica.
+    The first crawl walks every list page (a backfill). Later crawls page through the column
+    until a whole list page holds only archived articles (every list page once a week, to notice
+    unlisted articles), and re-check the known articles that are due: daily while they are under
+    a month old or recently edited, less often as they age, each with If-None-Match and
+    If-Modified-Since. Politeness (robots.txt, one request at a time, a delay) comes from the site
+    profile and can be lifted with -s for a local replica.
 
     Exit codes: 0 done; 1 finished with errors; 2 usage or configuration error.
 
     \b
     newsarchive crawl
+    newsarchive crawl chencang --max-revisits 500
     newsarchive crawl chencang --full
     newsarchive crawl --base-url http://127.0.0.1:8000 -s DOWNLOAD_DELAY=0 \\
         -s CONCURRENT_REQUESTS_PER_DOMAIN=16 -s AUTOTHROTTLE_ENABLED=false
     """
     profile = _profile(site)
     _check_base_url(base_url)
-    result = _run(profile, db_url, overrides, base_url=base_url, full=full or None)
+    arguments = {"base_url": base_url, "full": full or None, "max_revisits": max_revisits}
+    result = _run(profile, db_url, overrides, **arguments)
     summary = result.summary
     if as_json:
         click.echo(json.dumps({"site": site, "run": result.run_id, **summary.counts()}))
@@ -144,6 +162,102 @@ def fetch(
 
 
 @main.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--site", help="Site profile (default: the one whose host the first URL is on).")
+@click.option("--base-url", metavar="URL", help="Fetch from this origin instead, same paths.")
+@click.option(
+    "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting."
+)
+@db_option
+@json_option
+def recheck(
+    urls: tuple[str, ...],
+    site: str | None,
+    base_url: str | None,
+    overrides: tuple[str, ...],
+    db_url: str | None,
+    as_json: bool,
+) -> None:
+    """Check archived articles now, whatever their schedule says.
+
+    Each is requested with the validators of its last capture, so an unchanged page costs a 304;
+    a changed one gets a new version. For a page not yet archived, use fetch.
+
+    \b
+    newsarchive recheck http://www.chencang.gov.cn/col8173/col8174/202402/t20240207_160040.html
+    """
+    _check_base_url(base_url)
+    profile = _profile(site) if site else _profile_for(urls[0], base_url)
+    canonical = [_fetchable(profile, url, base_url) for url in urls]
+    result = _run(profile, db_url, overrides, base_url=base_url, recheck=canonical)
+    summary = result.summary
+    if as_json:
+        click.echo(json.dumps({"site": profile.name, "run": result.run_id, **summary.counts()}))
+    else:
+        click.echo(f"{profile.name}: {summary.line()}")
+    sys.exit(summary.exit_code)
+
+
+@main.command()
+@click.option("--since", metavar="DATETIME", help="From this time (default: 24 hours ago).")
+@click.option("--until", metavar="DATETIME", help="Up to this time (default: now).")
+@click.option(
+    "--class",
+    "classes",
+    multiple=True,
+    type=click.Choice(CLASSES),
+    help="Only changes of this class (repeatable).",
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(EVENT_KINDS),
+    help="Only events of this kind (repeatable).",
+)
+@click.option("--no-cosmetic", is_flag=True, help="Leave out changes that are only cosmetic.")
+@click.option("--site", help="Only this site's articles.")
+@db_option
+@json_option
+def changes(
+    since: str | None,
+    until: str | None,
+    classes: tuple[str, ...],
+    kinds: tuple[str, ...],
+    no_cosmetic: bool,
+    site: str | None,
+    db_url: str | None,
+    as_json: bool,
+) -> None:
+    """What happened in a time window: new, changed, unreachable, gone, reappeared, unlisted, moved.
+
+    A changed article is listed with its change classes (title, body, published_at, source,
+    images, attachments, links; cosmetic for whitespace or punctuation width only) and the
+    characters added and removed. A date alone means the start of that day for --since and
+    its end for --until; a time without offset is UTC.
+
+    \b
+    newsarchive changes --since 2025-12-01
+    newsarchive changes --since 2025-12-01T00:00+08:00 --class title --class body --json
+    """
+    start = _moment(since, end_of_day=False) or datetime.now(UTC) - timedelta(days=1)
+    end = _moment(until) or datetime.now(UTC) + timedelta(seconds=1)
+    with _reading(db_url) as archive:
+        found = change_report(
+            archive, since=start, until=end, kinds=kinds, classes=classes, site=site
+        )
+    if no_cosmetic:
+        found = [e for e in found if tuple(e.classes) != ("cosmetic",)]
+    if as_json:
+        _echo_json([event.to_json() for event in found])
+        return
+    for event in found:
+        click.echo(_change_line(event))
+    if not found:
+        click.echo(f"nothing happened between {start.isoformat()} and {end.isoformat()}")
+
+
+@main.command()
 @click.argument("url")
 @db_option
 @json_option
@@ -159,10 +273,18 @@ def history(url: str, db_url: str | None, as_json: bool) -> None:
         _echo_json(found.to_json())
         return
     click.echo(f"{found.url}\n  site {found.site} · doc id {found.doc_id or '—'} · {found.kind}")
+    listed = "listed" if found.is_listed else "unlisted"
+    click.echo(f"  state: {found.state}, {listed} (last listed {_when(found.last_listed_at)})")
+    for earlier in found.urls[:-1] if len(found.urls) > 1 else ():
+        click.echo(f"  also known as {earlier}")
     click.echo(f"versions ({len(found.versions)}):")
     for v in found.versions:
         changed = ", ".join(v.changed_fields) or "first version"
-        click.echo(f"  {v.number:>3}  {v.captured_at.isoformat()}  {changed}")
+        classes = f"  [{', '.join(v.classes)}]" if v.classes else ""
+        click.echo(f"  {v.number:>3}  {v.captured_at.isoformat()}  {changed}{classes}")
+    click.echo(f"lifecycle ({len(found.events)}):")
+    for e in found.events:
+        click.echo(f"  {e.at.isoformat()}  {e.kind:<11} {_detail(e.detail)}")
     click.echo(f"captures ({len(found.captures)}):")
     for c in found.captures:
         version = f"v{c.version}" if c.version else "—"
@@ -329,14 +451,28 @@ def db_upgrade(db_url: str | None) -> None:
 def _run(
     profile: SiteProfile, db_url: str | None, overrides: tuple[str, ...], **arguments: Any
 ) -> Any:
-    from crawler.runner import project_settings, run_spider  # Scrapy loads only for crawls
+    """Runs the site's spider; settings and pages are checked first, so mistakes are sentences."""
+    from crawler.planning import Options  # Scrapy loads only for crawls
+    from crawler.runner import CrawlNotStarted, project_settings, run_spider
 
     with _writing(db_url) as archive:
         resolved = archive.engine.url.render_as_string(hide_password=False)
+        if arguments.get("recheck"):
+            recheck_pages(archive, arguments["recheck"])
     settings = project_settings(
         {"LOG_LEVEL": "WARNING", **_settings(overrides), "NEWSARCHIVE_DB": resolved}
     )
-    return run_spider(profile.name, settings, **arguments)
+    try:
+        Options.from_settings(settings, profile)
+        now = settings.get("NEWSARCHIVE_NOW")
+        if now:
+            datetime.fromisoformat(now)
+    except ValueError as exc:
+        raise Failed(f"A setting is not valid: {exc}.", EXIT_USAGE) from None
+    try:
+        return run_spider(profile.name, settings, **arguments)
+    except CrawlNotStarted as exc:
+        raise Failed(str(exc)) from None
 
 
 def _settings(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -392,18 +528,19 @@ def _lookup_url(url: str) -> str:
     return url.strip()
 
 
-def _moment(text: str | None) -> datetime | None:
+def _moment(text: str | None, *, end_of_day: bool = True) -> datetime | None:
+    """An ISO 8601 time; a date alone is the end of that day (or its start); naive means UTC."""
     if text is None:
         return None
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise Failed(
-            f"--at {text!r} is not an ISO 8601 date or time, e.g. 2025-12-02T08:00+08:00.",
+            f"{text!r} is not an ISO 8601 date or time, e.g. 2025-12-02T08:00+08:00.",
             EXIT_USAGE,
         ) from None
     if len(text.strip()) == 10:
-        moment = datetime.combine(moment.date(), time.max)
+        moment = datetime.combine(moment.date(), time.max if end_of_day else time.min)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -464,6 +601,26 @@ def _write_csv(records: Iterator[Any], out: TextIO) -> int:
             }
         )
     return count
+
+
+def _change_line(event: Any) -> str:
+    line = f"{event.at.isoformat()}  {event.kind:<11} "
+    if event.kind in ("changed", "reparsed"):
+        line += f"v{event.version} [{', '.join(event.classes)}] +{event.chars_added} −{event.chars_removed}  "
+    elif event.version:
+        line += f"v{event.version}  "
+    detail = dict(event.detail)
+    if event.kind == "moved":
+        line += f"→ {detail.get('to')}  "
+    return line + event.url
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else "never"
+
+
+def _detail(detail: dict[str, Any]) -> str:
+    return " ".join(f"{key}={value}" for key, value in detail.items())
 
 
 def _recorded_json(recorded: Any) -> dict[str, Any]:

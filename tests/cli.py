@@ -25,6 +25,7 @@ RECORD_FIELDS = (
     "body",
     "images",
     "attachments",
+    "links",
     "doc_id",
 )
 

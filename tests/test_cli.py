@@ -21,6 +21,7 @@ RECORD_KEYS = [
     "body_html",
     "images",
     "attachments",
+    "links",
     "doc_id",
     "version",
     "captured_at",

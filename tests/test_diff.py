@@ -19,6 +19,7 @@ def record(version: int, **fields) -> VersionRecord:
         body_html="<p>第一段。</p><p>第二段。</p>",
         images=(),
         attachments=(),
+        links=(),
         doc_id="1",
         version=version,
         captured_at=datetime(2025, 12, version, tzinfo=UTC),

@@ -11,7 +11,7 @@ from datetime import datetime
 from lxml.html import HtmlElement, tostring
 from parsel import Selector
 
-from archive.records import ArticleRecord, Attachment, Extracted
+from archive.records import ArticleRecord, Attachment, Extracted, Link
 from crawler.extract.css import select
 from crawler.extract.dates import parse_date
 from crawler.extract.decoding import decode_html
@@ -21,7 +21,7 @@ from crawler.profile import SiteProfile
 from crawler.urls import SiteUrls
 
 # Bumped when a change to this module can change what is read from the same bytes.
-EXTRACTOR_VERSION = 1
+EXTRACTOR_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class ArticleReading:
     extracted: Extracted | None = None
     problem: str | None = None
     is_soft_404: bool = False
+    # A title but no body block: a page cut short, not a page of another kind.
+    is_incomplete: bool = False
 
 
 @dataclass
@@ -76,6 +78,7 @@ class ArticleExtractor:
             body_html=self._body_html(page),
             images=self._images(page),
             attachments=self._attachments(page),
+            links=self._links(page),
             doc_id=self.urls.doc_id(url),
         )
         provenance["body"] = page.body_rule or ""
@@ -192,14 +195,30 @@ class ArticleExtractor:
                 found[url] = Attachment(url=url, text=inline_text(link))
         return tuple(found.values())
 
+    def _links(self, page: _Page) -> tuple[Link, ...]:
+        """The body's links to pages (attachments and javascript: pseudo-links are not links)."""
+        assert page.body is not None
+        found: dict[str, Link] = {}
+        for anchor in page.body.xpath(".//a[@href]"):
+            href = anchor.get("href", "").strip()
+            if not href or href.lower().startswith(("javascript:", "#", "mailto:")):
+                continue
+            url = self.urls.canonical(href, page.url)
+            if not self.urls.is_attachment(url) and url not in found:
+                found[url] = Link(url=url, text=inline_text(anchor))
+        return tuple(found.values())
+
     def _not_an_article(self, encoding: str, page: _Page, title: str | None) -> ArticleReading:
         text = inline_text(page.root)
         if any(marker in text for marker in self.rules.soft_404_markers):
             return ArticleReading(
                 encoding, problem="the page says it does not exist", is_soft_404=True
             )
-        missing = "a title" if not title else "a body"
-        return ArticleReading(encoding, problem=f"the page has no article: no {missing} was found")
+        if title:
+            return ArticleReading(
+                encoding, problem="the page has a title but no body", is_incomplete=True
+            )
+        return ArticleReading(encoding, problem="the page has no article: no title was found")
 
 
 def _text_outside(root: HtmlElement, block: HtmlElement | None) -> str:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, Self
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from archive import Store, open_archive
-from archive.database import Archive
+from archive import Store
 from archive.records import Observation, PageKind, Recorded
-from archive.store import recorder
 from crawler.items import PageItem
+from crawler.recording import open_store, recorder
 from crawler.summary import STATS, RunSummary
 from crawler.workers import WorkerDied, WorkerProcess
 
@@ -25,6 +25,8 @@ class ArchivePipeline:
 
     Pages are committed by a writer process (one, so SQLite has one writer and pages are written
     in the order they arrive), or inline when NEWSARCHIVE_WRITER_PROCESS is off or for a fetch.
+    At the end of a crawl the articles its list pages showed are marked listed; after a walk
+    over every list page, the live articles it did not see become unlisted.
     """
 
     def __init__(self, crawler: Crawler, db_url: str | None, writer_process: bool) -> None:
@@ -32,9 +34,9 @@ class ArchivePipeline:
         self.db_url = db_url
         self.use_writer = writer_process
         self.writer: WorkerProcess | None = None
-        self.archive: Archive | None = None
         self.store: Store | None = None
         self.run_id: int | None = None
+        self.started_at: datetime | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -47,17 +49,19 @@ class ArchivePipeline:
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
-        self.archive = open_archive(self.db_url)
-        self.store = Store(self.archive)
+        now = self.crawler.settings.get("NEWSARCHIVE_NOW")
+        gone_after = spider.options.gone_after.total_seconds() / 3600
+        self.store = open_store(self.db_url, spider.extractor, now, gone_after)
+        self.started_at = self.store.archive.clock()
         self.run_id = self.store.begin_run(
-            spider.profile.name, spider.profile.origin, _command(spider), _arguments(spider)
+            spider.profile.name, spider.profile.origin, spider.command, _arguments(spider)
         )
         self._stats.set_value(f"{STATS}/run_id", self.run_id)
-        self.use_writer = self.use_writer and not spider.single_url
-        if self.use_writer:
+        if self.use_writer and spider.command == "crawl":
             # Started now, so the process imports while the first list pages download.
-            url = self.archive.engine.url.render_as_string(hide_password=False)
-            self.writer = WorkerProcess(recorder, (url,), name="newsarchive-archive-writer")
+            url = self.store.archive.engine.url.render_as_string(hide_password=False)
+            arguments = (url, spider.profile.name, spider.base_url, now, gone_after)
+            self.writer = WorkerProcess(recorder, arguments, name="newsarchive-archive-writer")
 
     async def process_item(self, item: PageItem) -> PageItem:
         recorded = await self._record(item.observation)
@@ -67,24 +71,36 @@ class ArchivePipeline:
         return item
 
     async def _record(self, observation: Observation) -> Recorded:
-        assert self.store is not None and self.archive is not None
-        if self.use_writer and self.writer is not None:
+        assert self.store is not None
+        if self.writer is not None:
             try:
                 recorded: Recorded = await self.writer.call(observation, self.run_id)
                 return recorded
             except WorkerDied as exc:
                 logger.error("%s; writing pages from the crawler process instead", exc)
-                self.use_writer = False
+                self.writer = None
         return self.store.record(observation, self.run_id)
 
     def spider_closed(self, reason: str) -> None:
         if self.writer is not None:
             self.writer.close()
-        if self.store is None or self.run_id is None or self.archive is None:
+        if self.store is None or self.run_id is None or self.started_at is None:
             return
+        spider = self.crawler.spider
+        stats = self._stats.get_stats()
+        if spider.command == "crawl":
+            complete = bool(stats.get(f"{STATS}/list_walk_complete"))
+            unlisted = self.store.record_listing(
+                spider.profile.name,
+                spider.listed_urls,
+                self.started_at,
+                self.run_id,
+                complete=complete,
+            )
+            self._stats.set_value(f"{STATS}/unlisted", unlisted)
         summary = RunSummary.from_stats(self._stats.get_stats(), reason)
         self.store.finish_run(self.run_id, summary.status, summary.counts(), summary.exit_code)
-        self.archive.close()
+        self.store.archive.close()
 
     @property
     def _stats(self) -> StatsCollector:
@@ -92,15 +108,13 @@ class ArchivePipeline:
         return self.crawler.stats
 
 
-def _command(spider: Any) -> str:
-    return "fetch" if spider.single_url else "crawl"
-
-
 def _arguments(spider: Any) -> dict[str, Any]:
     return {
         "site": spider.profile.name,
-        "base_url": spider.urls.base if spider.urls.base != spider.urls.origin else None,
+        "base_url": spider.base_url,
         "full": spider.full,
         "url": spider.single_url,
-        "incremental": spider.walk.incremental,
+        "recheck": list(spider.recheck),
+        "max_revisits": spider.max_revisits,
+        "list_walk": "incremental" if spider.plan.walk.incremental else "complete",
     }

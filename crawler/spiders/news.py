@@ -1,4 +1,4 @@
-"""The one spider: walks a site's list pages and fetches its articles, as its profile describes."""
+"""The one spider: walks a site's list pages, fetches new articles and re-checks known ones."""
 
 from __future__ import annotations
 
@@ -9,29 +9,36 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from scrapy.settings import Settings
+from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from archive import open_archive
-from archive.query import has_finished_backfill, known_article_urls
 from archive.records import PageKind
+from archive.schedule import DuePage
 from crawler.extract.article import ArticleExtractor
 from crawler.extract.listing import ListExtractor
 from crawler.extract.pool import ExtractionPool, default_workers
 from crawler.items import PageItem
-from crawler.listwalk import ListWalk
-from crawler.observe import Fetched, Observer
+from crawler.observe import REDIRECT_STATUSES, Fetched, Observer
+from crawler.planning import CrawlPlan, Options, plan_crawl, plan_recheck
 from crawler.profile import SiteProfile
+from crawler.recording import clock_from
 from crawler.summary import STATS
 from crawler.urls import SiteUrls
 
-# Every status reaches the callbacks (a 404 is a capture too) except redirects, which Scrapy follows.
-HANDLED_STATUSES = [304, *range(400, 600)]
+# Every status reaches the callbacks: a 404 is a capture too. Articles also get their redirects,
+# so a move is seen (and recorded) instead of silently followed.
+LIST_STATUSES = [*range(400, 600)]
+ARTICLE_STATUSES = [304, *REDIRECT_STATUSES, *range(400, 600)]
+# Newest list pages first (page n gets -n); new articles before re-checks; both before deeper
+# list pages, so a stopped run has archived what it saw.
+NEW_ARTICLE_PRIORITY = 10
+REVISIT_PRIORITY = 5
 
 
 class NewsSpider(Spider):
-    """Spider arguments: base_url (fetch from another origin), full (audit: re-walk, re-fetch all),
-    url (fetch this one article only)."""
+    """Arguments: base_url (fetch from another origin, same paths); full (audit: every list page,
+    every article, unconditionally); url (fetch one article); recheck (check these archived pages
+    now); max_revisits (at most this many scheduled checks, most overdue first)."""
 
     profile: ClassVar[SiteProfile]
 
@@ -55,88 +62,96 @@ class NewsSpider(Spider):
         base_url: str | None = None,
         full: Any = False,
         url: str | None = None,
+        recheck: Any = None,
+        max_revisits: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.urls = SiteUrls(self.profile, base_url)
+        self.base_url = base_url
         self.full = str(full).lower() in ("1", "true", "yes")
         self.single_url = self.urls.check_fetchable(url) if url else None
+        self.recheck = tuple(self.urls.check_fetchable(u) for u in _url_list(recheck))
+        self.max_revisits = int(max_revisits) if max_revisits not in (None, "") else None
         self.lists = ListExtractor(self.profile, self.urls)
-        self.extraction = ExtractionPool(ArticleExtractor(self.profile, self.urls), base_url, 0)
-        self.observer = Observer(self.profile, self.extraction.read)
-        self.known: set[str] = set()
-        self.walk = ListWalk(self.profile.listing.paths, incremental=False)
+        self.extractor = ArticleExtractor(self.profile, self.urls)
+        self.plan = CrawlPlan()
+        # Every article URL the list pages showed in this crawl: who is listed, and who is not.
+        self.listed_urls: set[str] = set()
+
+    @property
+    def command(self) -> str:
+        return "fetch" if self.single_url else "recheck" if self.recheck else "crawl"
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider._read_archive_state(crawler.settings)
-        if not spider.single_url:
-            spider._start_extraction_workers(crawler.settings)
+        spider._configure(crawler.settings)
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         return spider
 
-    def _start_extraction_workers(self, settings: Settings) -> None:
-        workers = settings.get("NEWSARCHIVE_EXTRACT_WORKERS")
-        count = default_workers() if workers in (None, "auto") else int(workers)
-        extractor = self.extraction.extractor
-        self.extraction = ExtractionPool(extractor, self.urls.base, count)
-        self.observer = Observer(self.profile, self.extraction.read)
+    def _configure(self, settings: BaseSettings) -> None:
+        self.clock = clock_from(settings.get("NEWSARCHIVE_NOW"))
+        self.options = Options.from_settings(settings, self.profile, self.max_revisits)
+        workers = 0 if self.single_url or self.recheck else _worker_count(settings)
+        self.extraction = ExtractionPool(self.extractor, self.base_url, workers)
+        self.observer = Observer(self.profile, self.urls, self.extraction.read, self.clock)
+        db_url = settings.get("NEWSARCHIVE_DB")
+        if self.recheck:
+            self.plan = plan_recheck(db_url, self.recheck)
+        elif not self.single_url:
+            self.plan = plan_crawl(db_url, self.profile, self.options, self.clock(), full=self.full)
 
-    def _read_archive_state(self, settings: Settings) -> None:
-        """Known articles and whether a backfill finished: an incremental crawl needs both."""
-        archive = open_archive(settings.get("NEWSARCHIVE_DB"))
-        try:
-            self.known = known_article_urls(archive, self.profile.name)
-            incremental = not self.full and has_finished_backfill(archive, self.profile.name)
-        finally:
-            archive.close()
-        stop_after = settings.getint(
-            "NEWSARCHIVE_STOP_AFTER_KNOWN_PAGES", self.profile.listing.stop_after_known_pages
-        )
-        self.walk = ListWalk(
-            self.profile.listing.paths, incremental=incremental, stop_after=stop_after
-        )
+    def opened(self) -> None:
+        """Start extraction workers with the crawl, so they import while list pages download."""
+        self._count_plan()
+        self.extraction.start()
+
+    def closed(self, reason: str) -> None:
+        self.extraction.close()
+
+    @property
+    def walk(self) -> Any:
+        return self.plan.walk
 
     async def start(self) -> AsyncIterator[Request]:
         if self.single_url:
             yield self._article_request(self.single_url)
             return
-        for path in self.profile.listing.paths:
-            yield self._list_request(path, 0)
+        if not self.recheck:
+            for path in self.profile.listing.paths:
+                yield self._list_request(path, 0)
+        for page in self.plan.revisits.pages:
+            yield self._revisit_request(page)
 
     def parse_list(
         self, response: Response, path: str, number: int
     ) -> Iterator[Request | PageItem]:
         fetched: Fetched = response.meta["fetched"]
-        observation = self.observer.listing(fetched, response)
         if response.status != 200:
             self._count("list_pages_failed")
-            yield PageItem(observation)
+            yield PageItem(self.observer.listing(fetched, response))
             return
         page = self.lists.read(response.body, _content_type(response), fetched.url)
         articles = [entry.url for entry in page.articles(self.urls)]
         self._count_list_page(page.template, len(articles))
-        yield PageItem(observation, listed_urls=tuple(articles))
+        yield PageItem(self.observer.listing(fetched, response))
+        self.listed_urls.update(articles)
         for url in dict.fromkeys(articles):
-            if self.full or url not in self.known:
+            if self.full or url not in self.plan.known:
                 yield self._article_request(url)
-        for next_number in self.walk.next_pages(
-            path, number, page.total_pages, articles, self.known
+        walk = self.plan.walk
+        for next_number in walk.next_pages(
+            path, number, page.total_pages, articles, self.plan.known
         ):
             yield self._list_request(path, next_number)
-        if self.crawler.stats is not None:
-            self.crawler.stats.set_value(f"{STATS}/list_walk_complete", self.walk.complete)
+        self._set("list_walk_complete", walk.complete)
 
-    async def parse_article(self, response: Response) -> AsyncIterator[PageItem]:
-        yield PageItem(await self.observer.article(response.meta["fetched"], response))
-
-    def opened(self) -> None:
-        """Start extraction workers with the crawl, so they import while list pages download."""
-        self.extraction.start()
-
-    def closed(self, reason: str) -> None:
-        self.extraction.close()
+    async def parse_article(self, response: Response) -> AsyncIterator[Request | PageItem]:
+        observation = await self.observer.article(response.meta["fetched"], response)
+        yield PageItem(observation)
+        if observation.moved_to:
+            yield self._article_request(observation.moved_to)
 
     def on_error(self, failure: Failure) -> Iterator[PageItem]:
         fetched: Fetched = failure.request.meta["fetched"]  # type: ignore[attr-defined]
@@ -158,12 +173,17 @@ class NewsSpider(Spider):
             callback=self.parse_list,
             errback=self.on_error,
             cb_kwargs={"path": path, "number": number},
-            meta={"fetched": fetched, "handle_httpstatus_list": HANDLED_STATUSES},
-            # Newest list pages first: page n gets priority -n.
+            meta={"fetched": fetched, "handle_httpstatus_list": LIST_STATUSES},
             priority=-number,
         )
 
-    def _article_request(self, url: str) -> Request:
+    def _article_request(
+        self,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        priority: int = NEW_ARTICLE_PRIORITY,
+    ) -> Request:
         fetched = Fetched(
             url=url,
             requested_url=self.urls.fetch_url(url),
@@ -173,12 +193,32 @@ class NewsSpider(Spider):
         self._count("articles_requested")
         return Request(
             fetched.requested_url,
+            headers=headers,
             callback=self.parse_article,
             errback=self.on_error,
-            meta={"fetched": fetched, "handle_httpstatus_list": HANDLED_STATUSES},
-            # Articles before further list pages, so a stopped run has archived what it saw.
-            priority=10,
+            meta={
+                "fetched": fetched,
+                "handle_httpstatus_list": ARTICLE_STATUSES,
+                "dont_redirect": True,
+            },
+            priority=priority,
         )
+
+    def _revisit_request(self, page: DuePage) -> Request:
+        """A scheduled check: conditional on the validators of the last capture, unless an audit."""
+        headers = {}
+        if self.plan.conditional and page.etag:
+            headers["If-None-Match"] = page.etag
+        if self.plan.conditional and page.last_modified:
+            headers["If-Modified-Since"] = page.last_modified
+        return self._article_request(page.url, headers=headers, priority=REVISIT_PRIORITY)
+
+    def _count_plan(self) -> None:
+        revisits = self.plan.revisits
+        self._set("revisits_due", revisits.due)
+        self._set("revisits_checked", len(revisits.pages))
+        self._set("revisits_left", revisits.left)
+        self._set("list_walk", "incremental" if self.plan.walk.incremental else "complete")
 
     def _count_list_page(self, template: str | None, articles: int) -> None:
         self._count("list_pages")
@@ -190,6 +230,23 @@ class NewsSpider(Spider):
     def _count(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(f"{STATS}/{key}", count)
+
+    def _set(self, key: str, value: Any) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value(f"{STATS}/{key}", value)
+
+
+def _worker_count(settings: BaseSettings) -> int:
+    workers = settings.get("NEWSARCHIVE_EXTRACT_WORKERS")
+    return default_workers() if workers in (None, "auto") else int(workers)
+
+
+def _url_list(value: Any) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return value.split()
+    return [str(url) for url in value]
 
 
 def _content_type(response: Response) -> str | None:
