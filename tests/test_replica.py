@@ -570,6 +570,8 @@ def test_every_day_serves_what_the_truth_says(timeline_replica: ReplicaProcess) 
         "moved",
         "challenge",
         "truncated",
+        "server_error",
+        "redirect_home",
     }
 
 
@@ -586,6 +588,8 @@ def assert_served_state(replica: ReplicaProcess, article: dict) -> None:
         assert_page_matches(replica, article)
     elif article["state"] == "challenge":
         assert len(page.body) < 400 and b"<script>" in page.body and b"Zoom" not in page.body
+    elif article["state"] == "redirect_home":
+        assert page.headers["Location"] == replica.base_url + "/"
     elif article["state"] in ("live", "unlisted"):
         assert_page_matches(replica, article)
 
@@ -619,6 +623,8 @@ def test_days_three_to_thirty_cover_every_event_and_edit_class(
         "moved",
         "challenge",
         "truncated",
+        "server_error",
+        "redirect_home",
         "edited",
         "published",
     }

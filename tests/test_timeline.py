@@ -30,7 +30,7 @@ DAILY = [
 ]
 # Removals that make a page gone once confirmed a day later; the others are passing failures.
 MISSING = {"deleted", "deleted_410", "soft_404"}
-PASSING = {"challenge", "truncated"}
+PASSING = {"challenge", "truncated", "server_error", "redirect_home"}
 
 Event = tuple[str, str, int, tuple[str, ...]]  # doc id, kind, day, classes
 
@@ -157,3 +157,29 @@ def test_the_moved_article_keeps_its_history_at_the_new_url(timeline):
     assert history["urls"] == [moved["url"], moved["moved_to"]]
     assert [v["version"] for v in history["versions"]] == [1]
     assert as_json("history", moved["url"], db=timeline.db) == history
+
+
+@pytest.mark.parametrize(
+    ("kind", "outcome", "status"),
+    [
+        ("soft_404", "soft-404", 200),
+        ("challenge", "blocked", 412),
+        ("truncated", "truncated", 200),
+        ("server_error", "error", 500),
+        ("redirect_home", "redirected", 302),
+        ("deleted_410", "not-found", 410),
+    ],
+)
+def test_pages_that_are_not_content_are_captures_never_versions(timeline, kind, outcome, status):
+    change = next(c for c in timeline.truth["changes"] if c["kind"] == kind)
+    archive = open_archive(str(timeline.db), create=False)
+    history = page_history(archive, change["url"])
+    archive.close()
+    that_day = [
+        c
+        for c in history.captures
+        if (c.captured_at.astimezone(SHANGHAI).date() - START).days + 1 == change["day"]
+    ]
+    assert [(c.outcome, c.status, c.version) for c in that_day] == [(outcome, status, None)]
+    assert that_day[0].payload_sha256 is not None  # the evidence is kept
+    assert [v.number for v in history.versions] == [1]

@@ -448,6 +448,7 @@ def error_page(heading: str, message: str) -> str:
 
 
 NOT_FOUND_PAGE = error_page("页面不存在", "抱歉，您访问的页面不存在或已被删除！")
+SERVER_ERROR_PAGE = error_page("服务器错误", "服务器繁忙，请稍后再试。")
 GONE_PAGE = error_page("信息已删除", "您访问的信息已被删除，页面不存在。")
 SOFT_404_PAGE = (
     '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>页面不存在</title></head>\n'

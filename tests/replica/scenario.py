@@ -54,7 +54,11 @@ SCRIPT: tuple[tuple[int, Target, str, str | None], ...] = (
     (24, 33, "edited", "paragraph_removed"),
     (25, 32, "relisted", None),
     (26, 3, "edited", "char_fixed"),  # a second edit: version 3
+    (27, 34, "server_error", None),  # a 500 for one day
     (28, 11, "edited", "published_at_corrected"),
+    (28, 34, "restored", None),
+    (29, 35, "redirect_home", None),  # a 302 to the home page for one day
+    (30, 35, "restored", None),
 )
 
 

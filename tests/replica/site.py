@@ -164,6 +164,10 @@ class Site:
             return html_response(200, pages.SOFT_404_PAGE, "article")
         if state == "challenge":
             return html_response(412, pages.CHALLENGE_PAGE, "article")
+        if state == "server_error":
+            return html_response(500, pages.SERVER_ERROR_PAGE, "article")
+        if state == "redirect_home":
+            return Response(302, b"", [("Location", f"http://{host}/")], "article")
         return None  # unlisted and truncated articles are served as pages
 
     def _compile_article(self, key: int, version: int, served: str) -> Compiled:

@@ -39,8 +39,12 @@ STATUS = {
     "gone_410": 410,
     "moved": 301,
     "challenge": 412,
+    "server_error": 500,
+    "redirect_home": 302,
 }
-LISTED_STATES = frozenset({"live", "moved", "challenge", "truncated"})
+LISTED_STATES = frozenset(
+    {"live", "moved", "challenge", "truncated", "server_error", "redirect_home"}
+)
 NEXT_STATE = {
     "deleted": "not_found",
     "deleted_410": "gone_410",
@@ -48,6 +52,8 @@ NEXT_STATE = {
     "unlisted": "unlisted",
     "challenge": "challenge",
     "truncated": "truncated",
+    "server_error": "server_error",
+    "redirect_home": "redirect_home",
 }
 
 
