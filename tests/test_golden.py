@@ -33,6 +33,7 @@ RECORD_FIELDS = (
     "body",
     "images",
     "attachments",
+    "links",
     "doc_id",
 )
 PROVENANCE_FIELDS = ("title", "published_at", "source", "column", "body")
