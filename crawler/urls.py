@@ -34,10 +34,13 @@ class SiteUrls:
         absolute = urljoin(base, url.strip()) if base else url.strip()
         parts = urlsplit(safe_url_string(absolute))
         origin = _origin_of(f"{parts.scheme}://{parts.netloc}")
-        if origin in self._own:
+        own = origin in self._own
+        if own:
             origin = self.origin
         path = _clean_path(parts.path)
-        query = self._without_volatile(parts.query)
+        # The profile's volatile parameters are the site's own cache busting; elsewhere a
+        # parameter may mean anything, so other sites' URLs keep theirs.
+        query = self._without_volatile(parts.query) if own else parts.query
         return urlunsplit((*urlsplit(origin)[:2], path, query, ""))
 
     def fetch_url(self, canonical: str) -> str:

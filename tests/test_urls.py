@@ -49,6 +49,10 @@ def test_cache_busting_parameters_are_not_part_of_a_url(urls):
         "http://www.chencang.gov.cn/col8173/col8174/202402/W020240207.jpg"
     )
     assert urls.canonical("/search?q=会议&v=1", ARTICLE).endswith("/search?q=%E4%BC%9A%E8%AE%AE")
+    assert (
+        urls.canonical("http://www.baoji.gov.cn/x.htm?t=1#a", ARTICLE)
+        == "http://www.baoji.gov.cn/x.htm?t=1"
+    )
 
 
 def test_what_a_link_points_at(urls):
