@@ -284,6 +284,20 @@ def known_article_urls(archive: Archive, site: str) -> set[str]:
         return set(session.scalars(query))
 
 
+def last_crawl(archive: Archive, site: str) -> tuple[datetime, dict[str, Any]] | None:
+    """The start and counts of the latest finished crawl of `site`, if any."""
+    query = (
+        select(CrawlRun.started_at, CrawlRun.counts)
+        .join(Site, Site.id == CrawlRun.site_id)
+        .where(Site.name == site, CrawlRun.command == "crawl", CrawlRun.status == "finished")
+        .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+        .limit(1)
+    )
+    with archive.reading() as session:
+        row = session.execute(query).first()
+        return (row.started_at, dict(row.counts)) if row else None
+
+
 def last_complete_walk(archive: Archive, site: str) -> datetime | None:
     """When the latest finished crawl of `site` that walked its whole list started, if any."""
     query = (

@@ -152,13 +152,19 @@ class Store:
         return Recorded(observation.url, decision.outcome, decision.number, decision.changed)
 
     def record_listing(
-        self, site: str, urls: Collection[str], at: datetime, run_id: int | None, *, complete: bool
+        self,
+        site: str,
+        urls: Collection[str],
+        at: datetime,
+        run_id: int | None,
+        *,
+        covered_since: datetime | None = None,
     ) -> int:
         """The article URLs the list pages showed during a crawl started at `at`.
 
-        Their pages were listed then (a page shown again after being unlisted is relisted). After
-        a walk over every list page (`complete`), live articles it did not show and that were
-        listed before become unlisted. Returns how many did.
+        Their pages were listed then (a page shown again after being unlisted is relisted). When
+        every list page has been read since `covered_since`, live articles listed before and not
+        seen since then have been taken off the list: they become unlisted. Returns how many did.
         """
         with self.archive.engine.begin() as connection:
             site_id = self._site_id(connection, site, "")
@@ -179,7 +185,7 @@ class Store:
                     connection.execute(
                         _UPDATE_PAGE, {"page_id_": page.id, "last_listed_at": at, "is_listed": True}
                     )
-                elif complete and _unlisted_now(page):
+                elif covered_since is not None and _unlisted_since(page, covered_since):
                     detail = {"last_listed_at": page.last_listed_at.astimezone(UTC).isoformat()}
                     events.add(Event.UNLISTED, detail)
                     connection.execute(_UPDATE_PAGE, {"page_id_": page.id, "is_listed": False})
@@ -409,11 +415,10 @@ def _follow_move(
     return {}
 
 
-def _unlisted_now(page: Any) -> bool:
-    """Listed before, live, and not shown by a whole walk: taken off the list, still online."""
-    return bool(
-        page.is_listed and page.state == State.LIVE.value and page.last_listed_at is not None
-    )
+def _unlisted_since(page: Any, covered_since: datetime) -> bool:
+    """Listed before, live, and not on any list page read since: taken off the list, still online."""
+    listed_before = page.last_listed_at is not None and page.last_listed_at < covered_since
+    return bool(page.is_listed and page.state == State.LIVE.value and listed_before)
 
 
 def _classes(

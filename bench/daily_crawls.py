@@ -105,8 +105,8 @@ def main() -> None:
             "day  requests (share)      bytes (share)            growth (share)        checked  edits  found  recall  extra"
         )
         size, all_edits, all_found, all_extra = first_size, 0, 0, 0
-        for day in range(2, options.days + 2):
-            quiet = day == options.days + 1  # the replica stays on the last day: nothing changes
+        for day in range(2, options.days + 3):
+            quiet = day == options.days + 2  # the replica stays on the last day: nothing changes
             if not quiet:
                 site.set_day(day)
             run = crawl(site.base_url, db, day, schedule)

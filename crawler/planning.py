@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from scrapy.settings import BaseSettings
 
 from archive import open_archive
-from archive.database import Archive
-from archive.query import known_article_urls, last_complete_walk
+from archive.query import known_article_urls, last_complete_walk, last_crawl
 from archive.schedule import (
     DuePage,
     RevisitPlan,
@@ -20,7 +19,7 @@ from archive.schedule import (
     plan_revisits,
     recheck_pages,
 )
-from crawler.listwalk import ListWalk
+from crawler.listwalk import Cursor, ListWalk
 from crawler.profile import SiteProfile
 
 T = TypeVar("T")
@@ -82,12 +81,13 @@ class CrawlPlan:
 def plan_crawl(
     db_url: str | None, profile: SiteProfile, options: Options, now: datetime, *, full: bool
 ) -> CrawlPlan:
-    """A crawl: every list page on a backfill, an audit, or when the last full walk is old;
-    otherwise newest list pages until known ground; and the known articles that are due."""
+    """A crawl: every list page on a backfill or an audit; otherwise the newest list pages until
+    known ground plus a rolling slice of the rest; and the known articles that are due."""
     archive = open_archive(db_url)
     try:
         known = known_article_urls(archive, profile.name)
-        walk_all = full or _walk_due(archive, profile.name, now, options.list_walk_every)
+        backfilled = last_complete_walk(archive, profile.name) is not None
+        previous = last_crawl(archive, profile.name)
         revisits = plan_revisits(
             archive,
             profile.name,
@@ -98,10 +98,52 @@ def plan_crawl(
         )
     finally:
         archive.close()
-    walk = ListWalk(
-        profile.listing.paths, incremental=not walk_all, stop_after=options.stop_after_known_pages
-    )
+    walk = _list_walk(profile, options, now, previous, walk_all=full or not backfilled)
     return CrawlPlan(known, walk, revisits, conditional=not full)
+
+
+def _list_walk(
+    profile: SiteProfile,
+    options: Options,
+    now: datetime,
+    previous: tuple[datetime, dict[str, Any]] | None,
+    *,
+    walk_all: bool,
+) -> ListWalk:
+    """Every list page is walked once per `list_walk_every`, spread over the crawls in between:
+    each takes the share of the pages that the time since the last crawl is of that period."""
+    period = options.list_walk_every.total_seconds()
+    paths, stop_after = profile.listing.paths, options.stop_after_known_pages
+    if walk_all or period <= 0 or previous is None:
+        return ListWalk(paths, incremental=False, stop_after=stop_after, started_at=now)
+    last_started, counts = previous
+    share = (now - last_started).total_seconds() / period
+    cursors = {path: _cursor(counts.get("list_cursors", {}).get(path)) for path in paths}
+    return ListWalk(
+        paths, incremental=True, stop_after=stop_after, share=share, cursors=cursors, started_at=now
+    )
+
+
+def _cursor(saved: dict[str, Any] | None) -> Cursor:
+    if not saved:
+        return Cursor()
+    started = saved.get("round_started_at")
+    return Cursor(
+        int(saved.get("next_page", 0)), datetime.fromisoformat(started) if started else None
+    )
+
+
+def cursors_json(cursors: dict[str, Cursor]) -> dict[str, dict[str, Any]]:
+    """How a crawl's list cursors are kept in its crawl_run counts."""
+    return {
+        path: {
+            "next_page": cursor.next_page,
+            "round_started_at": cursor.round_started_at.isoformat()
+            if cursor.round_started_at
+            else None,
+        }
+        for path, cursor in cursors.items()
+    }
 
 
 def plan_recheck(db_url: str | None, urls: Sequence[str]) -> CrawlPlan:
@@ -112,12 +154,6 @@ def plan_recheck(db_url: str | None, urls: Sequence[str]) -> CrawlPlan:
     finally:
         archive.close()
     return CrawlPlan(revisits=RevisitPlan(pages, len(pages)))
-
-
-def _walk_due(archive: Archive, site: str, now: datetime, every: timedelta) -> bool:
-    """A full list walk is due on the first crawl and when the last one is `every` old."""
-    last = last_complete_walk(archive, site)
-    return last is None or (now - last).total_seconds() >= every.total_seconds()
 
 
 def _setting(name: str, read: Callable[[], T]) -> T:

@@ -43,8 +43,9 @@ NEWSARCHIVE_REVISIT_STEPS = "1d=0,7d=6h,30d=1d,365d=7d"
 NEWSARCHIVE_REVISIT_FLOOR = "30d"
 # At most this many scheduled re-checks per run, most overdue first (None: all that are due).
 NEWSARCHIVE_MAX_REVISITS = None
-# Incremental crawls walk every list page anyway when the last such walk is this old: only a
-# whole walk can tell that an article was taken off the list.
+# Every list page is walked once in this period, spread over the crawls in between (each walks
+# the share of the pages the time since the last crawl is of the period): only list pages can
+# tell that an article was taken off the list. 0 walks every list page on every crawl.
 NEWSARCHIVE_LIST_WALK_EVERY = "7d"
 # A page is gone after missing (404, 410, soft 404) at two checks at least this far apart.
 NEWSARCHIVE_GONE_AFTER = "24h"

@@ -34,6 +34,7 @@ class RunSummary:
     counters: dict[str, int]
     list_unreadable: int
     list_walk_complete: bool
+    list_cursors: dict[str, Any]
     bytes_downloaded: int
     finish_reason: str
 
@@ -49,6 +50,7 @@ class RunSummary:
             counters={name: int(stats.get(f"{STATS}/{name}", 0)) for name in _COUNTERS},
             list_unreadable=int(stats.get(f"{STATS}/list_template/none", 0)),
             list_walk_complete=bool(stats.get(f"{STATS}/list_walk_complete", False)),
+            list_cursors=dict(stats.get(f"{STATS}/list_cursors", {})),
             bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
             finish_reason=finish_reason or str(stats.get("finish_reason", "unknown")),
         )
@@ -74,6 +76,7 @@ class RunSummary:
             "errors": self.errors,
             **self.counters,
             "list_walk_complete": self.list_walk_complete,
+            "list_cursors": self.list_cursors,
             "bytes": self.bytes_downloaded,
             "finish_reason": self.finish_reason,
         }

@@ -56,20 +56,21 @@ def test_a_redirect_to_another_article_moves_the_page(archive):
 def test_listing_a_whole_walk_unlists_what_it_did_not_show(archive):
     store = Store(archive)
     store.record(observe(at=at(0)))
-    assert store.record_listing("chencang", {URL}, at(0), None, complete=True) == 0
-    assert store.record_listing("chencang", set(), at(1), None, complete=False) == 0
-    assert store.record_listing("chencang", set(), at(2), None, complete=True) == 1
-    assert store.record_listing("chencang", {URL}, at(3), None, complete=True) == 0
+    assert store.record_listing("chencang", {URL}, at(0), None, covered_since=at(0)) == 0
+    assert store.record_listing("chencang", set(), at(1), None) == 0  # a partial walk proves nothing
+    assert store.record_listing("chencang", set(), at(2), None, covered_since=at(0)) == 0
+    assert store.record_listing("chencang", set(), at(3), None, covered_since=at(2)) == 1
+    assert store.record_listing("chencang", {URL}, at(4), None) == 0
     history = page_history(archive, URL)
     assert [e.kind for e in history.events] == ["unlisted", "relisted"]
     assert history.events[0].detail == {"last_listed_at": at(0).isoformat()}
-    assert (history.is_listed, history.last_listed_at) == (True, at(3))
+    assert (history.is_listed, history.last_listed_at) == (True, at(4))
 
 
 def test_a_page_never_listed_is_never_unlisted(archive):
     store = Store(archive)
     store.record(observe(at=at(0)))
-    assert store.record_listing("chencang", set(), at(1), None, complete=True) == 0
+    assert store.record_listing("chencang", set(), at(1), None, covered_since=at(1)) == 0
 
 
 def reparser_that_reads(record):

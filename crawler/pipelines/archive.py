@@ -13,6 +13,7 @@ from scrapy.statscollectors import StatsCollector
 from archive import Store
 from archive.records import Observation, PageKind, Recorded
 from crawler.items import PageItem
+from crawler.planning import cursors_json
 from crawler.recording import open_store, recorder
 from crawler.summary import STATS, RunSummary
 from crawler.workers import WorkerDied, WorkerProcess
@@ -87,17 +88,17 @@ class ArchivePipeline:
         if self.store is None or self.run_id is None or self.started_at is None:
             return
         spider = self.crawler.spider
-        stats = self._stats.get_stats()
         if spider.command == "crawl":
-            complete = bool(stats.get(f"{STATS}/list_walk_complete"))
+            walk = spider.plan.walk
             unlisted = self.store.record_listing(
                 spider.profile.name,
                 spider.listed_urls,
                 self.started_at,
                 self.run_id,
-                complete=complete,
+                covered_since=walk.covered_since(),
             )
             self._stats.set_value(f"{STATS}/unlisted", unlisted)
+            self._stats.set_value(f"{STATS}/list_cursors", cursors_json(walk.next_cursors()))
         summary = RunSummary.from_stats(self._stats.get_stats(), reason)
         self.store.finish_run(self.run_id, summary.status, summary.counts(), summary.exit_code)
         self.store.archive.close()

@@ -130,6 +130,7 @@ class NewsSpider(Spider):
         fetched: Fetched = response.meta["fetched"]
         if response.status != 200:
             self._count("list_pages_failed")
+            self.plan.walk.page_failed(path, number)
             yield PageItem(self.observer.listing(fetched, response))
             return
         page = self.lists.read(response.body, _content_type(response), fetched.url)
@@ -162,6 +163,8 @@ class NewsSpider(Spider):
             return
         if fetched.kind is PageKind.LIST:
             self._count("list_pages_failed")
+            path, number = failure.request.cb_kwargs["path"], failure.request.cb_kwargs["number"]  # type: ignore[attr-defined]
+            self.plan.walk.page_failed(path, number)
         self.logger.warning("%s failed: %s", fetched.requested_url, failure.getErrorMessage())
         yield PageItem(self.observer.failure(fetched, failure))
 
