@@ -110,10 +110,6 @@ class NewsSpider(Spider):
     def closed(self, reason: str) -> None:
         self.extraction.close()
 
-    @property
-    def walk(self) -> Any:
-        return self.plan.walk
-
     async def start(self) -> AsyncIterator[Request]:
         if self.single_url:
             yield self._article_request(self.single_url)
