@@ -31,7 +31,7 @@ class Event(StrEnum):
 # only a streak of them long enough makes a page gone. Other failures are transient.
 MISSING = frozenset({Verdict.NOT_FOUND, Verdict.SOFT_404, Verdict.REDIRECTED})
 # A redirect to the article's new URL is the article, reached at another address.
-REACHED = frozenset({Verdict.CONTENT, Verdict.NOT_MODIFIED, Verdict.MOVED})
+REACHED = frozenset({Verdict.CONTENT, Verdict.NOT_MODIFIED, Verdict.MOVED, Verdict.REJECTED})
 
 
 @dataclass(frozen=True)

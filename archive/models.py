@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -181,6 +182,11 @@ class Version(Base):
     attachments: Mapped[list[Any]]
     doc_id: Mapped[str | None] = mapped_column(String(64))
     links: Mapped[list[Any]] = mapped_column(server_default="[]")
+    editor: Mapped[str] = mapped_column(Text, server_default="")
+    author: Mapped[str] = mapped_column(Text, server_default="")
+    repairs: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
+    # sha256 of title and body with typography folded: equal keys are the same article.
+    content_key: Mapped[str | None] = mapped_column(String(64), index=True)
     provenance: Mapped[dict[str, Any]]
     classes: Mapped[list[Any]] = mapped_column(server_default="[]")
     chars_added: Mapped[int] = mapped_column(server_default="0")
@@ -201,6 +207,51 @@ class VersionChange(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("version.id"), index=True)
     field: Mapped[str] = mapped_column(String(32))
     change_class: Mapped[str | None] = mapped_column(String(16))
+
+
+class PageLink(Base):
+    """A finding that two pages carry the same article (exactly, or lightly re-edited)."""
+
+    __tablename__ = "page_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id"), index=True)
+    other_page_id: Mapped[int] = mapped_column(ForeignKey("page.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    similarity: Mapped[float]
+    found_at: Mapped[datetime]
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id"))
+
+
+class SimilarityBand(Base):
+    """One band of a version's MinHash signature: versions that share a band are candidates
+    for near-duplicates, found through this index instead of a scan of every page."""
+
+    __tablename__ = "similarity_band"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id"))
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id"))
+    band: Mapped[int]
+    key: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_similarity_band_band_key", "band", "key"),)
+
+
+class MirrorCopy(Base):
+    """A copy of an archived article found on another site, and what it took to repair it."""
+
+    __tablename__ = "mirror_copy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id"), index=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("capture.id"))
+    url: Mapped[str] = mapped_column(String(2048))
+    captured_at: Mapped[datetime]
+    similarity: Mapped[float]
+    repairs: Mapped[dict[str, Any]]
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
 
 
 class Capture(Base):
@@ -232,9 +283,12 @@ __all__ = [
     "Blob",
     "Capture",
     "CrawlRun",
+    "MirrorCopy",
     "Page",
     "PageEvent",
+    "PageLink",
     "PageUrl",
+    "SimilarityBand",
     "Site",
     "Version",
     "VersionChange",

@@ -36,6 +36,8 @@ class VersionRecord:
     title: str
     published_at: str | None
     source: str
+    editor: str
+    author: str
     column: str
     body: str
     body_html: str
@@ -480,6 +482,8 @@ def _record(url: str, version: Version, changed: tuple[str, ...]) -> VersionReco
         title=version.title,
         published_at=version.published_at,
         source=version.source,
+        editor=version.editor,
+        author=version.author,
         column=version.column,
         body=version.body,
         body_html=version.body_html,

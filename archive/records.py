@@ -16,6 +16,8 @@ RECORD_FIELDS = (
     "title",
     "published_at",
     "source",
+    "editor",
+    "author",
     "column",
     "body",
     "body_html",
@@ -26,6 +28,9 @@ RECORD_FIELDS = (
 )
 # body_html is a presentation of body/images/attachments: markup-only churn is not a new version.
 HASHED_FIELDS = tuple(name for name in RECORD_FIELDS if name != "body_html")
+# Fields added after archives existed stay out of the hash while empty, so a record that has
+# nothing in them hashes as it did before they existed.
+LATER_FIELDS = frozenset({"editor", "author"})
 
 
 class PageKind(StrEnum):
@@ -46,6 +51,12 @@ class Verdict(StrEnum):
     MOVED = "moved"
     ERROR = "error"
     LISTING = "listing"
+    REJECTED = "rejected"
+    MIRROR_COPY = "mirror-copy"
+
+
+# Verdicts whose observation carries an extracted record.
+READ_VERDICTS = frozenset({Verdict.CONTENT, Verdict.MIRROR_COPY})
 
 
 class Outcome(StrEnum):
@@ -67,6 +78,8 @@ class Outcome(StrEnum):
     MOVED = "moved"
     ERROR = "error"
     LISTING = "listing"
+    REJECTED = "rejected"
+    MIRROR_COPY = "mirror-copy"
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,8 @@ class ArticleRecord:
     attachments: tuple[Attachment, ...] = ()
     links: tuple[Link, ...] = ()
     doc_id: str | None = None
+    editor: str = ""
+    author: str = ""
 
     def __post_init__(self) -> None:
         if self.published_at is not None and self.published_at.tzinfo is None:
@@ -112,6 +127,8 @@ class ArticleRecord:
             "title": self.title,
             "published_at": self.published_at.isoformat() if self.published_at else None,
             "source": self.source,
+            "editor": self.editor,
+            "author": self.author,
             "column": self.column,
             "body": self.body,
             "body_html": self.body_html,
@@ -124,7 +141,11 @@ class ArticleRecord:
 
 def content_sha256(fields: Mapping[str, Any]) -> str:
     """The SHA-256 of the canonical JSON of the hashed fields, NFC-normalised."""
-    hashed = {name: _nfc(fields[name]) for name in HASHED_FIELDS}
+    hashed = {
+        name: _nfc(fields.get(name))
+        for name in HASHED_FIELDS
+        if name not in LATER_FIELDS or fields.get(name)
+    }
     canonical = json.dumps(hashed, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -146,11 +167,13 @@ def _nfc(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Extracted:
-    """An article record with where each field came from and the parser that read it."""
+    """An article record with where each field came from, the parser that read it, and the
+    repairs its text needed (a damaged copy), by kind."""
 
     record: ArticleRecord
     provenance: Mapping[str, str]
     parser_version: str
+    repairs: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -181,10 +204,8 @@ class Observation:
     def __post_init__(self) -> None:
         if self.fetched_at.tzinfo is None:
             raise ValueError("fetched_at must be timezone-aware")
-        if (self.verdict is Verdict.CONTENT) != (self.extracted is not None):
-            raise ValueError(
-                "an observation carries an extracted record exactly when it is content"
-            )
+        if (self.verdict in READ_VERDICTS) != (self.extracted is not None):
+            raise ValueError("an observation carries a record exactly when it is content or a copy")
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (case-insensitive), if present."""
@@ -200,3 +221,5 @@ class Recorded:
     outcome: Outcome
     version: int | None
     changed_fields: tuple[str, ...] = field(default=())
+    # Pages found to carry the same article: (kind, canonical URL, similarity).
+    duplicates: tuple[tuple[str, str, float], ...] = field(default=())

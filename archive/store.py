@@ -10,13 +10,15 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from archive import blobs, changes, lifecycle
+from archive import blobs, changes, dedup, lifecycle, similarity
 from archive.database import Archive
+from archive.errors import NotArchived
 from archive.lifecycle import Event, Rules, State, Status
 from archive.models import (
     Blob,
     Capture,
     CrawlRun,
+    MirrorCopy,
     Page,
     PageEvent,
     PageUrl,
@@ -47,6 +49,7 @@ CAPTURE, CHANGE, SITE, RUN = (
     cast(Table, m.__table__) for m in (Capture, VersionChange, Site, CrawlRun)
 )
 PAGE_URL, EVENT = cast(Table, PageUrl.__table__), cast(Table, PageEvent.__table__)
+MIRROR = cast(Table, MirrorCopy.__table__)
 _UPSERT_DIALECTS: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 # Statements built once and executed with parameters: SQLAlchemy then compiles each only once.
 _PAGE_COLUMNS = (
@@ -99,6 +102,7 @@ class _Decision:
     number: int | None = None
     changed: tuple[str, ...] = ()
     new_fields: Mapping[str, Any] | None = None
+    duplicates: tuple[tuple[str, str, float], ...] = ()
 
 
 class Store:
@@ -143,13 +147,21 @@ class Store:
         with self.archive.engine.begin() as connection:
             site_id = self._site_id(connection, observation.site, observation.site_origin)
             payload_sha256 = _put_blob(connection, observation.payload, self.archive.clock())
+            if observation.verdict is Verdict.MIRROR_COPY:
+                return _record_mirror_copy(connection, observation, run_id, payload_sha256)
             page, moved_from = _page_for(connection, site_id, observation)
             decision = self._decide_version(connection, page.id, observation)
             capture = _capture_values(observation, page.id, run_id, payload_sha256, decision)
             capture_id = _insert(connection, CAPTURE, capture)
             events = _Events(connection, page.id, observation.fetched_at, capture_id, run_id)
             self._update_page(connection, page, observation, decision, events, moved_from)
-        return Recorded(observation.url, decision.outcome, decision.number, decision.changed)
+        return Recorded(
+            observation.url,
+            decision.outcome,
+            decision.number,
+            decision.changed,
+            decision.duplicates,
+        )
 
     def record_listing(
         self,
@@ -240,6 +252,7 @@ class Store:
             changes.char_counts(parent.get("body"), fields["body"]) if latest else (0, 0)
         )
         number = latest.number + 1 if latest else 1
+        key = similarity.content_key(fields["title"], fields["body"])
         values = {
             "page_id": page_id,
             "number": number,
@@ -251,16 +264,20 @@ class Store:
             "classes": changes.version_classes(field_classes),
             "chars_added": added,
             "chars_removed": removed,
+            "repairs": dict(observation.extracted.repairs),
+            "content_key": key,
             **fields,
         }
         version_id = _insert(connection, VERSION, values)
+        at = observation.fetched_at
+        duplicates = dedup.index_version(connection, page_id, version_id, fields["body"], key, at)
         if changed:
             rows = [
                 {"version_id": version_id, "field": f, "change_class": field_classes[f]}
                 for f in changed
             ]
             connection.execute(insert(CHANGE), rows)
-        return _Decision(outcome, version_id, number, tuple(changed), fields)
+        return _Decision(outcome, version_id, number, tuple(changed), fields, tuple(duplicates))
 
     def _baseline(
         self, connection: Connection, latest: Any, observation: Observation
@@ -375,6 +392,38 @@ def _page_for(
             _add_url(connection, same_doc.id, observation.url, observation.fetched_at)
             return same_doc, same_doc.current_url
     return _create_page(connection, site_id, observation), None
+
+
+def _record_mirror_copy(
+    connection: Connection, observation: Observation, run_id: int | None, payload_sha256: str | None
+) -> Recorded:
+    """A copy of an archived article on another site: a capture of the original, and what the
+    copy needed repairing and how close it comes. Never a version, never a lifecycle change."""
+    assert observation.extracted is not None
+    page = connection.execute(_PAGE_BY_URL, {"url": observation.url}).first()
+    if page is None:
+        raise NotArchived(
+            f"{observation.url} is not in the archive, so a copy of it cannot be kept."
+        )
+    decision = _Decision(Outcome.MIRROR_COPY)
+    capture = _capture_values(observation, page.id, run_id, payload_sha256, decision)
+    capture_id = _insert(connection, CAPTURE, capture)
+    copy = observation.extracted.record
+    original = connection.execute(dedup.LATEST_BODY, {"page_id": page.id}).first()
+    copy_grams = similarity.shingles(copy.body)
+    score = similarity.jaccard(copy_grams, similarity.shingles(original.body)) if original else 0.0
+    values = {
+        "page_id": page.id,
+        "capture_id": capture_id,
+        "url": observation.requested_url,
+        "captured_at": observation.fetched_at,
+        "similarity": round(score, 4),
+        "repairs": dict(observation.extracted.repairs),
+        "title": copy.title,
+        "body": copy.body,
+    }
+    connection.execute(insert(MIRROR), values)
+    return Recorded(observation.url, Outcome.MIRROR_COPY, None)
 
 
 def _create_page(connection: Connection, site_id: int, observation: Observation) -> Any:

@@ -11,7 +11,9 @@ from archive.records import Observation
 class PageItem:
     """A fetch as observed: what the archive records.
 
-    Pipelines may replace `observation` (it is immutable) with a cleaned or enriched copy.
+    Pipelines replace `observation` (it is immutable) with a cleaned copy; the cleaning pipeline
+    notes how much of the body was boilerplate before it was cleaned, for validation to judge.
     """
 
     observation: Observation
+    boilerplate_share: float = 0.0

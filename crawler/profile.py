@@ -56,6 +56,14 @@ class ArticleRules:
 
 
 @dataclass(frozen=True)
+class CopyRules:
+    """Where the text of an article copied onto another site (a mirror) is found."""
+
+    title: tuple[str, ...]
+    body: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SiteProfile:
     name: str
     title: str
@@ -66,6 +74,7 @@ class SiteProfile:
     version: int
     listing: Listing
     article: ArticleRules
+    copies: CopyRules
     settings: Mapping[str, Any]
 
     @property
@@ -146,6 +155,7 @@ def _build(name: str, raw: dict[str, Any]) -> SiteProfile:
         version=int(raw.get("version", 1)),
         listing=_listing(_need(raw, "listing", where), where),
         article=_article(_need(raw, "article", where), where),
+        copies=_copies(raw.get("copies", {}), where),
         settings=MappingProxyType(dict(raw.get("settings", {}))),
     )
 
@@ -191,6 +201,14 @@ def _article(raw: dict[str, Any], where: str) -> ArticleRules:
         boilerplate_selectors=tuple(boilerplate.get("selectors", [])),
         boilerplate_lines=tuple(_regex(p, where) for p in boilerplate.get("lines", [])),
     )
+
+
+def _copies(raw: dict[str, Any], where: str) -> CopyRules:
+    rules = CopyRules(tuple(raw.get("title", ["css:h1"])), tuple(raw.get("body", ["css:body"])))
+    for rule in (*rules.title, *rules.body):
+        if not rule.startswith("css:"):
+            raise ProfileError(f"In {where}, [copies] rule {rule!r} must be css:….")
+    return rules
 
 
 def _check_fields(fields: dict[str, tuple[str, ...]], where: str) -> None:

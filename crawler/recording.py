@@ -10,6 +10,7 @@ from archive import Store, open_archive
 from archive.clock import Clock, frozen_clock, system_clock
 from archive.lifecycle import Rules
 from archive.records import Observation, Recorded
+from crawler.cleaning import clean_record
 from crawler.extract.article import ArticleExtractor
 from crawler.profile import load_profile
 from crawler.urls import SiteUrls
@@ -23,11 +24,14 @@ def clock_from(now: str | None) -> Clock:
 def reparser(
     extractor: ArticleExtractor,
 ) -> Callable[[bytes, str | None, str], Mapping[str, Any] | None]:
-    """Reads an archived payload with today's rules, so a parser upgrade is not taken for an edit."""
+    """Reads and cleans an archived payload with today's rules, so that a parser upgrade is not
+    taken for an edit."""
 
     def reparse(payload: bytes, content_type: str | None, url: str) -> Mapping[str, Any] | None:
         reading = extractor.read(payload, content_type, url)
-        return reading.extracted.record.fields() if reading.extracted else None
+        if reading.extracted is None:
+            return None
+        return clean_record(reading.extracted.record, extractor.profile).record.fields()
 
     return reparse
 

@@ -22,9 +22,18 @@ RETRY_TIMES = 2
 # and a list page a few dozen requests, so the default (100) costs more than it overlaps.
 CONCURRENT_ITEMS = 8
 
+# clean → validate → archive; duplicates and near-duplicates are found in the archive's write
+# transaction, where the index is (see archive.dedup).
 ITEM_PIPELINES = {
+    "crawler.pipelines.clean.CleanPipeline": 100,
+    "crawler.pipelines.validate.ValidatePipeline": 200,
     "crawler.pipelines.archive.ArchivePipeline": 900,
 }
+LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
+# Validation: an article dated before this, or more than a day after the crawl, is not kept as a
+# version; nor is one whose body is more than this share boilerplate.
+NEWSARCHIVE_EARLIEST_DATE = "1990-01-01"
+NEWSARCHIVE_MAX_BOILERPLATE = 0.5
 
 # Processes that read article pages beside the crawler: "auto" is one per core beyond the first
 # (at most 4); 0 reads them in the crawler process. A single `fetch` always reads inline.

@@ -35,6 +35,8 @@ class RunSummary:
     list_unreadable: int
     list_walk_complete: bool
     list_cursors: dict[str, Any]
+    rejected: dict[str, int]
+    duplicates: dict[str, int]
     bytes_downloaded: int
     finish_reason: str
 
@@ -51,6 +53,8 @@ class RunSummary:
             list_unreadable=int(stats.get(f"{STATS}/list_template/none", 0)),
             list_walk_complete=bool(stats.get(f"{STATS}/list_walk_complete", False)),
             list_cursors=dict(stats.get(f"{STATS}/list_cursors", {})),
+            rejected=_by_prefix(stats, f"{STATS}/dropped/"),
+            duplicates=_by_prefix(stats, f"{STATS}/dedup/"),
             bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
             finish_reason=finish_reason or str(stats.get("finish_reason", "unknown")),
         )
@@ -77,6 +81,8 @@ class RunSummary:
             **self.counters,
             "list_walk_complete": self.list_walk_complete,
             "list_cursors": self.list_cursors,
+            "rejected_by_reason": self.rejected,
+            "duplicates_found": self.duplicates,
             "bytes": self.bytes_downloaded,
             "finish_reason": self.finish_reason,
         }
@@ -91,3 +97,9 @@ class RunSummary:
             f"{self.errors} errors; re-checks: {c['revisits_due']} due, {c['revisits_checked']} "
             f"checked, {c['revisits_left']} left for later"
         )
+
+
+def _by_prefix(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:
+    return {
+        key[len(prefix) :]: int(value) for key, value in stats.items() if key.startswith(prefix)
+    }

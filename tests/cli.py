@@ -17,6 +17,7 @@ FAST = [
     "-s",
     "AUTOTHROTTLE_ENABLED=false",
 ]
+# The record fields the replica's truth states (the archive's record has bylines too).
 RECORD_FIELDS = (
     "title",
     "published_at",

@@ -16,6 +16,8 @@ RECORD_KEYS = [
     "title",
     "published_at",
     "source",
+    "editor",
+    "author",
     "column",
     "body",
     "body_html",

@@ -14,6 +14,8 @@ def record(version: int, **fields) -> VersionRecord:
         title="我区召开会议",
         published_at="2024-02-07T10:07:00+08:00",
         source="区融媒体中心",
+        editor="",
+        author="",
         column="陈仓要闻",
         body="第一段。\n第二段。",
         body_html="<p>第一段。</p><p>第二段。</p>",

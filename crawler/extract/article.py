@@ -165,10 +165,8 @@ class ArticleExtractor:
         return None
 
     def _body_paragraphs(self, page: _Page) -> list[str]:
-        if page.body is None:
-            return []
-        drop = self.rules.boilerplate_lines
-        return [line for line in paragraphs(page.body) if not any(p.search(line) for p in drop)]
+        """The body block's paragraphs as they stand; boilerplate lines are for cleaning to drop."""
+        return paragraphs(page.body) if page.body is not None else []
 
     def _body_html(self, page: _Page) -> str:
         assert page.body is not None
@@ -219,6 +217,48 @@ class ArticleExtractor:
                 encoding, problem="the page has a title but no body", is_incomplete=True
             )
         return ArticleReading(encoding, problem="the page has no article: no title was found")
+
+
+class CopyExtractor:
+    """Reads a copy of an article on another site, whose template is not the site's: the
+    profile's [copies] rules find the text; the title is often missing there."""
+
+    def __init__(self, profile: SiteProfile) -> None:
+        self.profile = profile
+        self.parser_version = f"{profile.parser_version}+copy{EXTRACTOR_VERSION}"
+
+    def read(self, body: bytes, content_type: str | None) -> Extracted | None:
+        """The copy's record (title and body only), or None if no rule finds any text."""
+        decoded = decode_html(body, content_type)
+        root = Selector(text=decoded.text or "<html></html>").root
+        block, body_rule = _first(root, self.profile.copies.body)
+        text = paragraphs(block) if block is not None else []
+        if not text:
+            return None
+        title_element, title_rule = _first(root, self.profile.copies.title)
+        title = inline_text(title_element) if title_element is not None else ""
+        record = ArticleRecord(
+            title=title,
+            published_at=None,
+            source="",
+            column="",
+            body="\n".join(text),
+            body_html="",
+        )
+        provenance = {
+            "encoding": decoded.describe(),
+            "title": title_rule or "none",
+            "body": body_rule or "",
+        }
+        return Extracted(record, provenance, self.parser_version)
+
+
+def _first(root: HtmlElement, rules: tuple[str, ...]) -> tuple[HtmlElement | None, str | None]:
+    for rule in rules:
+        found = select(root, rule.partition(":")[2])
+        if found:
+            return found[0], rule
+    return None, None
 
 
 def _text_outside(root: HtmlElement, block: HtmlElement | None) -> str:

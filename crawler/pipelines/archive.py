@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Self
 
@@ -11,7 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from archive import Store
-from archive.records import Observation, PageKind, Recorded
+from archive.records import Observation, PageKind, Recorded, Verdict
 from crawler.items import PageItem
 from crawler.planning import cursors_json
 from crawler.recording import open_store, recorder
@@ -46,6 +47,7 @@ class ArchivePipeline:
         pipeline = cls(crawler, settings.get("NEWSARCHIVE_DB"), writer_process)
         # The run is closed on spider_closed, which (unlike close_spider) knows the finish reason.
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline
 
     def open_spider(self) -> None:
@@ -65,11 +67,26 @@ class ArchivePipeline:
             self.writer = WorkerProcess(recorder, arguments, name="newsarchive-archive-writer")
 
     async def process_item(self, item: PageItem) -> PageItem:
-        recorded = await self._record(item.observation)
-        if item.observation.kind is PageKind.ARTICLE:
-            self._stats.inc_value(f"{STATS}/outcome/{recorded.outcome.value}")
-        self._stats.set_value(f"{STATS}/last_recorded", recorded)
+        await self._record_and_count(item.observation)
         return item
+
+    async def item_dropped(self, item: Any, exception: BaseException) -> None:
+        """A page an earlier pipeline refused is still a capture: kept as rejected, with why."""
+        observation = getattr(item, "observation", None)
+        if observation is None:
+            return
+        rejected = replace(
+            observation, verdict=Verdict.REJECTED, extracted=None, error=str(exception)
+        )
+        await self._record_and_count(rejected)
+
+    async def _record_and_count(self, observation: Observation) -> None:
+        recorded = await self._record(observation)
+        if observation.kind is PageKind.ARTICLE:
+            self._stats.inc_value(f"{STATS}/outcome/{recorded.outcome.value}")
+        for kind, _, _ in recorded.duplicates:
+            self._stats.inc_value(f"{STATS}/dedup/{kind}")
+        self._stats.set_value(f"{STATS}/last_recorded", recorded)
 
     async def _record(self, observation: Observation) -> Recorded:
         assert self.store is not None

@@ -1,0 +1,125 @@
+"""Cleaning a record: one canonical form of its text, and its bylines as fields, never as body."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from archive.records import ArticleRecord
+from crawler.extract.text import fold_spaces
+from crawler.profile import SiteProfile
+from crawler.repair import Repairs, repair_text
+
+# 责任编辑/编辑/审核 name who edited; 作者/通讯员/记者 who wrote. A byline line holds only labels
+# and names, possibly in brackets: （作者：张三 通讯员：李四）, 【责任编辑：王五】.
+EDITOR_LABELS = ("责任编辑", "编辑", "审核", "校对")
+AUTHOR_LABELS = ("作者", "通讯员", "记者", "撰稿", "摄影")
+_LABEL = "|".join(EDITOR_LABELS + AUTHOR_LABELS)
+_BYLINE = re.compile(
+    rf"^[（(【\[]?\s*(?:(?:{_LABEL})\s*[:：]\s*[^:：（）()【】\[\]]*?\s*)+[）)】\]]?$"
+)
+_BYLINE_PART = re.compile(rf"({_LABEL})\s*[:：]\s*(.*?)\s*(?=(?:{_LABEL})\s*[:：]|[）)】\]]?$)")
+_META_LINE = re.compile(r"^(来源|发布时间|发布日期|时间)\s*[:：]")
+# Bumped when a change here can change a cleaned record: part of the parser version.
+CLEANER_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """A cleaned record, the rules that changed something (with counts), and any repairs made."""
+
+    record: ArticleRecord
+    applied: Counter[str] = field(default_factory=Counter)
+    repairs: Repairs = field(default_factory=Repairs)
+
+
+def clean_record(record: ArticleRecord, profile: SiteProfile) -> Cleaned:
+    """The record in canonical form: repaired if it is a damaged copy, NFC, spaces folded,
+    boilerplate and empty paragraphs dropped, bylines moved to editor/author, and no title or
+    来源/发布时间 line at the head of the body. Applying it twice changes nothing more."""
+    applied: Counter[str] = Counter()
+    repaired_title, title_repairs = repair_text(record.title, profile.script)
+    body, repairs = repair_text(record.body, profile.script)
+    repairs = repairs.merge(title_repairs)
+    if repairs:
+        applied["repair"] += 1
+    title = _canonical_line(repaired_title, applied)
+    paragraphs = [_canonical_line(line, applied) for line in body.split("\n")]
+    paragraphs = _drop(paragraphs, lambda p: not p, "empty_paragraph", applied)
+    paragraphs = _drop(paragraphs, lambda p: _boilerplate(p, profile), "boilerplate_line", applied)
+    paragraphs, editor, author = _bylines(paragraphs, record, applied)
+    paragraphs = _drop_head(paragraphs, title, applied)
+    cleaned = replace(
+        record,
+        title=title,
+        source=_canonical_line(record.source, applied),
+        column=_canonical_line(record.column, applied),
+        body="\n".join(paragraphs),
+        editor=editor,
+        author=author,
+    )
+    return Cleaned(cleaned, applied, repairs)
+
+
+def boilerplate_share(record: ArticleRecord, profile: SiteProfile) -> float:
+    """The share of the body's characters in boilerplate lines (打印本页, 关闭窗口, 字号…)."""
+    lines = [line for line in record.body.split("\n") if line.strip()]
+    total = sum(len(line) for line in lines)
+    noise = sum(len(line) for line in lines if _boilerplate(line, profile))
+    return noise / total if total else 1.0
+
+
+def _canonical_line(text: str, applied: Counter[str]) -> str:
+    normal = unicodedata.normalize("NFC", text)
+    if normal != text:
+        applied["nfc"] += 1
+    folded = fold_spaces(normal)
+    if folded != normal:
+        applied["whitespace"] += 1
+    return folded
+
+
+def _drop(
+    paragraphs: list[str], unwanted: Callable[[str], bool], rule: str, applied: Counter[str]
+) -> list[str]:
+    kept = [p for p in paragraphs if not unwanted(p)]
+    applied[rule] += len(paragraphs) - len(kept)
+    return kept
+
+
+def _boilerplate(line: str, profile: SiteProfile) -> bool:
+    return any(pattern.search(line) for pattern in profile.article.boilerplate_lines)
+
+
+def _bylines(
+    paragraphs: list[str], record: ArticleRecord, applied: Counter[str]
+) -> tuple[list[str], str, str]:
+    """Byline lines at the start or the end of the body, taken out as editor and author."""
+    editors, authors = _names(record.editor), _names(record.author)
+    while paragraphs and _BYLINE.match(paragraphs[-1]):
+        _collect(paragraphs.pop(), editors, authors, applied)
+    while paragraphs and _BYLINE.match(paragraphs[0]):
+        _collect(paragraphs.pop(0), editors, authors, applied)
+    return paragraphs, " ".join(dict.fromkeys(editors)), " ".join(dict.fromkeys(authors))
+
+
+def _collect(line: str, editors: list[str], authors: list[str], applied: Counter[str]) -> None:
+    for label, names in _BYLINE_PART.findall(line):
+        target = editors if label in EDITOR_LABELS else authors
+        target.extend(_names(names))
+        applied["editor" if label in EDITOR_LABELS else "author"] += 1
+
+
+def _names(text: str) -> list[str]:
+    return [name for name in re.split(r"[\s、，,]+", text) if name]
+
+
+def _drop_head(paragraphs: list[str], title: str, applied: Counter[str]) -> list[str]:
+    """The body starts with the text, not with a repeat of the title or the 来源/发布时间 line."""
+    while paragraphs and (paragraphs[0] == title or _META_LINE.match(paragraphs[0])):
+        applied["leading_title" if paragraphs[0] == title else "meta_line"] += 1
+        paragraphs = paragraphs[1:]
+    return paragraphs
