@@ -18,8 +18,10 @@ from archive.models import (
     Blob,
     Capture,
     CrawlRun,
+    MirrorCopy,
     Page,
     PageEvent,
+    PageLink,
     PageUrl,
     Site,
     Version,
@@ -156,6 +158,30 @@ class CaptureSummary:
 
 
 @dataclass(frozen=True)
+class CopySummary:
+    """Another place the article lives: a mirror copy, or another page of the same article."""
+
+    kind: str
+    url: str
+    found_at: datetime
+    similarity: float
+    repairs: dict[str, Any]
+    title: str
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "url": self.url,
+            "captured_at": self.found_at.isoformat(),
+            "similarity": self.similarity,
+            "repairs": self.repairs,
+            "title": self.title,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
 class PageHistory:
     url: str
     urls: tuple[str, ...]
@@ -271,6 +297,49 @@ def iter_records(
             changes = _changes_by_version(session, [version.id for _, version in chunk])
             for url, version in chunk:
                 yield _record(url, version, changes[version.id])
+
+
+def archived(archive: Archive, url: str) -> bool:
+    """Whether a page is archived at (or has moved from) `url`."""
+    with archive.reading() as session:
+        return session.scalar(select(PageUrl.id).where(PageUrl.url == url).limit(1)) is not None
+
+
+def copies(archive: Archive, url: str) -> list[CopySummary]:
+    """The known copies of the article at `url`: mirror copies (with their repairs and repaired
+    text), then other pages found to carry the same article, exactly or lightly re-edited."""
+    with archive.reading() as session:
+        page, _ = _page_and_site(session, url)
+        mirrors = session.scalars(
+            select(MirrorCopy).where(MirrorCopy.page_id == page.id).order_by(MirrorCopy.captured_at)
+        ).all()
+        found = [
+            CopySummary(
+                "mirror", m.url, m.captured_at, m.similarity, dict(m.repairs), m.title, m.body
+            )
+            for m in mirrors
+        ]
+        return found + _linked_pages(session, page.id)
+
+
+def _linked_pages(session: Session, page_id: int) -> list[CopySummary]:
+    links = session.scalars(
+        select(PageLink)
+        .where((PageLink.page_id == page_id) | (PageLink.other_page_id == page_id))
+        .order_by(PageLink.found_at, PageLink.id)
+    ).all()
+    found = []
+    for link in links:
+        other = link.other_page_id if link.page_id == page_id else link.page_id
+        other_url = session.scalar(select(Page.current_url).where(Page.id == other))
+        latest = session.scalars(
+            select(Version).where(Version.page_id == other).order_by(Version.number.desc()).limit(1)
+        ).first()
+        title, text = (latest.title, latest.body) if latest else ("", "")
+        found.append(
+            CopySummary(link.kind, other_url or "", link.found_at, link.similarity, {}, title, text)
+        )
+    return found
 
 
 def known_article_urls(archive: Archive, site: str) -> set[str]:

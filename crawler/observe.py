@@ -59,6 +59,10 @@ class Observer:
             fetched, response, Judgement(verdict, error=_status_error(response))
         )
 
+    def copy(self, fetched: Fetched, response: Response, extracted: Extracted) -> Observation:
+        """A copy of the article at `fetched.url` as another site serves it."""
+        return self._observation(fetched, response, Judgement(Verdict.MIRROR_COPY, extracted))
+
     def failure(self, fetched: Fetched, failure: Failure) -> Observation:
         """A request that got no response at all (DNS, refused, timeout, reset)."""
         return Observation(

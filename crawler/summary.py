@@ -19,6 +19,7 @@ ERROR_OUTCOMES = (Outcome.ERROR, Outcome.BLOCKED, Outcome.TRUNCATED)
 _COUNTERS = (
     "list_pages",
     "list_pages_failed",
+    "copies_unreadable",
     "skipped",
     "unlisted",
     "revisits_due",
@@ -62,7 +63,8 @@ class RunSummary:
     @property
     def errors(self) -> int:
         failed_pages = sum(self.outcomes[o.value] for o in ERROR_OUTCOMES)
-        return failed_pages + self.counters["list_pages_failed"] + self.list_unreadable
+        failed_lists = self.counters["list_pages_failed"] + self.list_unreadable
+        return failed_pages + failed_lists + self.counters["copies_unreadable"]
 
     @property
     def status(self) -> str:

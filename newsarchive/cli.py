@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, TextIO
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
@@ -18,7 +18,15 @@ from archive.changes import CLASSES
 from archive.database import Archive
 from archive.diff import diff_records, render_spans
 from archive.lifecycle import Event
-from archive.query import change_report, iter_records, page_history, runs, version_record
+from archive.query import (
+    archived,
+    change_report,
+    copies,
+    iter_records,
+    page_history,
+    runs,
+    version_record,
+)
 from archive.records import RECORD_FIELDS
 from archive.schedule import recheck_pages
 from crawler.profile import ProfileError, SiteProfile, available_profiles, load_profile
@@ -142,18 +150,27 @@ def fetch(
 ) -> None:
     """Archive one article now, through the same pipelines as a crawl.
 
-    Prints whether it was new, changed or unchanged, and its version number.
+    Prints whether it was new, changed or unchanged, and its version number. A URL on another
+    host whose path is an archived article's (a mirror site's copy) is kept as a copy of that
+    article, repaired, never as a new article; `copies` lists them.
 
     \b
     newsarchive fetch http://www.chencang.gov.cn/col8173/col8174/202402/t20240207_160040.html
+    newsarchive fetch http://jczszy.cn/col8173/col8174/202303/t20230313_142946.html
     """
     _check_base_url(base_url)
-    profile = _profile(site) if site else _profile_for(url, base_url)
-    canonical = _fetchable(profile, url, base_url)
-    result = _run(profile, db_url, overrides, base_url=base_url, url=canonical)
+    original = None if site else _archived_original(url, base_url, db_url)
+    if original is not None:
+        profile, canonical = original
+        arguments = {"url": url.strip(), "copy_of": canonical}
+    else:
+        profile = _profile(site) if site else _profile_for(url, base_url)
+        canonical = _fetchable(profile, url, base_url)
+        arguments = {"url": canonical}
+    result = _run(profile, db_url, overrides, base_url=base_url, **arguments)
     recorded = result.last_recorded
     if recorded is None:
-        raise Failed(f"{canonical} could not be fetched: {result.summary.finish_reason}.")
+        raise Failed(f"{url} could not be fetched or read; the log above says why.")
     if as_json:
         click.echo(json.dumps(_recorded_json(recorded)))
     else:
@@ -255,6 +272,36 @@ def changes(
         click.echo(_change_line(event))
     if not found:
         click.echo(f"nothing happened between {start.isoformat()} and {end.isoformat()}")
+
+
+@main.command("copies")
+@click.argument("url")
+@db_option
+@json_option
+def copies_command(url: str, db_url: str | None, as_json: bool) -> None:
+    """List the known copies of an article: mirror copies elsewhere, with the repairs they needed
+    and their repaired text, and other pages of the same article, exact or lightly re-edited.
+
+    Each with its URL, capture time and similarity (Jaccard similarity of the 10-character
+    shingles of the texts, 1.0 for identical).
+
+    \b
+    newsarchive copies http://www.chencang.gov.cn/col8173/col8174/202303/t20230313_142946.html
+    """
+    with _reading(db_url) as archive:
+        found = copies(archive, _lookup_url(url))
+    if as_json:
+        _echo_json([copy.to_json() for copy in found])
+        return
+    for copy in found:
+        repairs = ", ".join(f"{name} {count}" for name, count in copy.repairs.items()) or "none"
+        click.echo(
+            f"{copy.kind:<15} {copy.found_at.isoformat()}  similarity {copy.similarity:.2f}  {copy.url}"
+        )
+        click.echo(f"  repairs: {repairs}")
+        click.echo(f"  {copy.text[:120]}{'…' if len(copy.text) > 120 else ''}")
+    if not found:
+        click.echo("no known copies")
 
 
 @main.command()
@@ -501,6 +548,29 @@ def _profile_for(url: str, base_url: str | None) -> SiteProfile:
     raise Failed(f"No site profile covers {host}; name one with --site.", EXIT_USAGE)
 
 
+def _archived_original(
+    url: str, base_url: str | None, db_url: str | None
+) -> tuple[SiteProfile, str] | None:
+    """For a URL on no site's host: the site and archived article with the same path, if any."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    profiles = [_profile(name) for name in available_profiles()]
+    if any(SiteUrls(p, base_url).is_own(url) for p in profiles):
+        return None
+    with _reading_if_exists(db_url) as archive:
+        if archive is None:
+            return None
+        for profile in profiles:
+            urls = SiteUrls(profile)
+            candidate = urls.canonical(
+                urlunsplit((*urlsplit(profile.origin)[:2], parts.path, parts.query, ""))
+            )
+            if archived(archive, candidate):
+                return profile, candidate
+    return None
+
+
 def _fetchable(profile: SiteProfile, url: str, base_url: str | None) -> str:
     try:
         return SiteUrls(profile, base_url).check_fetchable(url)
@@ -549,6 +619,19 @@ def _reading(db_url: str | None) -> Iterator[Archive]:
     """An existing archive, for queries: never creates a file, turns archive errors into sentences."""
     with _opened(db_url, create=False) as archive:
         yield archive
+
+
+@contextmanager
+def _reading_if_exists(db_url: str | None) -> Iterator[Archive | None]:
+    try:
+        archive = open_archive(db_url, create=False)
+    except ArchiveError:
+        yield None
+        return
+    try:
+        yield archive
+    finally:
+        archive.close()
 
 
 @contextmanager
@@ -634,6 +717,8 @@ def _recorded_json(recorded: Any) -> dict[str, Any]:
 
 def _recorded_line(recorded: Any) -> str:
     outcome = recorded.outcome.value
+    if outcome == "mirror-copy":
+        return f"mirror-copy: kept as a copy of {recorded.url} (see: newsarchive copies {recorded.url})"
     if recorded.version is None:
         return f"{outcome}: {recorded.url} (no version)"
     changed = f" ({', '.join(recorded.changed_fields)})" if recorded.changed_fields else ""

@@ -29,7 +29,20 @@ RECORD_KEYS = [
     "captured_at",
     "changed_fields",
 ]
-COMMANDS = ["crawl", "fetch", "history", "show", "diff", "export", "runs", "sites", "db upgrade"]
+COMMANDS = [
+    "crawl",
+    "fetch",
+    "recheck",
+    "history",
+    "show",
+    "diff",
+    "changes",
+    "copies",
+    "export",
+    "runs",
+    "sites",
+    "db upgrade",
+]
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from twisted.python.failure import Failure
 
 from archive.records import PageKind
 from archive.schedule import DuePage
-from crawler.extract.article import ArticleExtractor
+from crawler.extract.article import ArticleExtractor, CopyExtractor
 from crawler.extract.listing import ListExtractor
 from crawler.extract.pool import ExtractionPool, default_workers
 from crawler.items import PageItem
@@ -64,17 +64,22 @@ class NewsSpider(Spider):
         url: str | None = None,
         recheck: Any = None,
         max_revisits: Any = None,
+        copy_of: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.urls = SiteUrls(self.profile, base_url)
         self.base_url = base_url
         self.full = str(full).lower() in ("1", "true", "yes")
-        self.single_url = self.urls.check_fetchable(url) if url else None
+        # A copy on another site (a mirror) is fetched where it is and kept against the original.
+        self.copy_of = self.urls.check_fetchable(copy_of) if copy_of else None
+        self.copy_url = url if copy_of else None
+        self.single_url = self.copy_of or (self.urls.check_fetchable(url) if url else None)
         self.recheck = tuple(self.urls.check_fetchable(u) for u in _url_list(recheck))
         self.max_revisits = int(max_revisits) if max_revisits not in (None, "") else None
         self.lists = ListExtractor(self.profile, self.urls)
         self.extractor = ArticleExtractor(self.profile, self.urls)
+        self.copies = CopyExtractor(self.profile)
         self.plan = CrawlPlan()
         # Every article URL the list pages showed in this crawl: who is listed, and who is not.
         self.listed_urls: set[str] = set()
@@ -111,6 +116,9 @@ class NewsSpider(Spider):
         self.extraction.close()
 
     async def start(self) -> AsyncIterator[Request]:
+        if self.copy_of and self.copy_url:
+            yield self._copy_request(self.copy_of, self.copy_url)
+            return
         if self.single_url:
             yield self._article_request(self.single_url)
             return
@@ -150,12 +158,43 @@ class NewsSpider(Spider):
         if observation.moved_to:
             yield self._article_request(observation.moved_to)
 
+    def parse_copy(self, response: Response) -> Iterator[PageItem]:
+        fetched: Fetched = response.meta["fetched"]
+        extracted = (
+            self.copies.read(response.body, _content_type(response))
+            if response.status == 200
+            else None
+        )
+        if extracted is None:
+            # Nothing of it is ours to record: a failed copy says nothing about the original.
+            self._count("copies_unreadable")
+            self.logger.error(
+                "%s (HTTP %s) holds no copy of %s", response.url, response.status, fetched.url
+            )
+            return
+        yield PageItem(self.observer.copy(fetched, response, extracted))
+
+    def _copy_request(self, original: str, copy_url: str) -> Request:
+        fetched = Fetched(
+            url=original,
+            requested_url=copy_url,
+            kind=PageKind.ARTICLE,
+            doc_id=self.urls.doc_id(original),
+        )
+        return Request(
+            copy_url, callback=self.parse_copy, errback=self.on_error, meta={"fetched": fetched}
+        )
+
     def on_error(self, failure: Failure) -> Iterator[PageItem]:
         fetched: Fetched = failure.request.meta["fetched"]  # type: ignore[attr-defined]
         if failure.check(IgnoreRequest):
             # Not fetched at all (robots.txt forbids it): no capture, and not an error.
             self._count("skipped")
             self.logger.info("%s not fetched: %s", fetched.requested_url, failure.getErrorMessage())
+            return
+        if self.copy_of:
+            self._count("copies_unreadable")
+            self.logger.error("%s failed: %s", fetched.requested_url, failure.getErrorMessage())
             return
         if fetched.kind is PageKind.LIST:
             self._count("list_pages_failed")
