@@ -48,6 +48,7 @@ class ArticleRules:
     attachment_extensions: frozenset[str]
     soft_404_markers: tuple[str, ...]
     volatile_query_params: frozenset[str]
+    tracking_query_params: tuple[str, ...]
     fields: Mapping[str, tuple[str, ...]]
     label_scope: tuple[str, ...]
     label_stops: tuple[str, ...]
@@ -195,6 +196,7 @@ def _article(raw: dict[str, Any], where: str) -> ArticleRules:
         attachment_extensions=frozenset(e.lower() for e in raw.get("attachment_extensions", [])),
         soft_404_markers=tuple(raw.get("soft_404_markers", [])),
         volatile_query_params=frozenset(raw.get("volatile_query_params", [])),
+        tracking_query_params=tuple(raw.get("tracking_query_params", [])),
         fields=MappingProxyType(fields),
         label_scope=tuple(labels.get("scope", [])),
         label_stops=tuple(labels.get("stops", [])),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import posixpath
+import re
+from fnmatch import fnmatchcase
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
@@ -10,6 +12,7 @@ from w3lib.url import safe_url_string
 from crawler.profile import SiteProfile
 
 DEFAULT_PORTS = {"http": "80", "https": "443"}
+_INDEX_PAGE = re.compile(r"/index\.s?html?$", re.IGNORECASE)
 
 
 class UrlError(ValueError):
@@ -93,11 +96,17 @@ class SiteUrls:
         return self.canonical(url)
 
     def _without_volatile(self, query: str) -> str:
-        volatile = self.profile.article.volatile_query_params
+        """The query without cache-busting and tracking parameters (the rest kept as written)."""
         pairs = parse_qsl(query, keep_blank_values=True)
-        if not any(key in volatile for key, _ in pairs):
+        if not any(self._ignored(key) for key, _ in pairs):
             return query
-        return urlencode([(key, value) for key, value in pairs if key not in volatile])
+        return urlencode([(key, value) for key, value in pairs if not self._ignored(key)])
+
+    def _ignored(self, key: str) -> bool:
+        rules = self.profile.article
+        return key in rules.volatile_query_params or any(
+            fnmatchcase(key, pattern) for pattern in rules.tracking_query_params
+        )
 
 
 def _origin_of(url: str) -> str:
@@ -110,9 +119,11 @@ def _origin_of(url: str) -> str:
 
 
 def _clean_path(path: str) -> str:
-    """Resolves `.` and `..` segments, keeping a trailing slash; an empty path is `/`."""
+    """Resolves `.` and `..` segments, keeping a trailing slash; an empty path is `/`; a
+    directory's index page is the directory (`/col8173/col8174/index.html` is `…/col8174/`)."""
     if not path:
         return "/"
+    path = _INDEX_PAGE.sub("/", path)
     cleaned = posixpath.normpath(path)
     if cleaned.startswith("//"):
         cleaned = "/" + cleaned.lstrip("/")

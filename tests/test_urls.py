@@ -69,6 +69,24 @@ def test_what_a_link_points_at(urls):
     )
 
 
+@pytest.mark.parametrize(
+    "href",
+    [
+        "./202402/t20240207_160040.html?utm_source=wechat&utm_medium=share",
+        "./202402/t20240207_160040.html?from=timeline#content",
+        "HTTP://WWW.chencang.gov.CN:80/col8173/col8174/../col8174/202402/t20240207_160040.html",
+    ],
+)
+def test_tracking_parameters_and_spellings_are_not_part_of_a_url(urls, href):
+    assert urls.canonical(href, LIST) == ARTICLE
+
+
+def test_a_directory_index_page_is_the_directory(urls):
+    assert urls.canonical("/col8173/col8174/index.html") == LIST
+    assert urls.canonical("/col8173/col8174/index_2.html") == LIST + "index_2.html"
+    assert urls.canonical("/search?page=2&from=home", ARTICLE).endswith("/search?page=2")
+
+
 def test_list_pages_are_numbered_from_the_column_path(urls):
     assert urls.list_page("/col8173/col8174/", 0) == LIST
     assert urls.list_page("/col8173/col8174/", 3) == LIST + "index_3.html"
