@@ -82,8 +82,8 @@ def test_tracking_parameters_and_spellings_are_not_part_of_a_url(urls, href):
 
 
 def test_a_directory_index_page_is_the_directory(urls):
-    assert urls.canonical("/col8173/col8174/index.html") == LIST
-    assert urls.canonical("/col8173/col8174/index_2.html") == LIST + "index_2.html"
+    assert urls.canonical("/col8173/col8174/index.html", ARTICLE) == LIST
+    assert urls.canonical("/col8173/col8174/index_2.html", ARTICLE) == LIST + "index_2.html"
     assert urls.canonical("/search?page=2&from=home", ARTICLE).endswith("/search?page=2")
 
 
