@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
 import http.client
 import json
 import re
 import urllib.robotparser
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 from parsel import Selector
 
 from tests.replica import vocabulary
+from tests.replica.pinyin import READINGS
 from tests.replica.process import ReplicaProcess
+from tests.replica.traditional import IDENTICAL, KEPT, SIMPLIFIED, TRADITIONAL
 
 ORIGIN = "http://www.chencang.gov.cn"
 LIST = "/col8173/col8174/"
@@ -45,7 +48,13 @@ class Page:
 def fetch(
     replica: ReplicaProcess, path: str, headers: dict[str, str] | None = None, method: str = "GET"
 ) -> Page:
-    parts = urlsplit(replica.base_url)
+    return fetch_from(replica.base_url, path, headers, method)
+
+
+def fetch_from(
+    base_url: str, path: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> Page:
+    parts = urlsplit(base_url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
         connection.request(method, path, headers=headers or {})
@@ -753,6 +762,10 @@ def test_truth_document_shape(truth: dict) -> None:
         "template",
         "articles",
         "changes",
+        "mirrors",
+        "duplicates",
+        "traps",
+        "invalid",
     }
     assert truth["canonical_origin"] == ORIGIN and truth["list_path"] == LIST
     for article in truth["articles"]:
@@ -762,3 +775,311 @@ def test_truth_document_shape(truth: dict) -> None:
     doc_ids = [a["doc_id"] for a in truth["articles"]]
     assert len(set(doc_ids)) == len(doc_ids)
     assert json.loads(json.dumps(truth)) == truth
+
+
+# --- the extended site: --mirror, --duplicates, --invalid
+
+TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+ANNOTATION = re.compile(rf"(.)\(([a-zü{TONED}]+)\)")
+MIRROR_BREADCRUMB = "首頁(yè) > 新聞中心 > 陳倉(cāng)要聞 |"
+MIRROR_RANKS = {0, 1, 2, 3, 15, 19}
+# Lines of the real damaged copy in shared/seeds/ (SITE.md §6): the tables must agree with them.
+SEED_EXCERPT = (
+    "馬霄代表區(qū)委、區(qū)政府向三年來(lái)參與、支持疫情防控工作的全區(qū)廣大醫(yī)務(wù)工作者、志愿者、"
+    "機(jī)關(guān)事業(yè)單位干部、熱心群眾等致以崇高的敬意和誠(chéng)摯的感謝。\n"
+    "馬霄強(qiáng)調(diào),要補(bǔ)齊短板、落實(shí)責(zé)任,夯實(shí)疫情防控基層基礎(chǔ)。要時(shí)刻提高警惕,"
+    "強(qiáng)化預(yù)警監(jiān)測(cè),搶抓下一輪疫情到來(lái)之前的窗口期。\n"
+    "區(qū)政府副區(qū)長(zhǎng)齊曉輝通報(bào)了全區(qū)疫情防控形勢(shì),安排部署了全區(qū)當(dāng)前疫情防控重點(diǎn)工作。"
+)
+TRAP_MARKS = ("#content", "?utm_source=wechat&utm_medium=share", "?from=timeline", "./../col8174/")
+BOILERPLATE = ["【字号：大 中 小】", "打印本页", "关闭窗口", ""]
+
+
+@pytest.fixture(scope="module")
+def extended(replica_factory) -> ReplicaProcess:
+    """The default site with every addition on (day 1; never switch its day)."""
+    return replica_factory(mirror=True, duplicates=True, invalid=True)
+
+
+@pytest.fixture(scope="module")
+def extended_truth(extended: ReplicaProcess) -> dict:
+    return extended.truth()
+
+
+def strip_annotations(line: str) -> str:
+    return ANNOTATION.sub(r"\1", line)
+
+
+def simplified(line: str) -> str:
+    return "".join(SIMPLIFIED.get(c, c) for c in line)
+
+
+def restored(line: str) -> str:
+    return simplified(strip_annotations(line))
+
+
+def ascii_punctuation(text: str) -> str:
+    return text.replace("，", ",").replace("：", ":")
+
+
+def canonical_url(url: str) -> str:
+    """Scheme, lower-case host without :80, path: what a crawler keeps of an article link."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port not in (None, 80) else ""
+    return f"{parts.scheme}://{parts.hostname}{port}{parts.path}"
+
+
+def mirror_text(html: str) -> tuple[str | None, list[str]]:
+    """The copy's <h1> (None when dropped) and its <p> lines."""
+    page = Selector(text=html)
+    lines = [node_text(p) for p in page.css("div.article > p")]
+    return page.css("div.article > h1::text").get(), lines
+
+
+def test_hanzi_tables_cover_every_character_and_agree_with_the_seed() -> None:
+    furniture = "首页新闻中心陈仓要闻来源发布时间"
+    chars = {c for s in [*vocabulary.all_strings(), furniture] for c in s if "一" <= c <= "鿿"}
+    groups = (set(TRADITIONAL), KEPT, IDENTICAL)
+    for char in chars:
+        assert sum(char in group for group in groups) == 1, char
+    assert set("后于里系干面") <= KEPT and not set(TRADITIONAL) & (KEPT | IDENTICAL)
+    assert len(SIMPLIFIED) == len(TRADITIONAL)  # one traditional form per character: invertible
+    assert set(READINGS) == set(TRADITIONAL.values())  # every converted character has a reading
+    for char, reading in READINGS.items():
+        assert len(char.encode("gbk")) == 2
+        assert re.fullmatch(rf"[a-zü{TONED}]+", reading), (char, reading)
+        assert sum(c in TONED for c in reading) == 1, (char, reading)
+    known = [m for m in ANNOTATION.finditer(SEED_EXCERPT) if m.group(1) in READINGS]
+    assert len(known) > 25 and all(READINGS[m.group(1)] == m.group(2) for m in known)
+    seed_text = strip_annotations(SEED_EXCERPT)
+    assert not set(seed_text) & set(TRADITIONAL)  # the seed converted whatever the table does
+
+
+def test_the_mirror_host_is_announced_and_serves_only_copies(
+    replica: ReplicaProcess, extended: ReplicaProcess, extended_truth: dict
+) -> None:
+    assert replica.mirror_url is None
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", extended.mirror_url or "")
+    assert extended.mirror_url != extended.base_url
+    mirrored = {m["path"] for m in extended_truth["mirrors"]}
+    others = [a["path"] for a in extended_truth["articles"] if a["path"] not in mirrored]
+    for path in ["/", LIST, "/robots.txt", others[0], others[-1]]:
+        assert fetch_from(extended.mirror_url, path).status == 404, path
+    entry = extended_truth["mirrors"][0]
+    assert entry["url"] == extended.mirror_url + entry["path"]
+    assert entry["original_url"] == ORIGIN + entry["path"]
+
+
+def test_mirror_copies_cover_the_documented_roles(extended_truth: dict) -> None:
+    mirrors = extended_truth["mirrors"]
+    rank = {a["url"]: i for i, a in enumerate(extended_truth["articles"])}
+    mirrored = {rank[m["original_url"]] for m in mirrors}
+    live_news = [
+        i
+        for i, a in enumerate(extended_truth["articles"])
+        if a["template"] == "news" and a["state"] == "live"
+    ]
+    assert mirrored == {i for i in live_news if i % 3 == 0 or i in MIRROR_RANKS}
+    assert mirrored >= MIRROR_RANKS
+    assert len(live_news) / 4 < len(mirrors) < len(live_news) / 2
+    for entry in mirrors:
+        assert entry["title_dropped"] == (rank[entry["original_url"]] % 2 == 0)
+    assert {(m["title_dropped"], m["mojibake"]) for m in mirrors} == {
+        (True, True),
+        (True, False),
+        (False, True),
+        (False, False),
+    }
+
+
+def test_mirror_copies_are_damaged_exactly_as_the_truth_says(
+    extended: ReplicaProcess, extended_truth: dict
+) -> None:
+    articles = {a["url"]: a for a in extended_truth["articles"]}
+    for entry in extended_truth["mirrors"]:
+        page = fetch_from(extended.mirror_url, entry["path"])
+        assert page.status == 200 and page.headers["Content-Type"] == "text/html; charset=utf-8"
+        title, lines = mirror_text(page.text())
+        original = articles[entry["original_url"]]
+        assert entry["original_body"] == original["body"]
+        assert (title is None) == entry["title_dropped"]
+        assert_annotations(entry, [title or "", *lines])
+        assert lines[0] == MIRROR_BREADCRUMB
+        if title is not None:
+            assert restored(title) == ascii_punctuation(original["title"])
+            when = original["published_at"][:16].replace("T", " ")
+            assert restored(lines[1]) == f"来源:{original['source']} 发布时间:{when}"
+        body = lines[1 if title is None else 2 :]
+        expected = ascii_punctuation(original["body"]).split("\n")
+        assert len(body) == len(expected)
+        if entry["mojibake"]:
+            assert_mojibake_repairs(body, expected, entry["mojibake_run"])
+        else:
+            assert entry["mojibake_run"] is None
+            assert [restored(line) for line in body] == expected
+
+
+def assert_annotations(entry: dict, lines: list[str]) -> None:
+    """The count, a reading after every converted character only, and per character type: a
+    character the page annotates is annotated wherever it occurs."""
+    text = "\n".join(lines)
+    found = list(ANNOTATION.finditer(text))
+    assert len(found) == entry["annotations"], entry["path"]
+    assert all(READINGS[m.group(1)] == m.group(2) for m in found)  # KeyError: not converted
+    assert "，" not in text and "：" not in text
+    if entry["mojibake"]:
+        text = text.replace("?" + entry["mojibake_run"], "")
+    annotated = {m.group(1) for m in found}
+    bare = {c for c in ANNOTATION.sub("", text) if c in READINGS}
+    assert not annotated & bare, entry["path"]
+    assert 0.3 <= len(annotated) / len(annotated | bare) <= 0.65
+
+
+def assert_mojibake_repairs(body: list[str], expected: list[str], run: str) -> None:
+    """One run after one "?": run.encode("gbk")[1:].decode("gbk") gives back every character
+    but the one the "?" replaced; the run re-synchronises on its only ASCII character."""
+    assert sum(line.count("?") for line in body) == 1
+    (index,) = [i for i, line in enumerate(body) if "?" + run in line]
+    assert run[-1].isascii() and sum(c.isascii() for c in run) == 1
+    for number, (line, wanted) in enumerate(zip(body, expected, strict=True)):
+        if number != index:
+            assert restored(line) == wanted
+    repaired = run.encode("gbk")[1:].decode("gbk")
+    line = restored(body[index].replace("?" + run, "?" + repaired))
+    assert len(line) == len(expected[index])
+    lost = [(a, b) for a, b in zip(line, expected[index], strict=True) if a != b]
+    assert len(lost) == 1 and lost[0][0] == "?" and len(lost[0][1].encode("gbk")) == 2
+
+
+def test_mirror_copies_follow_the_day(replica_factory) -> None:
+    site = replica_factory(mirror=True, day=2, days=3)
+    truth = site.truth()
+    by_rank = truth["articles"]
+    mirrored = {m["path"]: m for m in truth["mirrors"]}
+    assert by_rank[12]["state"] == "soft_404" and by_rank[12]["path"] not in mirrored
+    assert fetch_from(site.mirror_url or "", by_rank[12]["path"]).status == 404
+    edited = by_rank[3]
+    assert edited["version"] == 2 and mirrored[edited["path"]]["original_body"] == edited["body"]
+
+
+def test_duplicates_are_served_and_listed(extended: ReplicaProcess, extended_truth: dict) -> None:
+    items = [canonical_url(i["url"]) for i in whole_list(extended)]
+    articles = {a["url"]: a for a in extended_truth["articles"]}
+    duplicates = {d["kind"]: d for d in extended_truth["duplicates"]}
+    assert set(duplicates) == {"two_columns", "legacy_url", "re_edited"}
+    for kind, duplicate in duplicates.items():
+        original_url, copy_url = duplicate["urls"]
+        assert original_url in articles and copy_url not in articles
+        assert original_url in items and copy_url in items
+        assert doc_id_of(original_url) != doc_id_of(copy_url)
+        page = fetch(extended, local_path(copy_url))
+        assert page.status == 200
+        found = extract(page.text(), copy_url)
+        for field in ("title", "source", "published_at", "body"):
+            assert found[field] == duplicate[field], (kind, field)
+        original = articles[original_url]
+        if kind == "re_edited":
+            assert_re_edited(original, duplicate)
+            continue
+        assert abs(items.index(copy_url) - items.index(original_url)) == 1  # next to it
+        for field in ("title", "source", "published_at", "body"):
+            assert duplicate[field] == original[field], (kind, field)
+    two_columns = local_path(duplicates["two_columns"]["urls"][1])
+    day = duplicates["two_columns"]["published_at"][:10].replace("-", "")
+    assert re.fullmatch(
+        rf"/col14317/col14320/col14328/col14329/{day[:6]}/t{day}_\d+\.html", two_columns
+    )
+    published = datetime.fromisoformat(duplicates["legacy_url"]["published_at"])
+    legacy = f"/art/{published.year}/{published.month}/{published.day}/art_14329_"
+    assert local_path(duplicates["legacy_url"]["urls"][1]).startswith(legacy)
+
+
+def doc_id_of(url: str) -> str:
+    return re.search(r"_(\d+)\.html$", url).group(1)
+
+
+def sentences(line: str) -> list[str]:
+    return re.findall(r".+?。(?!”)|.+$", line)
+
+
+def assert_re_edited(original: dict, copy: dict) -> None:
+    """Days later, a new 陈仓要闻 URL, the title lightly changed, one sentence changed and one
+    paragraph added."""
+    when = datetime.fromisoformat(copy["published_at"])
+    assert when - datetime.fromisoformat(original["published_at"]) >= timedelta(days=2)
+    path = local_path(copy["urls"][1])
+    assert re.fullmatch(rf"{LIST}{when:%Y%m}/t{when:%Y%m%d}_\d+\.html", path)
+    assert copy["title"] != original["title"]
+    assert difflib.SequenceMatcher(None, copy["title"], original["title"]).ratio() > 0.8
+    old, new = original["body"].split("\n"), copy["body"].split("\n")
+    assert len(new) == len(old) + 1 and new[-1] not in old
+    (changed,) = [i for i, line in enumerate(old) if new[i] != line]
+    before, after = sentences(old[changed]), sentences(new[changed])
+    assert len(before) == len(after)
+    assert sum(a != b for a, b in zip(before, after, strict=True)) == 1
+
+
+def test_traps_resolve_to_their_articles(extended: ReplicaProcess, extended_truth: dict) -> None:
+    by_href = {item["href"]: item for item in whole_list(extended)}
+    articles = {a["url"]: a for a in extended_truth["articles"]}
+    traps = extended_truth["traps"]
+    for mark in (*TRAP_MARKS, "http://WWW.CHENCANG.GOV.CN/", "http://www.chencang.gov.cn:80/"):
+        assert any(mark in trap["href"] for trap in traps), mark
+    for trap in traps:
+        if trap["where"] == "home":
+            continue
+        item = by_href[trap["href"]]  # written exactly so in the list
+        assert canonical_url(item["url"]) == trap["url"]
+        target = urlsplit(item["url"])
+        page = fetch(extended, target.path + (f"?{target.query}" if target.query else ""))
+        article = articles[trap["url"]]
+        assert page.status == 200
+        assert extract(page.text(article["encoding"]), trap["url"])["title"] == article["title"]
+    (home,) = [trap for trap in traps if trap["where"] == "home"]
+    assert home["href"] in Selector(text=fetch(extended, "/").text()).css("a::attr(href)").getall()
+    assert canonical_url(urljoin(ORIGIN + "/", home["href"])) != home["url"]  # index.html
+    index, directory = (
+        fetch(extended, local_path(urljoin(ORIGIN, home["href"]))),
+        fetch(extended, LIST),
+    )
+    assert index.status == 200 and masked(index.body) == masked(directory.body)
+
+
+def test_invalid_articles_are_listed_and_served_as_described(
+    extended: ReplicaProcess, extended_truth: dict
+) -> None:
+    items = {canonical_url(i["url"]): i for i in whole_list(extended)}
+    invalid = {entry["reason"]: entry for entry in extended_truth["invalid"]}
+    assert set(invalid) == {"date_too_old", "date_in_future", "boilerplate_body"}
+    assert not {e["url"] for e in invalid.values()} & {a["url"] for a in extended_truth["articles"]}
+    pages = {}
+    for reason, entry in invalid.items():
+        assert items[entry["url"]]["date"] == entry["published_at"][:10]
+        page = fetch(extended, local_path(entry["url"]))
+        assert page.status == 200
+        pages[reason] = page.text()
+        found = extract(pages[reason], entry["url"])
+        assert found["title"] == entry["title"] and found["published_at"] == entry["published_at"]
+        assert parse_time(found["meta"]["PubDate"]) == entry["published_at"]
+    assert invalid["date_too_old"]["published_at"] == "1970-01-01T08:00:00+08:00"
+    assert "发布时间：1970-01-01 08:00" in pages["date_too_old"]
+    future = date.fromisoformat(invalid["date_in_future"]["published_at"][:10])
+    assert future == date.fromisoformat(extended_truth["date"]) + timedelta(days=3)
+    zoom = Selector(text=pages["boilerplate_body"]).css("#Zoom .trs_editor_view > p")
+    assert [clean(node_text(p)) for p in zoom] == BOILERPLATE
+
+
+def test_options_off_add_nothing_and_on_keep_the_default_list_order(
+    replica: ReplicaProcess, truth: dict, extended: ReplicaProcess, extended_truth: dict
+) -> None:
+    assert truth["mirrors"] == truth["duplicates"] == truth["traps"] == truth["invalid"] == []
+    default = [canonical_url(i["url"]) for i in whole_list(replica)]
+    assert not any("#" in i["href"] or "?" in i["href"] for i in whole_list(replica))
+    assert "index.html" not in fetch(replica, "/").text()
+    added = {d["urls"][1] for d in extended_truth["duplicates"]}
+    added |= {e["url"] for e in extended_truth["invalid"]}
+    extended_items = [canonical_url(i["url"]) for i in whole_list(extended)]
+    assert len(extended_items) == len(default) + len(added)
+    assert [url for url in extended_items if url not in added] == default
+    for key in ("articles", "changes", "list_pages"):
+        assert extended_truth[key] == truth[key], key

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 from datetime import date
 
 from .model import DEFAULT_SEED, Options
-from .server import ReplicaServer
+from .server import MirrorServer, ReplicaServer
 from .site import Site
 
 
@@ -31,6 +32,23 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, str, int, boo
     parser.add_argument("--robots", choices=("permissive", "strict"), default="permissive")
     parser.add_argument("--legacy", choices=("page", "redirect"), default="page")
     parser.add_argument(
+        "--mirror",
+        action="store_true",
+        help="also serve damaged copies of some articles on a second port (printed as the "
+        "second stdout line, 'mirror: URL')",
+    )
+    parser.add_argument(
+        "--duplicates",
+        action="store_true",
+        help="list the same article at a second URL (信息公开 column, legacy URL, re-edited "
+        "copy) and some hrefs with canonicalisation traps",
+    )
+    parser.add_argument(
+        "--invalid",
+        action="store_true",
+        help="list three invalid articles (1970 date, future date, boilerplate-only body)",
+    )
+    parser.add_argument(
         "--print-scenario", action="store_true", help="print the event table and exit"
     )
     args = parser.parse_args(argv)
@@ -45,6 +63,9 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, str, int, boo
         edit_rate=args.edit_rate,
         robots=args.robots,
         legacy=args.legacy,
+        mirror=args.mirror,
+        duplicates=args.duplicates,
+        invalid=args.invalid,
     )
     return options, args.host, args.port, args.print_scenario
 
@@ -75,14 +96,22 @@ def main(argv: list[str] | None = None) -> int:
         print_scenario(site)
         return 0
     server = ReplicaServer((host, port), site)
+    mirror = MirrorServer((host, 0), site) if options.mirror else None
     signal.signal(signal.SIGTERM, stop)
     print(server.base_url, flush=True)
+    if mirror is not None:
+        site.mirror_origin = mirror.base_url
+        print(f"mirror: {mirror.base_url}", flush=True)
+        threading.Thread(target=mirror.serve_forever, args=(0.2,), daemon=True).start()
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+        if mirror is not None:
+            mirror.shutdown()
+            mirror.server_close()
     return 0
 
 

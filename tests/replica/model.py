@@ -13,6 +13,8 @@ XXGK_COLUMN_PATH = "/col14317/col14320/col14328/col14329/"
 DEFAULT_SEED = 8174
 MIN_ARTICLES = 40  # the scripted scenario needs roles up to rank 33 plus an archive tail
 
+WHITESPACE = " \t\r\n\u3000\xa0"  # stripped from both ends of every paragraph
+
 # 发布时间 variants, cycled over news articles by key (key % 5); see README.
 TIME_VARIANTS = ("fullwidth", "ascii", "nbsp", "seconds", "chinese")
 
@@ -31,6 +33,9 @@ class Options:
     edit_rate: float = 0.0
     robots: str = "permissive"
     legacy: str = "page"
+    mirror: bool = False  # a second host serving damaged copies (SITE.md §6)
+    duplicates: bool = False  # the same article at two URLs, list-href traps
+    invalid: bool = False  # three listed articles a crawler must reject
 
     def date_of(self, day: int) -> date:
         return self.start_date + timedelta(days=day - 1)
@@ -81,6 +86,12 @@ class Content:
 
     def fingerprint(self) -> str:
         return hashlib.sha256(repr(self).encode("utf-8")).hexdigest()[:20]
+
+    def body_text(self) -> str:
+        """Text and caption paragraphs, stripped, empty ones dropped, joined with newlines."""
+        kinds = ("text", "caption")
+        texts = (p.text.strip(WHITESPACE) for p in self.paragraphs if p.kind in kinds)
+        return "\n".join(t for t in texts if t)
 
 
 @dataclass(frozen=True)

@@ -401,24 +401,27 @@ def simple_page(title: str, main: list[str]) -> str:
     return document(head, [TOP, NAV, '<div class="main w1200">', *main, "</div>", FOOTER])
 
 
-def latest_block(heading: str, links: list[tuple[str, str]]) -> list[str]:
+def latest_block(
+    heading: str, links: list[tuple[str, str]], more_href: str = LIST_PATH
+) -> list[str]:
     items = [
         f'<li><a href="{attr(h)}" target="_blank">{text(shown_title(t))}</a></li>' for h, t in links
     ]
     return [
         f'<div class="news_block"><h3><a href="{LIST_PATH}">{heading}</a>'
-        f'<a href="{LIST_PATH}" class="more">更多</a></h3><ul>',
+        f'<a href="{more_href}" class="more">更多</a></h3><ul>',
         *items,
         "</ul></div>",
     ]
 
 
-def home_page(links: list[tuple[str, str]]) -> str:
+def home_page(links: list[tuple[str, str]], more_href: str = LIST_PATH) -> str:
+    """The home page; more_href is the 更多 link (--duplicates: index.html, a trap)."""
     return simple_page(
         SITE_NAME,
         [
             '<div class="banner"><h1>宝鸡市陈仓区人民政府</h1></div>',
-            *latest_block(COLUMN, links),
+            *latest_block(COLUMN, links, more_href),
             '<div class="news_block"><h3>通知公告</h3><ul><li>暂无信息</li></ul></div>',
         ],
     )
@@ -496,3 +499,12 @@ body { margin: 0; font-family: "Microsoft YaHei", sans-serif; }
 
 def canonical(path: str) -> str:
     return CANONICAL_ORIGIN + path
+
+
+def href_for(path: str, style: str) -> str:
+    """A link to a path in one of the list's styles: relative, root(-relative) or absolute."""
+    if style == "relative" and path.startswith(LIST_PATH):
+        return "./" + path.removeprefix(LIST_PATH)
+    if style == "absolute":
+        return CANONICAL_ORIGIN + path
+    return path

@@ -15,17 +15,23 @@ START_TIMEOUT = 20.0  # seconds to wait for the base URL line
 
 
 def option_arguments(options: dict[str, object]) -> list[str]:
-    """articles=47, per_page=20 -> ["--articles", "47", "--per-page", "20"]."""
+    """articles=47, per_page=20, mirror=True -> ["--articles", "47", "--per-page", "20",
+    "--mirror"] (a flag is given when True, left out when False)."""
     arguments = []
     for name, value in options.items():
-        arguments += [f"--{name.replace('_', '-')}", str(value)]
+        flag = f"--{name.replace('_', '-')}"
+        if isinstance(value, bool):
+            arguments += [flag] if value else []
+        else:
+            arguments += [flag, str(value)]
     return arguments
 
 
 class ReplicaProcess:
     """Start `python -m tests.replica --port 0 …`; stop() (or leaving the with-block) ends it.
 
-    Options are the command-line options with underscores: ReplicaProcess(articles=60, day=2).
+    Options are the command-line options with underscores: ReplicaProcess(articles=60, day=2);
+    flags take booleans: ReplicaProcess(mirror=True) also sets .mirror_url (else None).
     """
 
     def __init__(self, **options: object) -> None:
@@ -34,16 +40,20 @@ class ReplicaProcess:
         self.process = subprocess.Popen(
             command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True
         )
-        self.base_url = self._read_base_url()
+        self.base_url = self._read_url("", wait=True)
+        self.mirror_url = self._read_url("mirror: ", wait=False) if options.get("mirror") else None
 
-    def _read_base_url(self) -> str:
+    def _read_url(self, prefix: str, wait: bool) -> str:
+        """The next stdout line, which must be prefix + an http URL. Only the first line is
+        waited for with select(): the second one is printed right after it and may already sit
+        in the pipe's read buffer, where select() would not see it."""
         assert self.process.stdout is not None
-        ready, _, _ = select.select([self.process.stdout], [], [], START_TIMEOUT)
+        ready = select.select([self.process.stdout], [], [], START_TIMEOUT)[0] if wait else True
         line = self.process.stdout.readline().strip() if ready else ""
-        if not line.startswith("http://"):
+        if not line.startswith(prefix + "http://"):
             self.stop()
             raise RuntimeError(f"replica did not start (options {self.options}): {line!r}")
-        return line
+        return line.removeprefix(prefix)
 
     def url(self, path: str) -> str:
         return self.base_url + path

@@ -63,6 +63,22 @@ class ReplicaServer(ThreadingHTTPServer):
         return f"http://{host}:{port}"
 
 
+class MirrorServer(ThreadingHTTPServer):
+    """The mirror host (--mirror): damaged copies at the articles' paths; no stats, no control API."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], site: Site) -> None:
+        super().__init__(address, MirrorHandler)
+        self.site = site
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
 def json_response(status: int, document: object) -> Response:
     body = json.dumps(document, ensure_ascii=False).encode("utf-8")
     return Response(status, body, [("Content-Type", "application/json; charset=utf-8")])
@@ -160,3 +176,17 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             self.server.stats.reset()
             return json_response(200, self.server.stats.snapshot())
         return json_response(404, {"error": f"no control endpoint {path}"})
+
+
+class MirrorHandler(ReplicaHandler):
+    """GET and HEAD of the mirror host; everything it does not hold is a 404."""
+
+    server: MirrorServer  # type: ignore[assignment]
+
+    def respond(self, head: bool) -> None:
+        path = urlsplit(self.path).path
+        site = self.server.site
+        self.send(self.guarded(lambda: site.mirror_get(path)), head, count=False)
+
+    def do_POST(self) -> None:
+        self.send(json_response(404, {"error": "the mirror has no control API"}), False, False)

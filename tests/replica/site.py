@@ -14,9 +14,17 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
 
-from . import assets, pages, textgen, truth
+from . import assets, extras, mirror, pages, textgen, truth
 from . import vocabulary as vocab
-from .model import CANONICAL_ORIGIN, LIST_PATH, SHANGHAI, XXGK_COLUMN_PATH, Options
+from .model import (
+    CANONICAL_ORIGIN,
+    LIST_PATH,
+    SHANGHAI,
+    XXGK_COLUMN_PATH,
+    Article,
+    Content,
+    Options,
+)
 from .timeline import STRICT_DISALLOW, ListEntry, Timeline
 
 ARTICLE_PATHS = (
@@ -98,6 +106,8 @@ class Site:
         self.side_items = lru_cache(maxsize=8)(self._side_items)
         self.truth_json = lru_cache(maxsize=4)(self._truth_json)
         self.simple = lru_cache(maxsize=16)(self._simple)
+        self.compiled_extra = lru_cache(maxsize=64)(self._compile_extra)
+        self.mirror_origin: str | None = None  # set once the mirror host listens (--mirror)
 
     # --- dispatch
 
@@ -130,6 +140,9 @@ class Site:
     ) -> Response:
         found = self.timeline.lookup(path, doc_id, day)
         if found is None:
+            extra = self.timeline.extras.find(path, day)
+            if extra is not None:
+                return self.extra_response(extra, day, headers)
             return html_response(404, pages.NOT_FOUND_PAGE, "article")
         key, role = found
         state = self.timeline.state_on(key, day)
@@ -173,18 +186,30 @@ class Site:
     def _compile_article(self, key: int, version: int, served: str) -> Compiled:
         article = self.timeline.article(key)
         content = self.timeline.content_on_version(key, version)
-        url = CANONICAL_ORIGIN + served
-        if served.startswith("/art/"):
-            html = pages.legacy_article(article, content)
-        elif served.startswith(XXGK_COLUMN_PATH):
-            html = pages.xxgk_article(article, content, url)
-        else:
-            seconds = article.features.time_variant == "seconds"
-            html = pages.news_article(article, content, url, seconds)
-        return compile_page(html, article.features.encoding)
+        return compile_article(article, content, served)
+
+    def extra_response(self, index: int, day: int, headers: Mapping[str, str]) -> Response:
+        """A --duplicates or --invalid page: served like an article, always live."""
+        extra = self.timeline.extras.items[index]
+        content = self.timeline.extras.content(index, day)
+        compiled = self.compiled_extra(extra, content)
+        last_modified = extra.article.published
+        validators = [("ETag", compiled.etag), ("Last-Modified", http_date(last_modified))]
+        if not_modified(headers, compiled.etag, last_modified):
+            return Response(304, b"", validators, "article")
+        body = self.render(compiled, self.view_slots(extra.article.key, extra.article.doc_id, day))
+        return Response(200, body, [("Content-Type", HTML_UTF8), *validators], "article")
+
+    @staticmethod
+    def _compile_extra(extra: extras.Extra, content: Content) -> Compiled:
+        return compile_article(extra.article, content, extra.path)
 
     def article_slots(self, key: int, day: int) -> dict[str, Callable[[], str]]:
-        start = 100 + self.timeline.doc_ids[key] % 900
+        return self.view_slots(key, self.timeline.doc_ids[key], day)
+
+    def view_slots(self, key: int, doc_id: int, day: int) -> dict[str, Callable[[], str]]:
+        """An article page's volatile slots; key names its view counter."""
+        start = 100 + doc_id % 900
         counter = self.views.setdefault(key, itertools.count(start))
         return {
             "views": lambda: str(next(counter)),
@@ -249,10 +274,18 @@ class Site:
             digits = f"{self.timeline.doc_ids[entry.key] * 7919 % 10**12:012d}"
             title = self.extra_item("attachment")
             href = f"./{anchor:%Y%m}/P0{anchor:%Y%m%d}{digits}.pdf"
+        elif entry.kind == "extra":
+            extra = self.timeline.extras.items[entry.key]
+            content = self.timeline.extras.content(entry.key, day)
+            title, anchor = content.title, content.published_at
+            href = pages.href_for(extra.path, extra.href_style)
         else:
             article = self.timeline.article(entry.key)
             title = self.timeline.content_on(entry.key, day).title
             href = self.list_href(entry.key, day, article.features.href_style)
+            if trap := self.timeline.extras.trap_kind(entry.key):
+                path = self.timeline.listed_path(entry.key, day)
+                href = extras.trap_href(trap, path, article.features.href_style)
             anchor = self.timeline.published_at(entry.key, day)
         return pages.list_item(self.options.template, href, title, f"{anchor:%Y-%m-%d}")
 
@@ -264,16 +297,7 @@ class Site:
 
     def list_href(self, key: int, day: int, style: str) -> str:
         """The link a list item uses: legacy URL as is; others where the content lives."""
-        article = self.timeline.article(key)
-        if article.template == "legacy":
-            path = self.timeline.canonical_path(key)
-        else:
-            path = self.timeline.served_path(key, day)
-        if style == "relative" and path.startswith(LIST_PATH):
-            return "./" + path.removeprefix(LIST_PATH)
-        if style == "absolute":
-            return CANONICAL_ORIGIN + path
-        return path
+        return pages.href_for(self.timeline.listed_path(key, day), style)
 
     def _simple(self, day: int, which: str) -> Compiled:
         entries = [e for e in self.timeline.listing(day) if e.kind == "article"][:8]
@@ -281,13 +305,25 @@ class Site:
             (self.list_href(e.key, day, "root"), self.timeline.content_on(e.key, day).title)
             for e in entries
         ]
-        html = pages.home_page(links) if which == "home" else pages.news_root_page(links)
+        more = extras.HOME_TRAP if self.options.duplicates else LIST_PATH
+        html = pages.home_page(links, more) if which == "home" else pages.news_root_page(links)
         return compile_page(html, "utf-8")
+
+    # --- the mirror host (--mirror)
+
+    def mirror_get(self, path: str) -> Response:
+        """A damaged copy of a mirrored article at its own path; anything else 404s."""
+        day = self.day
+        key = mirror.lookup(self.timeline, path, day)
+        if key is None:
+            return html_response(404, mirror.NOT_FOUND_PAGE, "article")
+        html = mirror.mirror_page(mirror.copy_on(self.timeline, key, day))
+        return html_response(200, html, "article")
 
     # --- control data
 
     def _truth_json(self, day: int) -> bytes:
-        document = truth.site_truth(self.timeline, day)
+        document = truth.site_truth(self.timeline, day, self.mirror_origin)
         return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 
     def set_day(self, day: int) -> None:
@@ -298,3 +334,16 @@ class Site:
     def day_info(self) -> dict[str, object]:
         day = self.day
         return {"day": day, "date": self.options.date_of(day).isoformat()}
+
+
+def compile_article(article: Article, content: Content, served: str) -> Compiled:
+    """An article page in the template its serving path calls for."""
+    url = CANONICAL_ORIGIN + served
+    if served.startswith("/art/"):
+        html = pages.legacy_article(article, content)
+    elif served.startswith(XXGK_COLUMN_PATH):
+        html = pages.xxgk_article(article, content, url)
+    else:
+        seconds = article.features.time_variant == "seconds"
+        html = pages.news_article(article, content, url, seconds)
+    return compile_page(html, article.features.encoding)

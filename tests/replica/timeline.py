@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache, partial
 
 from . import edits, scenario
+from .extras import Extras
 from .model import (
     CANONICAL_ORIGIN,
     LIST_PATH,
@@ -91,7 +92,7 @@ LIVE = DayState("live", 1)
 class ListEntry:
     """A list item: an article (by key) or one of the two non-article items."""
 
-    kind: str  # article | offsite | attachment
+    kind: str  # article | offsite | attachment | extra (key: an index into Extras.items)
     key: int
 
 
@@ -146,6 +147,7 @@ class Timeline:
         }
         self.listing = lru_cache(maxsize=8)(self._listing)
         self._state_cache = lru_cache(maxsize=65536)(self._fold)
+        self.extras = Extras(self)  # empty unless --duplicates or --invalid
 
     # --- schedule and ids
 
@@ -360,6 +362,12 @@ class Timeline:
         """The path that serves the article's content on the day (after a move, the new one)."""
         return self.state_on(key, day).moved_to or self.canonical_path(key)
 
+    def listed_path(self, key: int, day: int) -> str:
+        """The path a list item links: the legacy URL as is; others where the content lives."""
+        if self.article(key).template == "legacy":
+            return self.canonical_path(key)
+        return self.served_path(key, day)
+
     def lookup(self, path: str, doc_id: int, day: int) -> tuple[int, str] | None:
         """(key, role) for an article path on the day: role is canonical or moved."""
         key = self.key_by_doc.get(doc_id)
@@ -390,6 +398,8 @@ class Timeline:
         for kind, anchor in EXTRA_ANCHORS.items():
             moment = self.published_list[anchor].timestamp() + 0.5
             rows.append((moment, 0, ListEntry(kind, anchor)))
+        for moment, doc_id, index in self.extras.rows(day):
+            rows.append((moment, doc_id, ListEntry("extra", index)))
         rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
         return tuple(row[2] for row in rows)
 

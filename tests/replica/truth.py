@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
+from . import mirror
 from .model import CANONICAL_ORIGIN, LIST_PATH, XXGK_COLUMN_PATH, Content
 from .timeline import Timeline
-
-WHITESPACE = " \t\r\n\u3000\xa0"  # stripped from both ends of every paragraph
 
 
 def served_template(path: str) -> str:
@@ -22,8 +21,7 @@ def column_of(template: str) -> str:
 
 def body_text(content: Content) -> str:
     """Text and caption paragraphs, stripped, empty ones dropped, joined with newlines."""
-    texts = (p.text.strip(WHITESPACE) for p in content.paragraphs if p.kind in ("text", "caption"))
-    return "\n".join(t for t in texts if t)
+    return content.body_text()
 
 
 def images(content: Content, page_url: str) -> list[str]:
@@ -75,8 +73,9 @@ def article_truth(timeline: Timeline, key: int, day: int) -> dict:
     }
 
 
-def site_truth(timeline: Timeline, day: int) -> dict:
+def site_truth(timeline: Timeline, day: int, mirror_origin: str | None = None) -> dict:
     """The /_replica/truth document (shape documented in tests/replica/README.md)."""
+    mirrors = mirror.mirror_truth(timeline, day, mirror_origin) if mirror_origin else []
     return {
         "day": day,
         "date": timeline.options.date_of(day).isoformat(),
@@ -86,4 +85,6 @@ def site_truth(timeline: Timeline, day: int) -> dict:
         "template": timeline.options.template,
         "articles": [article_truth(timeline, k, day) for k in range(timeline.published_count(day))],
         "changes": timeline.changes(day),
+        "mirrors": mirrors,
+        **timeline.extras.truth(day),
     }
