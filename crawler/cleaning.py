@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from archive.changes import typographic_key
 from archive.records import ArticleRecord
 from crawler.extract.text import fold_spaces
 from crawler.profile import SiteProfile
@@ -41,9 +42,9 @@ def clean_record(record: ArticleRecord, profile: SiteProfile) -> Cleaned:
     boilerplate and empty paragraphs dropped, bylines moved to editor/author, and no title or
     来源/发布时间 line at the head of the body. Applying it twice changes nothing more."""
     applied: Counter[str] = Counter()
-    repaired_title, title_repairs = repair_text(record.title, profile.script)
-    body, repairs = repair_text(record.body, profile.script)
-    repairs = repairs.merge(title_repairs)
+    # Title and body are repaired as one text: the damage is the page's, not each field's.
+    repaired, repairs = repair_text(f"{record.title}\n{record.body}", profile.script)
+    repaired_title, _, body = repaired.partition("\n")
     if repairs:
         applied["repair"] += 1
     title = _canonical_line(repaired_title, applied)
@@ -119,7 +120,13 @@ def _names(text: str) -> list[str]:
 
 def _drop_head(paragraphs: list[str], title: str, applied: Counter[str]) -> list[str]:
     """The body starts with the text, not with a repeat of the title or the 来源/发布时间 line."""
-    while paragraphs and (paragraphs[0] == title or _META_LINE.match(paragraphs[0])):
-        applied["leading_title" if paragraphs[0] == title else "meta_line"] += 1
+    title_key = typographic_key(title)
+    while paragraphs:
+        if title and typographic_key(paragraphs[0]) == title_key:
+            applied["leading_title"] += 1
+        elif _META_LINE.match(paragraphs[0]):
+            applied["meta_line"] += 1
+        else:
+            break
         paragraphs = paragraphs[1:]
     return paragraphs

@@ -48,10 +48,16 @@ _RUBY = re.compile(
     r"(?:[\u3400-\u9fff]\([^()\s]{1,6}\)[ \u3000]+){2,}[\u3400-\u9fff]\([^()\s]{1,6}\)"
 )
 # Mirrors also turn full-width punctuation between Chinese characters into ASCII.
-_ASCII_PUNCTUATION = re.compile(r"(?<=[\u3400-\u9fff”’」）])([,:;?!])(?=[\u3400-\u9fff“‘「（\d])")
+# Between a digit and a digit it is a thousands separator or a time, and stays.
+_ASCII_PUNCTUATION = re.compile(
+    r"(?<=[\u3400-\u9fff”’」）%])([,:;?!])(?=[\u3400-\u9fff“‘「（\d])"
+    r"|(?<=\d)([,:;?!])(?=[\u3400-\u9fff“‘「（])"
+)
 _FULL_WIDTH = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
-# A mojibake run starts at the broken byte (shown as ?) and ends at the next ASCII character.
-_MOJIBAKE = re.compile(r"\?([^\x00-\x7f]{2,})")
+# A mojibake run starts at the broken byte (shown as ?) and runs to the ASCII character that put
+# the decoder back in step: a trail byte in 0x40–0x7E read on its own (included, it is a byte of
+# the run).
+_MOJIBAKE = re.compile(r"\?([^\x00-\x7f]{2,}[\x40-\x7e]?)")
 # Text that is mostly traditional: at least this share of its Chinese characters convert.
 TRADITIONAL_SHARE = 0.05
 
@@ -104,7 +110,7 @@ def repair_text(text: str, script: str = SIMPLIFIED) -> tuple[str, Repairs]:
 
 def restore_punctuation(text: str) -> tuple[str, int]:
     """ASCII , : ; ? ! between Chinese characters back to the full-width forms the site writes."""
-    return _ASCII_PUNCTUATION.subn(lambda found: _FULL_WIDTH[found.group(1)], text)
+    return _ASCII_PUNCTUATION.subn(lambda found: _FULL_WIDTH[found.group(1) or found.group(2)], text)
 
 
 def strip_annotations(text: str) -> tuple[str, int]:
@@ -139,7 +145,9 @@ def repair_mojibake(text: str) -> tuple[str, int, int]:
     """Re-decodes GBK runs read one byte out of step; returns text, runs repaired, characters lost.
 
     A run is repaired only when the re-decoded characters are ordinary Chinese and the run as it
-    stands is not: a question mark before Chinese text is usually just a question mark.
+    stands is not — a question mark before Chinese text is usually just a question mark — or,
+    when the run ends in the lone ASCII byte that re-synchronised the decoder, when its bytes
+    line up exactly one step back (ordinary text almost never does).
     """
     runs = lost = 0
 
@@ -147,7 +155,7 @@ def repair_mojibake(text: str) -> tuple[str, int, int]:
         nonlocal runs, lost
         garbled = found.group(1)
         repaired = _shifted(garbled)
-        if repaired is None or not _plausible_repair(garbled, repaired):
+        if repaired is None or not _plausible_repair(garbled, repaired, _lines_up(garbled)):
             return found.group(0)
         runs += 1
         lost += max(0, len(garbled) - len(repaired))
@@ -180,11 +188,22 @@ def _shifted(garbled: str) -> str | None:
     return None
 
 
-def _plausible_repair(garbled: str, repaired: str) -> bool:
-    return (
-        _ordinary_share(repaired) >= 0.9
-        and _ordinary_share(garbled) < _ordinary_share(repaired) - 0.2
-    )
+def _lines_up(garbled: str) -> bool:
+    """Ends in the re-synchronising ASCII byte and decodes one step back without a byte left."""
+    if not garbled or not "\x40" <= garbled[-1] <= "\x7e":
+        return False
+    try:
+        garbled.encode("gbk")[1:].decode("gbk")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def _plausible_repair(garbled: str, repaired: str, lines_up: bool) -> bool:
+    ordinary = _ordinary_share(repaired)
+    if lines_up:
+        return ordinary >= 0.8
+    return ordinary >= 0.9 and _ordinary_share(garbled) < ordinary - 0.2
 
 
 def _ordinary_share(text: str) -> float:

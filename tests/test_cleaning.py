@@ -100,11 +100,16 @@ def test_the_seed_mirror_copy_comes_out_as_the_original_article():
         "陈(chén) 仓(cāng) 区(qū)",  # ruby text: every character annotated
         "问题?我们要一起解决",  # a question mark before Chinese is not mojibake
         "他说:好的,我们马上办",  # ASCII punctuation in undamaged text stays
+        "投资1,200万元,同比增长5%",
     ],
 )
 def test_legitimate_text_is_untouched(text):
     assert repair_text(text) == (text, repair_text(text)[1])
     assert not repair_text(text)[1]
+
+
+def test_punctuation_of_a_damaged_text_is_restored_but_not_thousands_separators():
+    assert repair_text("區(qū)投資1,200萬元,同比增長(zhǎng)5%,帶動就業")[0] == "区投资1,200万元，同比增长5%，带动就业"
 
 
 def test_annotations_go_only_after_converted_characters():
