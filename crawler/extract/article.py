@@ -232,11 +232,11 @@ class CopyExtractor:
         decoded = decode_html(body, content_type)
         root = Selector(text=decoded.text or "<html></html>").root
         block, body_rule = _first(root, self.profile.copies.body)
-        text = paragraphs(block) if block is not None else []
-        if not text:
-            return None
         title_element, title_rule = _first(root, self.profile.copies.title)
         title = inline_text(title_element) if title_element is not None else ""
+        text = paragraphs(_without(block, title_element)) if block is not None else []
+        if not text:
+            return None
         record = ArticleRecord(
             title=title,
             published_at=None,
@@ -251,6 +251,17 @@ class CopyExtractor:
             "body": body_rule or "",
         }
         return Extracted(record, provenance, self.parser_version)
+
+
+def _without(block: HtmlElement, inner: HtmlElement | None) -> HtmlElement:
+    """`block`, or a copy of it without `inner` when `inner` is inside it (a title in the text)."""
+    if inner is None or block not in inner.iterancestors():
+        return block
+    path = block.getroottree().getpath(inner)
+    clone = copy.deepcopy(block.getroottree().getroot())
+    for element in clone.xpath(path):
+        element.drop_tree()
+    return clone.xpath(block.getroottree().getpath(block))[0]
 
 
 def _first(root: HtmlElement, rules: tuple[str, ...]) -> tuple[HtmlElement | None, str | None]:
