@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from archive.diff import char_spans
@@ -53,13 +54,18 @@ _TYPOGRAPHY = str.maketrans(
 def typographic_key(value: Any) -> Any:
     """`value` with width, spacing and typographic variants folded: equal keys mean a cosmetic edit."""
     if isinstance(value, str):
-        folded = unicodedata.normalize("NFKC", value).translate(_TYPOGRAPHY)
-        return _INVISIBLE.sub("", folded)
+        return _fold(value)
     if isinstance(value, list | tuple):
         return [typographic_key(item) for item in value]
     if isinstance(value, dict):
         return {key: typographic_key(item) for key, item in value.items()}
     return value
+
+
+@lru_cache(maxsize=256)
+def _fold(text: str) -> str:
+    # Cached: the same body is folded for its content key and for its shingles.
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY))
 
 
 def change_class(field: str, old: Any, new: Any) -> str | None:

@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, insert, or_, select
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, or_, select
 
 from archive.models import Page, PageLink, SimilarityBand, Version
-from archive.similarity import NEAR_DUPLICATE, band_keys, jaccard, shingles, signature
+from archive.similarity import (
+    BANDS,
+    ESTIMATE_FLOOR,
+    NEAR_DUPLICATE,
+    band_keys,
+    estimate,
+    jaccard,
+    pack,
+    shingles,
+    signature,
+)
 
 LINK, BAND = cast(Table, PageLink.__table__), cast(Table, SimilarityBand.__table__)
+LATEST = cast(Table, Version.__table__).alias("latest")
 PAGE, VERSION = cast(Table, Page.__table__), cast(Table, Version.__table__)
 DUPLICATE, NEAR = "duplicate", "near-duplicate"
 # At most this many near-duplicate candidates are measured per version: the most band-sharing.
 MAX_CANDIDATES = 20
 
+# One statement for all bands, compiled once: a version's band keys are its parameters.
+_SHARING_BANDS = select(BAND.c.page_id).where(
+    or_(
+        *(and_(BAND.c.band == band, BAND.c.key == bindparam(f"key{band}")) for band in range(BANDS))
+    ),
+    BAND.c.page_id != bindparam("page_id"),
+)
+_LATEST_SIGNATURES = select(VERSION.c.page_id, VERSION.c.signature).where(
+    VERSION.c.page_id.in_(bindparam("pages", expanding=True)),
+    VERSION.c.number
+    == select(func.max(LATEST.c.number))
+    .where(LATEST.c.page_id == VERSION.c.page_id)
+    .scalar_subquery(),
+)
 _SAME_KEY = (
     select(VERSION.c.page_id, PAGE.c.current_url)
     .join(PAGE, PAGE.c.id == VERSION.c.page_id)
@@ -24,7 +50,7 @@ _SAME_KEY = (
     .limit(1)
 )
 LATEST_BODY = (
-    select(VERSION.c.body, PAGE.c.current_url)
+    select(VERSION.c.body, VERSION.c.signature, PAGE.c.current_url)
     .join(PAGE, PAGE.c.id == VERSION.c.page_id)
     .where(VERSION.c.page_id == bindparam("page_id"))
     .order_by(VERSION.c.number.desc())
@@ -32,26 +58,43 @@ LATEST_BODY = (
 )
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """A text's 10-gram hashes, its MinHash signature (packed, as stored) and its band keys."""
+
+    grams: set[int]
+    signature: bytes
+    keys: list[int]
+
+    @classmethod
+    def of(cls, body: str) -> Fingerprint:
+        grams = shingles(body)
+        values = signature(grams)
+        return cls(grams, pack(values), band_keys(values))
+
+
 def index_version(
-    connection: Connection, page_id: int, version_id: int, body: str, key: str, at: datetime
+    connection: Connection,
+    page_id: int,
+    version_id: int,
+    fingerprint: Fingerprint,
+    key: str,
+    at: datetime,
 ) -> list[tuple[str, str, float]]:
     """Links the page to pages already carrying the same article, then indexes this version.
 
-    An identical text (same content key) is a duplicate; otherwise the pages that share a
-    MinHash band are measured and those at NEAR_DUPLICATE or more are near-duplicates.
-    Returns the links made: (kind, URL of the other page, similarity).
+    An identical text (same content key) is a duplicate. Otherwise the pages that share a MinHash
+    band with it are candidates; those whose signatures estimate at least ESTIMATE_FLOOR are
+    measured exactly, and those at NEAR_DUPLICATE or more are near-duplicates. Returns the links
+    made: (kind, URL of the other page, similarity).
     """
-    grams = shingles(body)
-    keys = band_keys(signature(grams))
-    found = _exact(connection, page_id, key) or _near(connection, page_id, grams, keys)
+    found = _exact(connection, page_id, key) or _near(connection, page_id, fingerprint)
     made = [link for link in found if _link(connection, page_id, version_id, link, at)]
-    connection.execute(
-        insert(BAND),
-        [
-            {"version_id": version_id, "page_id": page_id, "band": band, "key": k}
-            for band, k in enumerate(keys)
-        ],
-    )
+    rows = [
+        {"version_id": version_id, "page_id": page_id, "band": band, "key": k}
+        for band, k in enumerate(fingerprint.keys)
+    ]
+    connection.execute(insert(BAND), rows)
     return [(kind, url, similarity) for kind, _, url, similarity in made]
 
 
@@ -61,20 +104,24 @@ def _exact(connection: Connection, page_id: int, key: str) -> list[tuple[str, in
 
 
 def _near(
-    connection: Connection, page_id: int, grams: set[str], keys: list[int]
+    connection: Connection, page_id: int, fingerprint: Fingerprint
 ) -> list[tuple[str, int, str, float]]:
-    matches = or_(*(and_(BAND.c.band == band, BAND.c.key == key) for band, key in enumerate(keys)))
-    shared = connection.execute(
-        select(BAND.c.page_id).where(matches, BAND.c.page_id != page_id)
-    ).scalars()
+    parameters = {f"key{band}": key for band, key in enumerate(fingerprint.keys)}
+    shared = connection.execute(_SHARING_BANDS, {**parameters, "page_id": page_id}).scalars()
     counts: dict[int, int] = {}
     for candidate in shared:
         counts[candidate] = counts.get(candidate, 0) + 1
     best = sorted(counts, key=lambda candidate: -counts[candidate])[:MAX_CANDIDATES]
+    signatures = connection.execute(_LATEST_SIGNATURES, {"pages": best}).all() if best else []
+    likely = [
+        page
+        for page, stored in signatures
+        if stored is None or estimate(fingerprint.signature, stored) >= ESTIMATE_FLOOR
+    ]
     near = []
-    for candidate in best:
+    for candidate in likely:
         row = connection.execute(LATEST_BODY, {"page_id": candidate}).one()
-        similarity = jaccard(grams, shingles(row.body))
+        similarity = jaccard(fingerprint.grams, shingles(row.body))
         if similarity >= NEAR_DUPLICATE:
             near.append((NEAR, candidate, row.current_url, round(similarity, 4)))
     return sorted(near, key=lambda link: -link[3])

@@ -253,6 +253,7 @@ class Store:
         )
         number = latest.number + 1 if latest else 1
         key = similarity.content_key(fields["title"], fields["body"])
+        fingerprint = dedup.Fingerprint.of(fields["body"])
         values = {
             "page_id": page_id,
             "number": number,
@@ -266,11 +267,12 @@ class Store:
             "chars_removed": removed,
             "repairs": dict(observation.extracted.repairs),
             "content_key": key,
+            "signature": fingerprint.signature,
             **fields,
         }
         version_id = _insert(connection, VERSION, values)
         at = observation.fetched_at
-        duplicates = dedup.index_version(connection, page_id, version_id, fields["body"], key, at)
+        duplicates = dedup.index_version(connection, page_id, version_id, fingerprint, key, at)
         if changed:
             rows = [
                 {"version_id": version_id, "field": f, "change_class": field_classes[f]}

@@ -90,6 +90,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("author", sa.Text(), server_default="", nullable=False))
         batch_op.add_column(sa.Column("repairs", sa.JSON(), server_default="{}", nullable=False))
         batch_op.add_column(sa.Column("content_key", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("signature", sa.LargeBinary(), nullable=True))
         batch_op.create_index(batch_op.f("ix_version_content_key"), ["content_key"], unique=False)
 
 
@@ -97,6 +98,7 @@ def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table("version", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_version_content_key"))
+        batch_op.drop_column("signature")
         batch_op.drop_column("content_key")
         batch_op.drop_column("repairs")
         batch_op.drop_column("author")
