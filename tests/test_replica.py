@@ -766,6 +766,7 @@ def test_truth_document_shape(truth: dict) -> None:
         "duplicates",
         "traps",
         "invalid",
+        "faulted",
     }
     assert truth["canonical_origin"] == ORIGIN and truth["list_path"] == LIST
     for article in truth["articles"]:

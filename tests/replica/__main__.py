@@ -8,12 +8,15 @@ import sys
 import threading
 from datetime import date
 
+from .faults import DEFAULT_KINDS, KINDS, FaultSettings, parse_kinds
 from .model import DEFAULT_SEED, Options
 from .server import MirrorServer, ReplicaServer
 from .site import Site
 
 
-def parse_options(argv: list[str] | None = None) -> tuple[Options, str, int, bool]:
+def parse_options(
+    argv: list[str] | None = None,
+) -> tuple[Options, FaultSettings, str, int, bool]:
     parser = argparse.ArgumentParser(
         prog="python -m tests.replica",
         description="Serve a deterministic replica of www.chencang.gov.cn 陈仓要闻 on loopback.",
@@ -48,10 +51,51 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, str, int, boo
         action="store_true",
         help="list three invalid articles (1970 date, future date, boilerplate-only body)",
     )
+    faults = parser.add_argument_group(
+        "fault modes", "off by default; also at runtime through POST /_replica/faults"
+    )
+    faults.add_argument(
+        "--faults",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="share of list and article pages that are faulted (each fails its first 1 or 2 "
+        "attempts, then serves normally); default 0",
+    )
+    faults.add_argument(
+        "--fault-kinds",
+        type=parse_kinds,
+        default=DEFAULT_KINDS,
+        metavar="K1,K2,...",
+        help=f"kinds to choose from: {', '.join(KINDS)} (default: all but challenge)",
+    )
+    faults.add_argument("--fault-seed", type=int, default=0, metavar="N")
+    faults.add_argument(
+        "--fault-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long a timeout fault hangs before closing (default 5)",
+    )
+    faults.add_argument(
+        "--block",
+        action="store_true",
+        help="every list and article request answers the 412 JavaScript challenge",
+    )
     parser.add_argument(
         "--print-scenario", action="store_true", help="print the event table and exit"
     )
     args = parser.parse_args(argv)
+    try:
+        fault_settings = FaultSettings(
+            rate=args.faults,
+            kinds=args.fault_kinds,
+            seed=args.fault_seed,
+            timeout=args.fault_timeout,
+            block=args.block,
+        )
+    except ValueError as error:
+        parser.error(str(error))
     options = Options(
         articles=args.articles,
         day=args.day,
@@ -67,7 +111,7 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, str, int, boo
         duplicates=args.duplicates,
         invalid=args.invalid,
     )
-    return options, args.host, args.port, args.print_scenario
+    return options, fault_settings, args.host, args.port, args.print_scenario
 
 
 def print_scenario(site: Site) -> None:
@@ -86,9 +130,9 @@ def stop(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    options, host, port, scenario_only = parse_options(argv)
+    options, faults, host, port, scenario_only = parse_options(argv)
     try:
-        site = Site(options)
+        site = Site(options, faults)
     except ValueError as error:
         print(f"replica: {error}", file=sys.stderr)
         return 2

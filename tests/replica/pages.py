@@ -466,6 +466,13 @@ CHALLENGE_PAGE = (
     "location.href=location.pathname+location.search;</script></html>\n"
 )
 
+# nginx's own limit_req page: a 429 comes from the front server, not from the site's templates.
+TOO_MANY_REQUESTS_PAGE = (
+    "<html>\r\n<head><title>429 Too Many Requests</title></head>\r\n<body>\r\n"
+    "<center><h1>429 Too Many Requests</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
 
 def robots_txt(mode: str, strict_prefix: str) -> str:
     """Specific rules first, so first-match parsers (urllib.robotparser) agree with

@@ -16,12 +16,15 @@ START_TIMEOUT = 20.0  # seconds to wait for the base URL line
 
 def option_arguments(options: dict[str, object]) -> list[str]:
     """articles=47, per_page=20, mirror=True -> ["--articles", "47", "--per-page", "20",
-    "--mirror"] (a flag is given when True, left out when False)."""
+    "--mirror"] (a flag is given when True, left out when False; a list or tuple is joined
+    with commas: fault_kinds=["timeout", "reset"] -> ["--fault-kinds", "timeout,reset"])."""
     arguments = []
     for name, value in options.items():
         flag = f"--{name.replace('_', '-')}"
         if isinstance(value, bool):
             arguments += [flag] if value else []
+        elif isinstance(value, list | tuple):
+            arguments += [flag, ",".join(str(item) for item in value)]
         else:
             arguments += [flag, str(value)]
     return arguments
@@ -80,6 +83,15 @@ class ReplicaProcess:
 
     def reset_stats(self) -> dict:
         return self._call("/_replica/stats/reset", {})
+
+    def faults(self) -> dict:
+        """The fault settings in force and the counted attempts per faulted page."""
+        return self._call("/_replica/faults")
+
+    def set_faults(self, **settings: object) -> dict:
+        """Reconfigure faults (rate=, kinds=, seed=, timeout=, block=; omitted ones are kept);
+        every call resets the attempt counters. set_faults(rate=0, block=False) turns all off."""
+        return self._call("/_replica/faults", settings)
 
     def stop(self) -> int:
         """Terminate (SIGTERM) and wait; returns the exit code (0 on a clean stop)."""

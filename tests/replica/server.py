@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import sys
 import threading
+import time
 import traceback
 from collections import Counter
 from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-from .site import Response, Site
+from . import pages
+from .faults import ERROR_STATUS, KINDS, RETRY_AFTER, SLOW_DELAY, Decision
+from .site import Response, Site, html_response
 
 CONTROL_PREFIX = "/_replica/"
 
@@ -29,13 +34,29 @@ class Stats:
             self.by_kind: Counter[str] = Counter()
             self.by_status: Counter[int] = Counter()
             self.bytes_sent = 0
+            self.faults: Counter[str] = Counter()  # faulted responses by kind
+            self.fault_counts: Counter[str] = Counter()  # attempts, loop_steps, blocked
 
-    def record(self, kind: str, status: int, sent: int) -> None:
+    def record(self, kind: str, status: int | None, sent: int) -> None:
+        """status None: a timeout or reset fault, which sends no status line."""
         with self.lock:
             self.total += 1
             self.by_kind[kind] += 1
-            self.by_status[status] += 1
+            if status is not None:
+                self.by_status[status] += 1
             self.bytes_sent += sent
+
+    def record_fault(self, decision: Decision) -> None:
+        with self.lock:
+            action = decision.action
+            if decision.counted:
+                self.fault_counts["attempts"] += 1
+            if action in ("loop_forth", "loop_back"):
+                self.fault_counts["loop_steps"] += 1
+            elif action == "block":
+                self.fault_counts["blocked"] += 1
+            elif action is not None:
+                self.faults[action] += 1
 
     def snapshot(self) -> dict[str, object]:
         with self.lock:
@@ -45,6 +66,12 @@ class Stats:
                 "by_kind": kinds,
                 "by_status": {str(status): n for status, n in sorted(self.by_status.items())},
                 "bytes_sent": self.bytes_sent,
+                "faults": {
+                    "by_kind": {kind: self.faults[kind] for kind in KINDS},
+                    "attempts": self.fault_counts["attempts"],
+                    "loop_steps": self.fault_counts["loop_steps"],
+                    "blocked": self.fault_counts["blocked"],
+                },
             }
 
 
@@ -56,11 +83,28 @@ class ReplicaServer(ThreadingHTTPServer):
         super().__init__(address, ReplicaHandler)
         self.site = site
         self.stats = Stats()
+        self.aborting: set[socket.socket] = set()  # reset faults: close with RST, no FIN first
+        self.aborting_lock = threading.Lock()
 
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
+
+    def abort(self, connection: socket.socket) -> None:
+        """Have the connection closed with a TCP reset once its handler returns."""
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with self.aborting_lock:
+            self.aborting.add(connection)
+
+    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
+        with self.aborting_lock:
+            aborted = request in self.aborting
+            self.aborting.discard(request)
+        if aborted:
+            self.close_request(request)  # SO_LINGER 0: the close sends RST
+        else:
+            super().shutdown_request(request)
 
 
 class MirrorServer(ThreadingHTTPServer):
@@ -112,13 +156,53 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         self.send(response, head=False, count=False)
 
     def respond(self, head: bool) -> None:
-        path = urlsplit(self.path).path
+        parts = urlsplit(self.path)
+        path = parts.path
         if path.startswith(CONTROL_PREFIX):
             self.send(self.guarded(lambda: self.control_get(path)), head, count=False)
             return
         host = self.headers.get("Host") or self.server.base_url.removeprefix("http://")
         site = self.server.site
+        if site.faults.active:
+            loop_hop = ("loop", "1") in parse_qsl(parts.query)
+            found = site.fault_decision(path, loop_hop, time.monotonic())
+            if found is not None:
+                self.fault(found[0], found[1], path, head, host)
+                return
         self.send(self.guarded(lambda: site.get(path, self.headers, host)), head, count=True)
+
+    def fault(self, decision: Decision, kind: str, path: str, head: bool, host: str) -> None:
+        """Answer a request to a faulted page (README, "Fault modes"); kind is list or article."""
+        self.server.stats.record_fault(decision)
+        site = self.server.site
+        action = decision.action
+        if action in ("timeout", "reset"):
+            self.server.stats.record(kind, None, 0)
+            if action == "timeout":
+                time.sleep(decision.timeout)  # the request was read; nothing is sent
+            else:
+                self.server.abort(self.connection)
+            self.close_connection = True
+            return
+        if action == "slow":
+            time.sleep(SLOW_DELAY)
+        if action is None or action == "slow":
+            response = self.guarded(lambda: site.get(path, self.headers, host))
+        elif action == "truncated":
+            response = self.guarded(lambda: site.get(path, {}, host))  # validators ignored
+            response.truncate = True
+        elif action in ERROR_STATUS:
+            response = html_response(ERROR_STATUS[action], pages.SERVER_ERROR_PAGE, kind)
+        elif action in ("challenge", "block"):
+            response = html_response(412, pages.CHALLENGE_PAGE, kind)
+        elif action == "too_many_requests":
+            headers = [("Content-Type", "text/html"), ("Retry-After", str(RETRY_AFTER))]
+            response = Response(429, pages.TOO_MANY_REQUESTS_PAGE.encode(), headers, kind)
+        elif action in ("redirect_loop", "loop_forth"):
+            response = Response(302, b"", [("Location", f"http://{host}{path}?loop=1")], kind)
+        else:  # loop_back
+            response = Response(302, b"", [("Location", f"http://{host}{path}")], kind)
+        self.send(response, head, count=True)
 
     def guarded(self, produce) -> Response:
         try:
@@ -154,10 +238,12 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         if path == "/_replica/day":
             return json_response(200, site.day_info())
         if path == "/_replica/truth":
-            body = site.truth_json(site.day)
+            body = site.truth_json(site.day, site.faults.settings)
             return Response(200, body, [("Content-Type", "application/json; charset=utf-8")])
         if path == "/_replica/stats":
             return json_response(200, self.server.stats.snapshot())
+        if path == "/_replica/faults":
+            return json_response(200, site.faults.document())
         if path == "/_replica/options":
             options = asdict(site.options)
             options["start_date"] = site.options.start_date.isoformat()
@@ -172,6 +258,13 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             except (ValueError, KeyError, TypeError) as error:
                 return json_response(400, {"error": f'expected {{"day": N}}: {error}'})
             return json_response(200, site.day_info())
+        if path == "/_replica/faults":
+            try:
+                settings = site.faults.settings.updated(json.loads(payload or b"{}"))
+            except ValueError as error:  # JSONDecodeError included
+                return json_response(400, {"error": f"bad fault settings: {error}"})
+            site.faults.configure(settings)
+            return json_response(200, site.faults.document())
         if path == "/_replica/stats/reset":
             self.server.stats.reset()
             return json_response(200, self.server.stats.snapshot())

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from . import assets, extras, mirror, pages, textgen, truth
 from . import vocabulary as vocab
+from .faults import Decision, FaultSettings, FaultState, path_fault
 from .model import (
     CANONICAL_ORIGIN,
     LIST_PATH,
@@ -96,8 +97,9 @@ def html_response(status: int, html: str, kind: str = "other") -> Response:
 class Site:
     """The replica's pages for the current simulated day (self.day may change at any time)."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Options, faults: FaultSettings | None = None) -> None:
         self.options = options
+        self.faults = FaultState(faults)
         self.timeline = Timeline(options)
         self.day = options.day
         self.views: dict[int, itertools.count] = {}
@@ -320,10 +322,67 @@ class Site:
         html = mirror.mirror_page(mirror.copy_on(self.timeline, key, day))
         return html_response(200, html, "article")
 
+    # --- fault modes (--faults, --block)
+
+    def fault_page(self, path: str, day: int) -> tuple[str, str] | None:
+        """(page path, stats kind) when path names a faultable page on the day: a list page
+        (index.html is page 0, named by the list path) or an article-shaped path the site
+        serves (canonical, moved, --duplicates and --invalid pages); else None."""
+        if match := LIST_PAGE.match(path):
+            page = int(match.group(1) or 0)
+            if page >= self.timeline.list_pages(day):
+                return None
+            return list_page_path(page), "list"
+        for pattern in ARTICLE_PATHS:
+            if match := pattern.match(path):
+                known = self.timeline.lookup(path, int(match.group(1)), day) is not None
+                if known or self.timeline.extras.find(path, day) is not None:
+                    return path, "article"
+                return None
+        return None
+
+    def fault_pages(self, day: int) -> list[str]:
+        """Every faultable page on the day: list pages, then articles by rank, then extras."""
+        timeline = self.timeline
+        paths = [list_page_path(page) for page in range(timeline.list_pages(day))]
+        for key in range(timeline.published_count(day)):
+            canonical = timeline.canonical_path(key)
+            served = timeline.served_path(key, day)
+            paths += [canonical] if served == canonical else [canonical, served]
+        paths += [timeline.extras.items[index].path for index in timeline.extras.existing(day)]
+        return paths
+
+    def fault_decision(self, path: str, loop_hop: bool, now: float) -> tuple[Decision, str] | None:
+        """The fault decision for a request (None: not faultable or not faulted) and the page's
+        stats kind. The block challenges every list- or article-shaped path, known or not."""
+        if self.faults.settings.block:
+            if LIST_PAGE.match(path):
+                return Decision("block", False), "list"
+            if any(pattern.match(path) for pattern in ARTICLE_PATHS):
+                return Decision("block", False), "article"
+            return None
+        page = self.fault_page(path, self.day)
+        if page is None:
+            return None
+        decision = self.faults.decide(page[0], loop_hop, now)
+        return None if decision is None else (decision, page[1])
+
+    def faulted(self, day: int, settings: FaultSettings) -> list[dict[str, object]]:
+        """The truth's "faulted": the faulted pages of the day under these settings."""
+        if settings.rate <= 0:
+            return []
+        found = ((path, path_fault(settings, path)) for path in self.fault_pages(day))
+        return [
+            {"path": path, "kind": fault.kind, "failures": fault.failures}
+            for path, fault in found
+            if fault is not None
+        ]
+
     # --- control data
 
-    def _truth_json(self, day: int) -> bytes:
-        document = truth.site_truth(self.timeline, day, self.mirror_origin)
+    def _truth_json(self, day: int, settings: FaultSettings) -> bytes:
+        faulted = self.faulted(day, settings)
+        document = truth.site_truth(self.timeline, day, self.mirror_origin, faulted)
         return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 
     def set_day(self, day: int) -> None:
@@ -334,6 +393,10 @@ class Site:
     def day_info(self) -> dict[str, object]:
         day = self.day
         return {"day": day, "date": self.options.date_of(day).isoformat()}
+
+
+def list_page_path(page: int) -> str:
+    return LIST_PATH if page == 0 else f"{LIST_PATH}index_{page}.html"
 
 
 def compile_article(article: Article, content: Content, served: str) -> Compiled:

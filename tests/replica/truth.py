@@ -73,8 +73,14 @@ def article_truth(timeline: Timeline, key: int, day: int) -> dict:
     }
 
 
-def site_truth(timeline: Timeline, day: int, mirror_origin: str | None = None) -> dict:
-    """The /_replica/truth document (shape documented in tests/replica/README.md)."""
+def site_truth(
+    timeline: Timeline,
+    day: int,
+    mirror_origin: str | None = None,
+    faulted: list[dict[str, object]] | None = None,
+) -> dict:
+    """The /_replica/truth document (shape documented in tests/replica/README.md); faulted: the
+    faulted pages under the active fault settings (Site.faulted)."""
     mirrors = mirror.mirror_truth(timeline, day, mirror_origin) if mirror_origin else []
     return {
         "day": day,
@@ -87,4 +93,5 @@ def site_truth(timeline: Timeline, day: int, mirror_origin: str | None = None) -
         "changes": timeline.changes(day),
         "mirrors": mirrors,
         **timeline.extras.truth(day),
+        "faulted": faulted or [],
     }
