@@ -1,4 +1,5 @@
-"""The replica site over real HTTP: determinism, lists, truth against pages, timeline, validators."""
+"""The replica site over real HTTP: determinism, lists, truth against pages, timeline, validators,
+the extended site (mirror, duplicates, invalid) and the fault modes."""
 
 from __future__ import annotations
 
@@ -6,14 +7,20 @@ import difflib
 import http.client
 import json
 import re
+import socket
+import time
+import urllib.error
+import urllib.request
 import urllib.robotparser
+from contextlib import closing
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 from parsel import Selector
 
-from tests.replica import vocabulary
+from tests.replica import pages, vocabulary
+from tests.replica.faults import DEFAULT_KINDS, KINDS, LOOP_WINDOW
 from tests.replica.pinyin import READINGS
 from tests.replica.process import ReplicaProcess
 from tests.replica.traditional import IDENTICAL, KEPT, SIMPLIFIED, TRADITIONAL
@@ -1084,3 +1091,324 @@ def test_options_off_add_nothing_and_on_keep_the_default_list_order(
     assert [url for url in extended_items if url not in added] == default
     for key in ("articles", "changes", "list_pages"):
         assert extended_truth[key] == truth[key], key
+
+
+# --- fault modes (--faults, --block, /_replica/faults)
+
+FAULT_TIMEOUT = 1.0  # --fault-timeout of the fault tests' sites
+SLOW_DELAY = 1.5
+FAST_KINDS = [k for k in KINDS if k not in ("timeout", "slow")]
+
+
+@pytest.fixture(scope="module")
+def faulty(replica_factory) -> ReplicaProcess:
+    """A small site whose faults the tests below configure at runtime (always set them)."""
+    return replica_factory(articles=40, days=3, fault_timeout=FAULT_TIMEOUT)
+
+
+def site_pages(truth: dict) -> list[str]:
+    """Every faultable page by the truth: list pages, article paths (and where they moved)."""
+    found = [list_path(page) for page in range(truth["list_pages"])]
+    for article in truth["articles"]:
+        found.append(article["path"])
+        if article["moved_to"]:
+            found.append(local_path(article["moved_to"]))
+    return found
+
+
+def raw_request(site: ReplicaProcess, path: str) -> socket.socket:
+    """A connection that has sent GET path (for faults that send no HTTP response at all)."""
+    parts = urlsplit(site.base_url)
+    connection = socket.create_connection((parts.hostname, parts.port), timeout=30)
+    connection.sendall(f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
+    return connection
+
+
+def fault_targets(truth: dict, kind: str) -> list[dict]:
+    """An article failing twice (once for the slow kinds: fewer seconds), and for the fast kinds
+    the first list page too."""
+    faulted = truth["faulted"]
+    failures = 2 if kind != "slow" else 1
+    article = next(e for e in faulted if e["path"].endswith(".html") and e["failures"] == failures)
+    listing = [e for e in faulted if e["path"] == LIST]
+    return [article, *listing] if kind in FAST_KINDS else [article]
+
+
+def assert_faulted(site: ReplicaProcess, kind: str, path: str, reference: Page) -> None:
+    """One failed attempt of the kind at path (reference: the page as served without faults)."""
+    if kind == "timeout":
+        started = time.monotonic()
+        with closing(raw_request(site, path)) as connection:
+            assert connection.recv(65536) == b""  # nothing at all, then the close
+        assert FAULT_TIMEOUT - 0.05 <= time.monotonic() - started < FAULT_TIMEOUT + 5
+        return
+    if kind == "reset":
+        with closing(raw_request(site, path)) as connection, pytest.raises(ConnectionResetError):
+            connection.recv(65536)
+        return
+    if kind == "truncated":
+        parts = urlsplit(site.base_url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        with closing(connection):
+            connection.request("GET", path, headers={"If-None-Match": reference.headers["ETag"]})
+            response = connection.getresponse()  # validators are ignored: the body is promised
+            assert response.status == 200
+            promised = int(response.headers["Content-Length"])
+            with pytest.raises(http.client.IncompleteRead) as caught:
+                response.read()
+        assert len(caught.value.partial) == promised // 2
+        assert caught.value.partial[:300] == reference.body[:300]
+        return
+    started = time.monotonic()
+    page = fetch(site, path)
+    elapsed = time.monotonic() - started
+    if kind == "slow":
+        assert elapsed >= SLOW_DELAY - 0.05
+        assert page.status == 200 and masked(page.body) == masked(reference.body)
+    elif kind.startswith("error_"):
+        assert page.status == int(kind.removeprefix("error_"))
+        assert page.body == pages.SERVER_ERROR_PAGE.encode() and "服务器错误" in page.text()
+    elif kind == "too_many_requests":
+        assert page.status == 429 and page.headers["Retry-After"] == "2"
+        assert page.body == pages.TOO_MANY_REQUESTS_PAGE.encode()
+    elif kind == "challenge":
+        assert page.status == 412 and page.body == pages.CHALLENGE_PAGE.encode()
+    else:
+        assert kind == "redirect_loop"
+        looped = f"{site.base_url}{path}?loop=1"
+        assert page.status == 302 and page.headers["Location"] == looped and page.body == b""
+        for _ in range(3):  # the loop goes on while the client follows it
+            back = fetch(site, f"{path}?loop=1")
+            assert back.status == 302 and back.headers["Location"] == site.base_url + path
+            again = fetch(site, path)
+            assert again.status == 302 and again.headers["Location"] == looped
+
+
+def test_faults_are_off_by_default(replica: ReplicaProcess, truth: dict, replica_factory) -> None:
+    assert replica.faults() == {
+        "rate": 0.0,
+        "kinds": list(DEFAULT_KINDS),
+        "seed": 0,
+        "timeout": 5.0,
+        "block": False,
+        "attempts": {},
+    }
+    assert "challenge" not in DEFAULT_KINDS and len(DEFAULT_KINDS) == len(KINDS) - 1
+    assert truth["faulted"] == []
+    faults = replica.stats()["faults"]
+    assert faults["by_kind"] == dict.fromkeys(KINDS, 0)
+    assert faults["attempts"] == faults["loop_steps"] == faults["blocked"] == 0
+    # An explicit rate 0 (whatever the seed) serves what the default serves.
+    zero = replica_factory(faults=0, fault_seed=9, fault_kinds="challenge", fault_timeout=1)
+    assert zero.truth() == truth
+    for path in [LIST, list_path(2), *(a["path"] for a in truth["articles"][:8])]:
+        first, second = fetch(replica, path), fetch(zero, path)
+        assert first.status == second.status and masked(first.body) == masked(second.body)
+        assert first.headers.keys() == second.headers.keys(), path
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_fault_kind_fails_the_first_attempts_then_serves_the_page(
+    faulty: ReplicaProcess, kind: str
+) -> None:
+    faulty.set_faults(rate=0)
+    truth_before = faulty.truth()
+    settings = faulty.set_faults(rate=1, kinds=[kind], seed=7, timeout=FAULT_TIMEOUT)
+    assert settings == {
+        "rate": 1.0,
+        "kinds": [kind],
+        "seed": 7,
+        "timeout": FAULT_TIMEOUT,
+        "block": False,
+        "attempts": {},
+    }
+    truth = faulty.truth()
+    assert {e["path"] for e in truth["faulted"]} == set(site_pages(truth_before))
+    assert {e["kind"] for e in truth["faulted"]} == {kind}
+    assert {e["failures"] for e in truth["faulted"]} == {1, 2}
+    targets = fault_targets(truth, kind)
+    references = {}
+    faulty.set_faults(rate=0)
+    for target in targets:
+        references[target["path"]] = fetch(faulty, target["path"])
+        assert references[target["path"]].status == 200
+    faulty.set_faults(rate=1, kinds=[kind], seed=7)  # the counters start again
+    faulty.reset_stats()
+    for target in targets:
+        reference = references[target["path"]]
+        for _ in range(target["failures"]):
+            assert_faulted(faulty, kind, target["path"], reference)
+        page = fetch(faulty, target["path"])  # and now the page, as it is without faults
+        assert page.status == 200 and masked(page.body) == masked(reference.body)
+    counted = {t["path"]: t["failures"] + 1 for t in targets}
+    assert faulty.faults()["attempts"] == counted
+    stats = faulty.stats()
+    failures = sum(t["failures"] for t in targets)
+    assert stats["faults"]["by_kind"] == {**dict.fromkeys(KINDS, 0), kind: failures}
+    assert stats["faults"]["attempts"] == sum(counted.values())
+    silent = failures if kind in ("timeout", "reset") else 0  # no status line was sent
+    assert sum(stats["by_status"].values()) == stats["total"] - silent
+    loop_steps = 6 * failures if kind == "redirect_loop" else 0
+    assert stats["faults"]["loop_steps"] == loop_steps
+
+
+def test_a_redirect_loop_is_one_failed_attempt_that_a_following_client_gives_up(
+    faulty: ReplicaProcess,
+) -> None:
+    faulty.set_faults(rate=1, kinds=["redirect_loop"], seed=3)
+    entry = next(
+        e for e in faulty.truth()["faulted"] if e["path"].endswith(".html") and e["failures"] == 2
+    )
+    path = entry["path"]
+    for attempt in (1, 2):  # urllib follows until it sees the loop, then raises
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(faulty.url(path), timeout=30)
+        caught.value.close()
+        assert caught.value.code == 302
+        assert faulty.faults()["attempts"] == {path: attempt}
+    assert faulty.stats()["faults"]["loop_steps"] >= 2 * 4
+    # A client that stops after a ?loop=1 hop and comes back at once is still in the loop; one
+    # that comes back after LOOP_WINDOW seconds makes a new attempt (here the third: the page).
+    assert fetch(faulty, f"{path}?loop=1").status == 302
+    assert fetch(faulty, path).status == 302
+    assert fetch(faulty, f"{path}?loop=1").status == 302
+    time.sleep(LOOP_WINDOW + 0.1)
+    assert fetch(faulty, path).status == 200
+    assert faulty.faults()["attempts"] == {path: 3}
+    assert fetch(faulty, f"{path}?loop=1").status == 302  # the hop itself always loops back
+    assert fetch(faulty, path).status == 200
+
+
+def test_faulted_pages_are_seeded_and_the_truth_names_exactly_them(
+    faulty: ReplicaProcess, replica_factory
+) -> None:
+    options = {"faults": 0.4, "fault_seed": 5, "fault_kinds": ["error_503"]}
+    started = replica_factory(articles=40, days=3, **options)
+    assert started.faults() == {
+        "rate": 0.4,
+        "kinds": ["error_503"],
+        "seed": 5,
+        "timeout": 5.0,
+        "block": False,
+        "attempts": {},
+    }
+    faulted = started.truth()["faulted"]
+    paths = site_pages(started.truth())
+    assert 0.15 * len(paths) <= len(faulted) <= 0.65 * len(paths)
+    # The same seed at runtime on another process: the same pages.
+    faulty.set_faults(rate=0.4, seed=5, kinds=["error_503"])
+    assert faulty.truth()["faulted"] == faulted
+    # Each page fails exactly as often as the truth says, then serves; unnamed pages never fail.
+    failures = {e["path"]: e["failures"] for e in faulted}
+    for path in paths:
+        statuses = [fetch(started, path).status for _ in range(failures.get(path, 0) + 1)]
+        assert statuses == [503] * failures.get(path, 0) + [200], path
+    names = set(failures)
+    # Other kinds: the same pages; another seed: others; a higher rate: a superset.
+    faulty.set_faults(kinds=["reset", "error_500"])
+    assert {e["path"] for e in faulty.truth()["faulted"]} == names
+    assert {e["kind"] for e in faulty.truth()["faulted"]} == {"reset", "error_500"}
+    faulty.set_faults(seed=6, kinds=["error_503"])
+    assert {e["path"] for e in faulty.truth()["faulted"]} != names
+    faulty.set_faults(seed=5, rate=0.8)
+    assert {e["path"] for e in faulty.truth()["faulted"]} > names
+    faulty.set_faults(rate=0)
+    assert faulty.truth()["faulted"] == []
+    assert all(fetch(faulty, path).status == 200 for path in paths)
+
+
+def test_moved_duplicate_and_invalid_pages_are_faultable_too(replica_factory) -> None:
+    site = replica_factory(
+        duplicates=True, invalid=True, legacy="redirect", day=14, faults=1, fault_kinds="error_500"
+    )
+    truth = site.truth()
+    expected = set(site_pages(truth))
+    expected |= {local_path(d["urls"][1]) for d in truth["duplicates"]}
+    expected |= {local_path(i["url"]) for i in truth["invalid"]}
+    assert any(a["state"] == "moved" and a["template"] == "news" for a in truth["articles"])
+    assert {e["path"] for e in truth["faulted"]} == expected
+    assert all(fetch(site, path).status == 500 for path in expected)
+
+
+def test_only_list_and_article_pages_are_faulted(faulty: ReplicaProcess) -> None:
+    faulty.set_faults(rate=1, kinds=["error_500"], seed=1)
+    article = faulty.truth()["articles"][0]
+    assert fetch(faulty, article["path"]).status == 500
+    assert fetch(faulty, f"{LIST}index.html").status == 500  # page 0 under its other name
+    normal = {
+        "/": 200,
+        "/index.html": 200,
+        "/col8173/": 200,
+        "/robots.txt": 200,
+        "/js/common.js": 200,
+        "/css/style.css": 200,
+        "/no/such/page": 404,
+        f"{LIST}index_9.html": 404,  # past the last list page
+        "/col8173/col8174/202511/t20251101_999.html": 404,  # no such article
+    }
+    attachments = [a for a in faulty.truth()["articles"] if a["attachments"]]
+    normal[local_path(attachments[0]["attachments"][0]["url"])] = 200
+    for path, status in normal.items():
+        assert fetch(faulty, path).status == status, path
+    assert fetch(faulty, "/_replica/day").status == 200
+
+
+def test_the_control_api_validates_and_every_change_resets_the_counters(
+    faulty: ReplicaProcess,
+) -> None:
+    faulty.set_faults(rate=1, kinds=["error_502"], seed=2, timeout=3, block=False)
+    before = faulty.faults()
+    bad: list[object] = [
+        {"rate": 1.5},
+        {"rate": "0.1"},
+        {"kinds": ["error_500", "nope"]},
+        {"kinds": []},
+        {"seed": 1.5},
+        {"timeout": -1},
+        {"block": 1},
+        {"attempts": {}},
+        {"speed": 1},
+    ]
+    for payload in [*bad, [0.1], "{"]:  # a list and broken JSON too
+        assert post_json(faulty, "/_replica/faults", payload).status == 400, payload
+    assert faulty.faults() == before
+    path = faulty.truth()["faulted"][0]["path"]
+    assert fetch(faulty, path).status == 502
+    assert faulty.faults()["attempts"] == {path: 1}
+    changed = faulty.set_faults(timeout=2)  # omitted keys keep their values
+    assert changed == {**before, "timeout": 2.0, "attempts": {}}
+    assert fetch(faulty, path).status == 502  # a new configuration fails the page again
+    faulty.set_faults(rate=0)
+    assert fetch(faulty, path).status == 200
+    assert faulty.faults()["attempts"] == {}
+
+
+def post_json(site: ReplicaProcess, path: str, payload: object) -> Page:
+    body = payload if isinstance(payload, str) else json.dumps(payload)
+    parts = urlsplit(site.base_url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    with closing(connection):
+        connection.request("POST", path, body=body.encode())
+        response = connection.getresponse()
+        return Page(response.status, response.headers, response.read())
+
+
+def test_block_challenges_every_list_and_article_request(replica_factory) -> None:
+    blocked = replica_factory(articles=40, days=3, block=True)
+    assert blocked.faults()["block"] is True
+    truth = blocked.truth()
+    paths = [*site_pages(truth), f"{LIST}index.html", f"{truth['articles'][1]['path']}?loop=1"]
+    paths += [f"{LIST}index_9.html", "/col8173/col8174/202511/t20251101_999.html"]  # 404s
+    blocked.reset_stats()
+    for path in paths:
+        page = fetch(blocked, path)
+        assert page.status == 412 and page.body == pages.CHALLENGE_PAGE.encode(), path
+    for path in ("/", "/robots.txt", "/js/common.js"):
+        assert fetch(blocked, path).status == 200
+    stats = blocked.stats()
+    assert stats["faults"]["blocked"] == len(paths) and stats["faults"]["attempts"] == 0
+    assert stats["by_status"] == {"200": 3, "412": len(paths)}
+    assert blocked.set_faults(block=False)["block"] is False
+    assert all(fetch(blocked, path).status == 200 for path in site_pages(truth))
+    assert blocked.set_faults(block=True)["block"] is True  # and on again at runtime
+    assert fetch(blocked, LIST).status == fetch(blocked, paths[-3]).status == 412
