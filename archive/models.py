@@ -82,6 +82,8 @@ class CrawlRun(Base):
     status: Mapped[str] = mapped_column(String(16))
     counts: Mapped[dict[str, Any]]
     exit_code: Mapped[int | None]
+    # The chain digest of the run's last capture when it finished (archive.fixity).
+    chain_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class Page(Base):
@@ -276,6 +278,8 @@ class Capture(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"))
     error: Mapped[str | None] = mapped_column(Text)
+    # This capture's evidence chained to the capture before it (archive.fixity).
+    chain_sha256: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_capture_page_id_captured_at", "page_id", "captured_at"),)
 

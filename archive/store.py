@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from archive import blobs, changes, dedup, lifecycle, similarity
+from archive import blobs, changes, dedup, fixity, lifecycle, similarity
 from archive.database import Archive
 from archive.errors import NotArchived
 from archive.lifecycle import Event, Rules, State, Status
@@ -140,6 +140,7 @@ class Store:
             "exit_code": exit_code,
         }
         with self.archive.engine.begin() as connection:
+            values["chain_sha256"] = fixity.chain_head(connection, run_id)
             connection.execute(update(RUN).where(RUN.c.id == run_id).values(values))
 
     def record(self, observation: Observation, run_id: int | None = None) -> Recorded:
@@ -152,7 +153,7 @@ class Store:
             page, moved_from = _page_for(connection, site_id, observation)
             decision = self._decide_version(connection, page.id, observation)
             capture = _capture_values(observation, page.id, run_id, payload_sha256, decision)
-            capture_id = _insert(connection, CAPTURE, capture)
+            capture_id = _insert_capture(connection, capture)
             events = _Events(connection, page.id, observation.fetched_at, capture_id, run_id)
             self._update_page(connection, page, observation, decision, events, moved_from)
         return Recorded(
@@ -409,7 +410,7 @@ def _record_mirror_copy(
         )
     decision = _Decision(Outcome.MIRROR_COPY)
     capture = _capture_values(observation, page.id, run_id, payload_sha256, decision)
-    capture_id = _insert(connection, CAPTURE, capture)
+    capture_id = _insert_capture(connection, capture)
     copy = observation.extracted.record
     original = connection.execute(dedup.LATEST_BODY, {"page_id": page.id}).first()
     copy_grams = similarity.shingles(copy.body)
@@ -499,6 +500,16 @@ def _put_blob(connection: Connection, payload: bytes | None, now: datetime) -> s
     elif connection.scalar(_BLOB_EXISTS, {"sha256": sha256}) is None:
         connection.execute(insert(BLOB), values)
     return sha256
+
+
+def _insert_capture(connection: Connection, values: dict[str, Any]) -> int:
+    """A capture, chained to the one before it in its run (see archive.fixity)."""
+    run_id = values.get("run_id")
+    if run_id is not None:
+        values["chain_sha256"] = fixity.capture_digest(
+            fixity.chain_head(connection, run_id), values
+        )
+    return _insert(connection, CAPTURE, values)
 
 
 def _insert(connection: Connection, table: Table, values: dict[str, Any]) -> int:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import click
 
-from archive import ArchiveError, NotArchived, open_archive, upgrade_archive
+from archive import ArchiveError, NotArchived, fixity, open_archive, upgrade_archive
 from archive.changes import CLASSES
 from archive.database import Archive
 from archive.diff import diff_records, render_spans
@@ -428,6 +428,38 @@ def export(
         count = (_write_csv if fmt == "csv" else _write_jsonl)(records, out)
     if output:
         click.echo(f"{count} records written to {output}", err=True)
+
+
+@main.command()
+@db_option
+@json_option
+def verify(db_url: str | None, as_json: bool) -> None:
+    """Check the archive's fixity: every blob's SHA-256, every version's content hash against its
+    fields, and the chain of digests over every run's captures (which shows a removed capture).
+
+    Exits 1 and names the affected pages when anything does not match.
+
+    \b
+    newsarchive verify
+    newsarchive verify --json
+    """
+    with _reading(db_url) as archive:
+        report = fixity.verify(archive)
+    if as_json:
+        _echo_json(report.to_json())
+    else:
+        checked = (
+            f"{report.blobs} blobs, {report.versions} versions, {report.captures} captures in "
+            f"{report.runs} runs"
+        )
+        click.echo(
+            f"checked {checked}: {'all intact' if report.ok else f'{len(report.problems)} problems'}"
+        )
+        for problem in report.problems:
+            click.echo(f"  {problem.kind}: {problem.detail}")
+            for page in problem.pages:
+                click.echo(f"    {page}")
+    sys.exit(0 if report.ok else EXIT_ERRORS)
 
 
 @main.command("runs")

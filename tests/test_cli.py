@@ -39,6 +39,7 @@ COMMANDS = [
     "changes",
     "copies",
     "export",
+    "verify",
     "runs",
     "sites",
     "db upgrade",

@@ -1,0 +1,202 @@
+"""Fixity: digests that make a changed byte, an edited record or a removed capture detectable.
+
+Every blob is addressed by the SHA-256 of its bytes; every version carries the hash of its fields;
+and the captures are chained: each capture's chain digest covers its own evidence and the digest of
+the capture before it in its run, the first capture of a run links to the last capture of the runs
+before it, and a finished run keeps its final digest. Altering a capture breaks its link; removing
+one breaks the next link (or the run's final digest, if it was the last).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, bindparam, select
+
+from archive import blobs
+from archive.database import Archive
+from archive.models import Blob, Capture, CrawlRun, Page, Version
+from archive.records import RECORD_FIELDS, content_sha256
+
+CAPTURE, RUN, VERSION = (cast(Table, m.__table__) for m in (Capture, CrawlRun, Version))
+BLOB, PAGE = cast(Table, Blob.__table__), cast(Table, Page.__table__)
+GENESIS = ""
+# The evidence a capture's digest covers: what was asked, when, what came back, what it meant.
+CHAINED = (
+    "page_id",
+    "run_id",
+    "captured_at",
+    "requested_url",
+    "final_url",
+    "status",
+    "headers",
+    "payload_sha256",
+    "payload_size",
+    "outcome",
+    "version_id",
+    "error",
+)
+_LAST_IN_RUN = (
+    select(CAPTURE.c.chain_sha256)
+    .where(CAPTURE.c.run_id == bindparam("run_id"), CAPTURE.c.chain_sha256.is_not(None))
+    .order_by(CAPTURE.c.id.desc())
+    .limit(1)
+)
+_LAST_BEFORE_RUN = (
+    select(CAPTURE.c.chain_sha256)
+    .where(CAPTURE.c.run_id < bindparam("run_id"), CAPTURE.c.chain_sha256.is_not(None))
+    .order_by(CAPTURE.c.id.desc())
+    .limit(1)
+)
+
+
+def capture_digest(previous: str, values: dict[str, Any]) -> str:
+    """The chain digest of a capture with these column values, after `previous`."""
+    evidence = {name: _plain(values.get(name)) for name in CHAINED}
+    text = previous + json.dumps(
+        evidence, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def chain_head(connection: Connection, run_id: int) -> str:
+    """The digest the run's next capture links to: its last capture's, else the earlier runs'."""
+    last = connection.scalar(_LAST_IN_RUN, {"run_id": run_id})
+    if last is not None:
+        return str(last)
+    earlier = connection.scalar(_LAST_BEFORE_RUN, {"run_id": run_id})
+    return str(earlier) if earlier is not None else GENESIS
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str
+    detail: str
+    pages: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "detail": self.detail, "pages": list(self.pages)}
+
+
+@dataclass
+class Report:
+    blobs: int = 0
+    versions: int = 0
+    captures: int = 0
+    runs: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checked": {
+                "blobs": self.blobs,
+                "versions": self.versions,
+                "captures": self.captures,
+                "runs": self.runs,
+            },
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+def verify(archive: Archive) -> Report:
+    """Recompute every blob's SHA-256, every version's content hash and every run's chain."""
+    report = Report()
+    with archive.engine.connect() as connection:
+        _verify_blobs(connection, report)
+        _verify_versions(connection, report)
+        _verify_chains(connection, report)
+    return report
+
+
+def _verify_blobs(connection: Connection, report: Report) -> None:
+    for sha256, compression, data in connection.execute(
+        select(BLOB.c.sha256, BLOB.c.compression, BLOB.c.data)
+    ):
+        report.blobs += 1
+        try:
+            intact = blobs.sha256_hex(blobs.decompress(compression, data)) == sha256
+        except Exception:  # a flipped byte can make the compressed data unreadable too
+            intact = False
+        if not intact:
+            pages = _pages_of(connection, CAPTURE.c.payload_sha256 == sha256)
+            report.problems.append(
+                Problem("blob", f"the bytes stored as {sha256} no longer have that SHA-256", pages)
+            )
+
+
+def _verify_versions(connection: Connection, report: Report) -> None:
+    columns = [VERSION.c.id, VERSION.c.number, VERSION.c.content_sha256, PAGE.c.current_url]
+    query = select(*columns, *(VERSION.c[name] for name in RECORD_FIELDS)).join(
+        PAGE, PAGE.c.id == VERSION.c.page_id
+    )
+    for row in connection.execute(query):
+        report.versions += 1
+        fields = {name: row._mapping[name] for name in RECORD_FIELDS}
+        if content_sha256(fields) != row.content_sha256:
+            detail = f"version {row.number} of {row.current_url} no longer matches its content hash"
+            report.problems.append(Problem("version", detail, (row.current_url,)))
+
+
+def _verify_chains(connection: Connection, report: Report) -> None:
+    head = GENESIS
+    for run in connection.execute(select(RUN.c.id, RUN.c.chain_sha256).order_by(RUN.c.id)):
+        report.runs += 1
+        head = _verify_run(connection, run.id, head, report)
+        if run.chain_sha256 is not None and run.chain_sha256 != head:
+            pages = _pages_of(connection, CAPTURE.c.run_id == run.id)
+            detail = (
+                f"run {run.id} ended on a different chain digest: a capture was removed or altered"
+            )
+            report.problems.append(Problem("run", detail, pages))
+
+
+def _verify_run(connection: Connection, run_id: int, head: str, report: Report) -> str:
+    """Walks the run's captures; returns the chain digest its last capture stores."""
+    for capture in _captures(connection, run_id):
+        report.captures += 1
+        if capture["chain_sha256"] is None:
+            continue
+        expected = capture_digest(head, capture)
+        if expected != capture["chain_sha256"]:
+            url = connection.scalar(
+                select(PAGE.c.current_url).where(PAGE.c.id == capture["page_id"])
+            )
+            detail = (
+                f"capture {capture['id']} (run {run_id}) does not follow the one before it: "
+                "it was altered, or a capture before it was removed"
+            )
+            report.problems.append(Problem("capture", detail, (url,) if url else ()))
+        head = capture["chain_sha256"]
+    return head
+
+
+def _captures(connection: Connection, run_id: int) -> Iterator[dict[str, Any]]:
+    columns = [CAPTURE.c[name] for name in ("id", *CHAINED, "chain_sha256")]
+    query = select(*columns).where(CAPTURE.c.run_id == run_id).order_by(CAPTURE.c.id)
+    for row in connection.execute(query):
+        yield dict(row._mapping)
+
+
+def _pages_of(connection: Connection, condition: Any) -> tuple[str, ...]:
+    query = (
+        select(PAGE.c.current_url)
+        .join(CAPTURE, CAPTURE.c.page_id == PAGE.c.id)
+        .where(condition)
+        .distinct()
+    )
+    return tuple(sorted(connection.scalars(query)))

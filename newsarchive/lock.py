@@ -1,0 +1,115 @@
+"""One crawl at a time per site and archive: an OS file lock, released even when a crawl is killed."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy.engine import make_url
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds (or last held) a crawl lock."""
+
+    pid: int
+    started_at: str
+    host: str
+
+    def describe(self) -> str:
+        return f"PID {self.pid} on {self.host}, started {self.started_at}"
+
+
+class LockHeld(RuntimeError):
+    """Another crawl of the same site into the same archive is running."""
+
+    def __init__(self, holder: Holder | None) -> None:
+        self.holder = holder
+        who = holder.describe() if holder else "another process"
+        super().__init__(f"Another crawl of this site into this archive is running ({who}).")
+
+
+def lock_path(db_url: str, site: str) -> Path:
+    """Beside a SQLite file; for a server database, in $XDG_STATE_HOME/newsarchive/locks."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(f"{url.database}.crawl-{site}.lock")
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    digest = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:16]
+    return state / "newsarchive" / "locks" / f"{digest}-{site}.lock"
+
+
+class CrawlLock:
+    """flock(2) on a file that names its holder. The kernel releases the lock when the holder
+    dies, even by SIGKILL; the name left in the file then tells a stale lock from a free one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> Holder | None:
+        """Take the lock, or raise LockHeld. Returns the previous holder if it died holding it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read(handle)
+            handle.close()
+            raise LockHeld(holder) from None
+        stale = _read(handle)
+        _write(
+            handle,
+            Holder(
+                os.getpid(), datetime.now(UTC).isoformat(timespec="seconds"), socket.gethostname()
+            ),
+        )
+        self._file = handle
+        return stale
+
+    def release(self) -> None:
+        """Clear the holder's name (a clean exit leaves no stale lock) and unlock."""
+        if self._file is None:
+            return
+        with contextlib.suppress(OSError):
+            self._file.truncate(0)
+            self._file.flush()
+        fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._file.close()
+        self._file = None
+
+    def __enter__(self) -> Holder | None:
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+
+def _read(handle: IO[str]) -> Holder | None:
+    handle.seek(0)
+    text = handle.read().strip()
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+        return Holder(int(data["pid"]), str(data["started_at"]), str(data["host"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _write(handle: IO[str], holder: Holder) -> None:
+    handle.seek(0)
+    handle.truncate(0)
+    handle.write(
+        json.dumps({"pid": holder.pid, "started_at": holder.started_at, "host": holder.host})
+    )
+    handle.flush()
+    os.fsync(handle.fileno())

@@ -1,0 +1,110 @@
+"""Fixity: a flipped byte, an edited field or a removed capture is found and named, with its page."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import zlib
+
+import pytest
+
+from tests.cli import crawl, newsarchive
+
+
+@pytest.fixture(scope="module")
+def pristine(replica, tmp_path_factory):
+    db = tmp_path_factory.mktemp("fixity") / "archive.db"
+    crawl(replica.base_url, db)
+    crawl(replica.base_url, db, "--full")  # a second run, chained to the first
+    with sqlite3.connect(db) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return db
+
+
+@pytest.fixture
+def archived(pristine, tmp_path):
+    """A copy of the crawled archive for each test to damage."""
+    db = tmp_path / "archive.db"
+    shutil.copy(pristine, db)
+    return db
+
+
+def verify(db):
+    done = newsarchive("verify", "--json", db=db)
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_an_intact_archive_verifies(archived):
+    code, report = verify(archived)
+    assert code == 0 and report["ok"] is True and report["problems"] == []
+    assert report["checked"]["runs"] == 2
+    assert report["checked"]["captures"] > 50
+
+
+def one(db, query, *args):
+    with sqlite3.connect(db) as connection:
+        return connection.execute(query, args).fetchone()
+
+
+def test_a_flipped_byte_in_a_blob_is_found(archived):
+    sha256, data, url = one(
+        archived,
+        "SELECT b.sha256, b.data, p.current_url FROM blob b JOIN capture c ON c.payload_sha256 = b.sha256 "
+        "JOIN page p ON p.id = c.page_id WHERE p.kind = 'article' AND b.compression = 'zlib' LIMIT 1",
+    )
+    raw = bytearray(zlib.decompress(data))
+    raw[len(raw) // 2] ^= 0x01
+    with sqlite3.connect(archived) as connection:
+        connection.execute(
+            "UPDATE blob SET data = ? WHERE sha256 = ?", (zlib.compress(bytes(raw)), sha256)
+        )
+    code, report = verify(archived)
+    assert code == 1
+    (problem,) = report["problems"]
+    assert problem["kind"] == "blob" and sha256 in problem["detail"]
+    assert url in problem["pages"]
+
+
+def test_an_edited_version_field_is_found(archived):
+    version_id, url = one(
+        archived,
+        "SELECT v.id, p.current_url FROM version v JOIN page p ON p.id = v.page_id LIMIT 1",
+    )
+    with sqlite3.connect(archived) as connection:
+        connection.execute(
+            "UPDATE version SET title = title || '（已更正）' WHERE id = ?", (version_id,)
+        )
+    code, report = verify(archived)
+    assert code == 1
+    (problem,) = report["problems"]
+    assert (problem["kind"], problem["pages"]) == ("version", [url])
+
+
+@pytest.mark.parametrize("which", ["middle", "last"])
+def test_a_deleted_capture_is_found(archived, which):
+    order = "ASC LIMIT 1 OFFSET 5" if which == "middle" else "DESC LIMIT 1"
+    run_id = one(archived, "SELECT max(run_id) FROM capture")[0]
+    (victim,) = one(
+        archived, f"SELECT id FROM capture WHERE run_id = ? ORDER BY id {order}", run_id
+    )
+    with sqlite3.connect(archived) as connection:
+        connection.execute("DELETE FROM capture WHERE id = ?", (victim,))
+    code, report = verify(archived)
+    assert code == 1
+    kinds = {problem["kind"] for problem in report["problems"]}
+    assert kinds & {"capture", "run"}
+    assert all(problem["pages"] for problem in report["problems"])
+
+
+def test_an_altered_capture_is_found(archived):
+    capture_id, url = one(
+        archived,
+        "SELECT c.id, p.current_url FROM capture c JOIN page p ON p.id = c.page_id "
+        "WHERE c.status = 200 AND p.kind = 'article' LIMIT 1",
+    )
+    with sqlite3.connect(archived) as connection:
+        connection.execute("UPDATE capture SET status = 404 WHERE id = ?", (capture_id,))
+    code, report = verify(archived)
+    assert code == 1
+    assert any(p["kind"] == "capture" and p["pages"] == [url] for p in report["problems"])
