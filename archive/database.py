@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = _scripts().get_current_head()
     assert head is not None
     return head
 
@@ -173,9 +174,15 @@ def _check_schema(engine: Engine, *, create: bool) -> None:
     )
 
 
+@lru_cache(maxsize=1)
+def _scripts() -> ScriptDirectory:
+    """The migration scripts, read once per process (every open of an archive checks them)."""
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def _known_revision(revision: str) -> bool:
     try:
-        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+        return _scripts().get_revision(revision) is not None
     except CommandError:
         return False
 

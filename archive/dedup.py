@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -13,12 +12,10 @@ from archive.similarity import (
     BANDS,
     ESTIMATE_FLOOR,
     NEAR_DUPLICATE,
-    band_keys,
+    Fingerprint,
     estimate,
     jaccard,
-    pack,
     shingles,
-    signature,
 )
 
 LINK, BAND = cast(Table, PageLink.__table__), cast(Table, SimilarityBand.__table__)
@@ -58,27 +55,12 @@ LATEST_BODY = (
 )
 
 
-@dataclass(frozen=True)
-class Fingerprint:
-    """A text's 10-gram hashes, its MinHash signature (packed, as stored) and its band keys."""
-
-    grams: set[int]
-    signature: bytes
-    keys: list[int]
-
-    @classmethod
-    def of(cls, body: str) -> Fingerprint:
-        grams = shingles(body)
-        values = signature(grams)
-        return cls(grams, pack(values), band_keys(values))
-
-
 def index_version(
     connection: Connection,
     page_id: int,
     version_id: int,
+    body: str,
     fingerprint: Fingerprint,
-    key: str,
     at: datetime,
 ) -> list[tuple[str, str, float]]:
     """Links the page to pages already carrying the same article, then indexes this version.
@@ -88,7 +70,9 @@ def index_version(
     measured exactly, and those at NEAR_DUPLICATE or more are near-duplicates. Returns the links
     made: (kind, URL of the other page, similarity).
     """
-    found = _exact(connection, page_id, key) or _near(connection, page_id, fingerprint)
+    found = _exact(connection, page_id, fingerprint.content_key) or _near(
+        connection, page_id, body, fingerprint
+    )
     made = [link for link in found if _link(connection, page_id, version_id, link, at)]
     rows = [
         {"version_id": version_id, "page_id": page_id, "band": band, "key": k}
@@ -104,7 +88,7 @@ def _exact(connection: Connection, page_id: int, key: str) -> list[tuple[str, in
 
 
 def _near(
-    connection: Connection, page_id: int, fingerprint: Fingerprint
+    connection: Connection, page_id: int, body: str, fingerprint: Fingerprint
 ) -> list[tuple[str, int, str, float]]:
     parameters = {f"key{band}": key for band, key in enumerate(fingerprint.keys)}
     shared = connection.execute(_SHARING_BANDS, {**parameters, "page_id": page_id}).scalars()
@@ -119,9 +103,10 @@ def _near(
         if stored is None or estimate(fingerprint.signature, stored) >= ESTIMATE_FLOOR
     ]
     near = []
+    grams = shingles(body) if likely else set()
     for candidate in likely:
         row = connection.execute(LATEST_BODY, {"page_id": candidate}).one()
-        similarity = jaccard(fingerprint.grams, shingles(row.body))
+        similarity = jaccard(grams, shingles(row.body))
         if similarity >= NEAR_DUPLICATE:
             near.append((NEAR, candidate, row.current_url, round(similarity, 4)))
     return sorted(near, key=lambda link: -link[3])

@@ -174,6 +174,8 @@ class Extracted:
     provenance: Mapping[str, str]
     parser_version: str
     repairs: Mapping[str, int] = field(default_factory=dict)
+    # The record's archive.similarity.Fingerprint if already computed (it must be of this record).
+    fingerprint: Any = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import hashlib
 import struct
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from archive.changes import typographic_key
 
@@ -88,3 +89,19 @@ def band_keys(values: list[int]) -> list[int]:
         digest = hashlib.blake2b(repr((band, chunk)).encode(), digest_size=8).digest()
         keys.append(int.from_bytes(digest, "big", signed=True) >> 1)
     return keys
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What the archive indexes a version's text by: the content key, the packed MinHash
+    signature and its band keys. Small and picklable, so the process that cleans a record can
+    compute it, and the one that writes it need not."""
+
+    content_key: str
+    signature: bytes
+    keys: tuple[int, ...]
+
+
+def fingerprint(title: str, body: str) -> Fingerprint:
+    values = signature(shingles(body))
+    return Fingerprint(content_key(title, body), pack(values), tuple(band_keys(values)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -115,6 +115,7 @@ class Store:
         self.reparse = reparse
         self.rules = rules or Rules()
         self._site_ids: dict[str, int] = {}
+        self._heads: dict[int, str] = {}
 
     def begin_run(self, site: str, origin: str, command: str, arguments: Mapping[str, Any]) -> int:
         """Open a crawl_run row and return its id."""
@@ -149,13 +150,16 @@ class Store:
             site_id = self._site_id(connection, observation.site, observation.site_origin)
             payload_sha256 = _put_blob(connection, observation.payload, self.archive.clock())
             if observation.verdict is Verdict.MIRROR_COPY:
+                # A rare path: it chains its capture itself, so the cached head is dropped.
+                self._heads.pop(run_id or 0, None)
                 return _record_mirror_copy(connection, observation, run_id, payload_sha256)
             page, moved_from = _page_for(connection, site_id, observation)
-            decision = self._decide_version(connection, page.id, observation)
+            decision = self._decide_version(connection, page, observation)
             capture = _capture_values(observation, page.id, run_id, payload_sha256, decision)
-            capture_id = _insert_capture(connection, capture)
+            capture_id = self._insert_capture(connection, capture)
             events = _Events(connection, page.id, observation.fetched_at, capture_id, run_id)
             self._update_page(connection, page, observation, decision, events, moved_from)
+        self._commit_chain(capture)
         return Recorded(
             observation.url,
             decision.outcome,
@@ -189,21 +193,42 @@ class Store:
                 .where(PAGE.c.site_id == site_id, PAGE.c.kind == PageKind.ARTICLE.value)
             ).all()
             shown = {row.id for row in pages if row.url in urls}
-            unlisted = 0
-            for page in {row.id: row for row in pages}.values():
-                events = _Events(connection, page.id, at, None, run_id)
-                if page.id in shown:
-                    if not page.is_listed:
-                        events.add(Event.RELISTED, {})
-                    connection.execute(
-                        _UPDATE_PAGE, {"page_id_": page.id, "last_listed_at": at, "is_listed": True}
-                    )
-                elif covered_since is not None and _unlisted_since(page, covered_since):
-                    detail = {"last_listed_at": page.last_listed_at.astimezone(UTC).isoformat()}
-                    events.add(Event.UNLISTED, detail)
-                    connection.execute(_UPDATE_PAGE, {"page_id_": page.id, "is_listed": False})
-                    unlisted += 1
-            return unlisted
+            by_page = {row.id: row for row in pages}
+            for page_id in shown:
+                if not by_page[page_id].is_listed:
+                    _Events(connection, page_id, at, None, run_id).add(Event.RELISTED, {})
+            if shown:
+                listed = [
+                    {"page_id_": page_id, "last_listed_at": at, "is_listed": True}
+                    for page_id in shown
+                ]
+                connection.execute(_UPDATE_PAGE, listed)
+            gone = [
+                page
+                for page in by_page.values()
+                if page.id not in shown
+                and covered_since is not None
+                and _unlisted_since(page, covered_since)
+            ]
+            for page in gone:
+                detail = {"last_listed_at": page.last_listed_at.astimezone(UTC).isoformat()}
+                _Events(connection, page.id, at, None, run_id).add(Event.UNLISTED, detail)
+                connection.execute(_UPDATE_PAGE, {"page_id_": page.id, "is_listed": False})
+            return len(gone)
+
+    def _insert_capture(self, connection: Connection, values: dict[str, Any]) -> int:
+        """A capture, chained to the one before it in its run (see archive.fixity). This store is
+        the run's only writer, so the run's last digest is kept here between captures."""
+        run_id = values.get("run_id")
+        if run_id is not None:
+            head = self._heads.get(run_id) or fixity.chain_head(connection, run_id)
+            values["chain_sha256"] = fixity.capture_digest(head, values)
+        return _insert(connection, CAPTURE, values)
+
+    def _commit_chain(self, capture: dict[str, Any]) -> None:
+        """After the transaction committed: the run's chain now ends at this capture."""
+        if capture.get("run_id") is not None:
+            self._heads[capture["run_id"]] = capture["chain_sha256"]
 
     def _site_id(self, connection: Connection, name: str, origin: str) -> int:
         if name not in self._site_ids:
@@ -215,9 +240,14 @@ class Store:
         return self._site_ids[name]
 
     def _decide_version(
-        self, connection: Connection, page_id: int, observation: Observation
+        self, connection: Connection, page: Any, observation: Observation
     ) -> _Decision:
-        latest = connection.execute(_LATEST_VERSION, {"page_id": page_id}).first()
+        # A page created by this very capture has no version yet: no need to look.
+        fresh = isinstance(page, _NewPage)
+        page_id = page.id
+        latest = (
+            None if fresh else connection.execute(_LATEST_VERSION, {"page_id": page_id}).first()
+        )
         if observation.verdict is not Verdict.CONTENT:
             outcome = Outcome(observation.verdict.value)
             if observation.verdict is Verdict.NOT_MODIFIED and latest is not None:
@@ -253,8 +283,9 @@ class Store:
             changes.char_counts(parent.get("body"), fields["body"]) if latest else (0, 0)
         )
         number = latest.number + 1 if latest else 1
-        key = similarity.content_key(fields["title"], fields["body"])
-        fingerprint = dedup.Fingerprint.of(fields["body"])
+        fingerprint = observation.extracted.fingerprint or similarity.fingerprint(
+            fields["title"], fields["body"]
+        )
         values = {
             "page_id": page_id,
             "number": number,
@@ -267,13 +298,15 @@ class Store:
             "chars_added": added,
             "chars_removed": removed,
             "repairs": dict(observation.extracted.repairs),
-            "content_key": key,
+            "content_key": fingerprint.content_key,
             "signature": fingerprint.signature,
             **fields,
         }
         version_id = _insert(connection, VERSION, values)
         at = observation.fetched_at
-        duplicates = dedup.index_version(connection, page_id, version_id, fingerprint, key, at)
+        duplicates = dedup.index_version(
+            connection, page_id, version_id, fields["body"], fingerprint, at
+        )
         if changed:
             rows = [
                 {"version_id": version_id, "field": f, "change_class": field_classes[f]}
@@ -429,6 +462,19 @@ def _record_mirror_copy(
     return Recorded(observation.url, Outcome.MIRROR_COPY, None)
 
 
+class _NewPage(NamedTuple):
+    """A page just created, with the columns _PAGE_BY_URL reads (no need to read it back)."""
+
+    id: int
+    kind: str
+    current_url: str
+    state: str
+    missing_since: datetime | None
+    missing_checks: int
+    last_captured_at: datetime
+    is_listed: bool
+
+
 def _create_page(connection: Connection, site_id: int, observation: Observation) -> Any:
     values = {
         "site_id": site_id,
@@ -444,7 +490,16 @@ def _create_page(connection: Connection, site_id: int, observation: Observation)
     }
     page_id = _insert(connection, PAGE, values)
     _add_url(connection, page_id, observation.url, observation.fetched_at)
-    return connection.execute(_PAGE_BY_URL, {"url": observation.url}).one()
+    return _NewPage(
+        page_id,
+        observation.kind.value,
+        observation.url,
+        State.LIVE.value,
+        None,
+        0,
+        observation.fetched_at,
+        True,
+    )
 
 
 def _add_url(connection: Connection, page_id: int, url: str, at: datetime) -> None:

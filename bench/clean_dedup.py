@@ -20,7 +20,16 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archive import Extracted, Observation, PageKind, Store, Verdict, dedup, open_archive
+from archive import (
+    Extracted,
+    Observation,
+    PageKind,
+    Store,
+    Verdict,
+    dedup,
+    open_archive,
+    similarity,
+)
 from crawler.cleaning import boilerplate_share, clean_record
 from crawler.extract.article import ArticleExtractor
 from crawler.pipelines.validate import ValidatePipeline
@@ -89,9 +98,9 @@ def lookup_time(archive, bodies: list[str]) -> float:
     times = []
     with archive.engine.connect() as connection:
         for body in bodies:
-            fingerprint = dedup.Fingerprint.of(body)
+            fingerprint = similarity.fingerprint("", body)
             started = time.perf_counter()
-            dedup._near(connection, -1, fingerprint)
+            dedup._near(connection, -1, body, fingerprint)
             times.append(time.perf_counter() - started)
     return statistics.median(times)
 

@@ -7,9 +7,11 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from archive.changes import typographic_key
 from archive.records import ArticleRecord
+from archive.similarity import fingerprint
 from crawler.extract.text import fold_spaces
 from crawler.profile import SiteProfile
 from crawler.repair import Repairs, repair_text
@@ -35,6 +37,10 @@ class Cleaned:
     record: ArticleRecord
     applied: Counter[str] = field(default_factory=Counter)
     repairs: Repairs = field(default_factory=Repairs)
+    # The share of the body, before cleaning, that was boilerplate (validation's concern).
+    boilerplate: float = 0.0
+    # The cleaned record's archive.similarity.Fingerprint, computed where the cleaning is.
+    fingerprint: Any = None
 
 
 def clean_record(record: ArticleRecord, profile: SiteProfile) -> Cleaned:
@@ -62,7 +68,8 @@ def clean_record(record: ArticleRecord, profile: SiteProfile) -> Cleaned:
         editor=editor,
         author=author,
     )
-    return Cleaned(cleaned, applied, repairs)
+    share = boilerplate_share(record, profile)
+    return Cleaned(cleaned, applied, repairs, share, fingerprint(cleaned.title, cleaned.body))
 
 
 def boilerplate_share(record: ArticleRecord, profile: SiteProfile) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from archive.records import Observation
 
@@ -11,9 +12,11 @@ from archive.records import Observation
 class PageItem:
     """A fetch as observed: what the archive records.
 
-    Pipelines replace `observation` (it is immutable) with a cleaned copy; the cleaning pipeline
-    notes how much of the body was boilerplate before it was cleaned, for validation to judge.
+    Pipelines replace `observation` (it is immutable) with a cleaned copy; `cleaned` is the
+    cleaning already computed with the reading (in an extraction worker), for the cleaning
+    pipeline to apply; it notes how much of the body was boilerplate, for validation to judge.
     """
 
     observation: Observation
+    cleaned: Any = None
     boilerplate_share: float = 0.0

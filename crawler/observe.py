@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from scrapy.http import Response
 from twisted.python.failure import Failure
@@ -36,6 +37,7 @@ class Judgement:
     extracted: Extracted | None = None
     error: str | None = None
     moved_to: str | None = None
+    cleaned: Any = None
 
 
 class Observer:
@@ -49,9 +51,11 @@ class Observer:
         self.read = read
         self.clock = clock
 
-    async def article(self, fetched: Fetched, response: Response) -> Observation:
-        """An article page: content with its record, or the reason it is not content."""
-        return self._observation(fetched, response, await self._judge_article(fetched, response))
+    async def article(self, fetched: Fetched, response: Response) -> tuple[Observation, Any]:
+        """An article page: content with its record, or the reason it is not content; and the
+        record's cleaning when the reader did it (see crawler.extract.pool)."""
+        judgement = await self._judge_article(fetched, response)
+        return self._observation(fetched, response, judgement), judgement.cleaned
 
     def listing(self, fetched: Fetched, response: Response) -> Observation:
         verdict = Verdict.LISTING if response.status == 200 else _status_verdict(response.status)
@@ -102,7 +106,7 @@ class Observer:
         except Exception as exc:  # a page that breaks the parser is still a capture
             return Judgement(Verdict.ERROR, error=f"the page could not be read: {exc}")
         if reading.extracted is not None:
-            return Judgement(Verdict.CONTENT, reading.extracted)
+            return Judgement(Verdict.CONTENT, reading.extracted, cleaned=reading.cleaned)
         if reading.is_soft_404:
             return Judgement(Verdict.SOFT_404, error=reading.problem)
         verdict = Verdict.TRUNCATED if reading.is_incomplete else Verdict.ERROR

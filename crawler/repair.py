@@ -110,7 +110,9 @@ def repair_text(text: str, script: str = SIMPLIFIED) -> tuple[str, Repairs]:
 
 def restore_punctuation(text: str) -> tuple[str, int]:
     """ASCII , : ; ? ! between Chinese characters back to the full-width forms the site writes."""
-    return _ASCII_PUNCTUATION.subn(lambda found: _FULL_WIDTH[found.group(1) or found.group(2)], text)
+    return _ASCII_PUNCTUATION.subn(
+        lambda found: _FULL_WIDTH[found.group(1) or found.group(2)], text
+    )
 
 
 def strip_annotations(text: str) -> tuple[str, int]:
@@ -227,9 +229,11 @@ def _ordinary(char: str) -> bool:
 
 
 def _mostly_traditional(text: str) -> bool:
-    chinese = sum(1 for char in text if "\u3400" <= char <= "\u9fff")
     converted = _t2s().convert(text)
-    if not chinese or len(converted) != len(text):
+    if converted == text or len(converted) != len(text):
+        return False  # the common case, decided at C speed: nothing converts
+    chinese = sum(1 for char in text if "\u3400" <= char <= "\u9fff")
+    if not chinese:
         return False
     traditional = sum(1 for old, new in zip(text, converted, strict=True) if old != new)
     return traditional >= 3 and traditional / chinese >= TRADITIONAL_SHARE

@@ -30,6 +30,24 @@ ITEM_PIPELINES = {
     "crawler.pipelines.archive.ArchivePipeline": 900,
 }
 LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
+
+# Requests are built from the profile and the list pages, never by following arbitrary links: depth,
+# URL length bookkeeping have nothing to do, and each layer costs every response.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+}
+# Retries back off and honour Retry-After; no credentials, cookies or HTTP cache are used.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+}
+RETRY_BACKOFF_BASE = 1.0
+RETRY_BACKOFF_MAX = 60.0
+RETRY_AFTER_MAX = 300.0
 # Validation: an article dated before this, or more than a day after the crawl, is not kept as a
 # version; nor is one whose body is more than this share boilerplate.
 NEWSARCHIVE_EARLIEST_DATE = "1990-01-01"

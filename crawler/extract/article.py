@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from lxml.html import HtmlElement, tostring
 from parsel import Selector
@@ -34,6 +35,8 @@ class ArticleReading:
     is_soft_404: bool = False
     # A title but no body block: a page cut short, not a page of another kind.
     is_incomplete: bool = False
+    # The record cleaned (crawler.cleaning), when the reader cleans too: see ExtractionPool.
+    cleaned: Any = None
 
 
 @dataclass

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
+from crawler.cleaning import clean_record
 from crawler.extract.article import ArticleExtractor, ArticleReading
 from crawler.profile import load_profile
 from crawler.urls import SiteUrls
@@ -40,17 +42,18 @@ class ExtractionPool:
             self.workers = [self._start(number) for number in range(self.wanted)]
 
     async def read(self, body: bytes, content_type: str | None, url: str) -> ArticleReading:
+        """The page read and its record cleaned: both CPU work, done by a worker when there is one."""
         self.start()
         assert self.workers is not None
         if not self.workers:
-            return self.extractor.read(body, content_type, url)
+            return read_and_clean(self.extractor, body, content_type, url)
         worker = min(self.workers, key=lambda w: w.load)
         try:
             reading: ArticleReading = await worker.call(body, content_type, url)
         except WorkerDied as exc:
             logger.warning("%s; reading pages in the crawler process instead", exc)
             self.workers.remove(worker)
-            return self.extractor.read(body, content_type, url)
+            return read_and_clean(self.extractor, body, content_type, url)
         return reading
 
     def close(self) -> None:
@@ -63,7 +66,18 @@ class ExtractionPool:
         return WorkerProcess(_reader, arguments, name=f"newsarchive-extract-{number}")
 
 
+def read_and_clean(
+    extractor: ArticleExtractor, body: bytes, content_type: str | None, url: str
+) -> ArticleReading:
+    """A reading whose record is also cleaned; the cleaning pipeline then only applies it."""
+    reading = extractor.read(body, content_type, url)
+    if reading.extracted is None:
+        return reading
+    return replace(reading, cleaned=clean_record(reading.extracted.record, extractor.profile))
+
+
 def _reader(profile_name: str, base_url: str | None) -> Callable[..., ArticleReading]:
-    """Runs in the worker: the extractor's read function for the named profile."""
+    """Runs in the worker: read and clean with the named profile."""
     profile = load_profile(profile_name)
-    return ArticleExtractor(profile, SiteUrls(profile, base_url)).read
+    extractor = ArticleExtractor(profile, SiteUrls(profile, base_url))
+    return lambda body, content_type, url: read_and_clean(extractor, body, content_type, url)

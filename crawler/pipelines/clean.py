@@ -8,13 +8,14 @@ from typing import Self
 from scrapy.crawler import Crawler
 
 from archive.records import READ_VERDICTS
-from crawler.cleaning import CLEANER_VERSION, boilerplate_share, clean_record
+from crawler.cleaning import CLEANER_VERSION, clean_record
 from crawler.items import PageItem
 from crawler.summary import STATS
 
 
 class CleanPipeline:
-    """Cleans the records of articles and of copies found elsewhere (see crawler.cleaning)."""
+    """Cleans the records of articles and of copies found elsewhere (see crawler.cleaning): applies
+    the cleaning an extraction worker computed with the reading, or computes it here."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -29,13 +30,14 @@ class CleanPipeline:
             return item
         profile = self.crawler.spider.profile
         extracted = observation.extracted
-        item.boilerplate_share = boilerplate_share(extracted.record, profile)
-        cleaned = clean_record(extracted.record, profile)
+        cleaned = item.cleaned or clean_record(extracted.record, profile)
+        item.boilerplate_share = cleaned.boilerplate
         self._count(cleaned.applied)
         cleaned_extracted = replace(
             extracted,
             record=cleaned.record,
             repairs=cleaned.repairs.to_json(),
+            fingerprint=cleaned.fingerprint,
             parser_version=f"{extracted.parser_version}+c{CLEANER_VERSION}",
         )
         item.observation = replace(observation, extracted=cleaned_extracted)

@@ -153,8 +153,8 @@ class NewsSpider(Spider):
         self._set("list_walk_complete", walk.complete)
 
     async def parse_article(self, response: Response) -> AsyncIterator[Request | PageItem]:
-        observation = await self.observer.article(response.meta["fetched"], response)
-        yield PageItem(observation)
+        observation, cleaned = await self.observer.article(response.meta["fetched"], response)
+        yield PageItem(observation, cleaned=cleaned)
         if observation.moved_to:
             yield self._article_request(observation.moved_to)
 
