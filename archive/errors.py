@@ -11,3 +11,20 @@ class SchemaError(ArchiveError):
 
 class NotArchived(ArchiveError):
     """A URL, version or capture that the archive does not hold."""
+
+
+# What database drivers say when the storage, not the data, is at fault.
+_STORAGE_FAILURES = (
+    ("database or disk is full", "the disk is full"),
+    ("no space left on device", "the disk is full"),
+    ("could not extend file", "the disk is full"),
+    ("disk i/o error", "the disk failed a write (full, or a file size limit)"),
+    ("readonly database", "the archive is read-only"),
+    ("read-only", "the archive is read-only"),
+)
+
+
+def storage_failure(message: str) -> str | None:
+    """Why a write failed, if the storage failed it (else None: the error is about the data)."""
+    lowered = message.lower()
+    return next((why for text, why in _STORAGE_FAILURES if text in lowered), None)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -369,6 +371,21 @@ def last_crawl(archive: Archive, site: str) -> tuple[datetime, dict[str, Any]] |
         return (row.started_at, dict(row.counts)) if row else None
 
 
+def last_crawl_cut_short(archive: Archive, site: str) -> bool:
+    """Whether the latest crawl of `site` stopped before its end (killed, interrupted, blocked):
+    the next one then walks every list page, to find what that one did not get to."""
+    query = (
+        select(CrawlRun.status)
+        .join(Site, Site.id == CrawlRun.site_id)
+        .where(Site.name == site, CrawlRun.command == "crawl")
+        .order_by(CrawlRun.id.desc())
+        .limit(1)
+    )
+    with archive.reading() as session:
+        status = session.scalar(query)
+        return status is not None and status != "finished"
+
+
 def last_complete_walk(archive: Archive, site: str) -> datetime | None:
     """When the latest finished crawl of `site` that walked its whole list started, if any."""
     query = (
@@ -596,16 +613,32 @@ def _capture_summary(capture: Capture, version_numbers: dict[int, int]) -> Captu
 
 
 def _run_summary(run: CrawlRun, site: str) -> RunSummary:
+    status = run.status
+    if status == "running" and not _process_alive(run.arguments.get("process")):
+        status = "interrupted"  # killed before it could say so; the next crawl records it
     return RunSummary(
         id=run.id,
         site=site,
         command=run.command,
         started_at=run.started_at,
         finished_at=run.finished_at,
-        status=run.status,
+        status=status,
         counts=dict(run.counts),
         exit_code=run.exit_code,
     )
+
+
+def _process_alive(process: Mapping[str, Any] | None) -> bool:
+    """Whether the process a run names still runs (assumed so when it ran on another host)."""
+    if not process or process.get("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(int(process["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, KeyError, TypeError, ValueError):
+        return True
+    return True
 
 
 def _missing_version_sentence(url: str, number: int | None, at: datetime | None) -> str:

@@ -38,6 +38,7 @@ from archive.records import (
 )
 
 RUNNING = "running"
+INTERRUPTED = "interrupted"
 # Re-reads an earlier payload with today's parser: (payload, Content-Type, url) -> record fields,
 # or None if it holds no article. Lets a parser upgrade be told apart from an edit.
 Reparser = Callable[[bytes, str | None, str], Mapping[str, Any] | None]
@@ -143,6 +144,22 @@ class Store:
         with self.archive.engine.begin() as connection:
             values["chain_sha256"] = fixity.chain_head(connection, run_id)
             connection.execute(update(RUN).where(RUN.c.id == run_id).values(values))
+
+    def interrupt_abandoned_runs(self, site: str, commands: Collection[str]) -> list[int]:
+        """Mark `site`'s runs of these commands still "running" as interrupted. Only the holder of
+        the site's crawl lock may call this: no other such run can then be alive."""
+        where = (
+            (RUN.c.status == RUNNING)
+            & RUN.c.command.in_(list(commands))
+            & (RUN.c.site_id == select(SITE.c.id).where(SITE.c.name == site).scalar_subquery())
+        )
+        with self.archive.engine.begin() as connection:
+            ids = list(connection.scalars(select(RUN.c.id).where(where)))
+            if ids:
+                connection.execute(
+                    update(RUN).where(RUN.c.id.in_(ids)).values(status=INTERRUPTED, exit_code=None)
+                )
+            return ids
 
     def record(self, observation: Observation, run_id: int | None = None) -> Recorded:
         """Record one fetch: payload, page state, capture, lifecycle events and any new version."""

@@ -1,18 +1,25 @@
-"""Downloader middleware: retries that back off, honour Retry-After, and retry truncated bodies."""
+"""Downloader middlewares: retries that back off and honour Retry-After; a stop on challenges."""
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+from scrapy.utils.defer import _schedule_coro
 
-from crawler.summary import STATS
+from crawler.observe import BLOCKED_STATUSES, is_self_redirect
+from crawler.summary import BLOCKED, STATS
+
+logger = logging.getLogger(__name__)
 
 DELAY_KEY = "newsarchive_retry_delay"
 
@@ -20,7 +27,8 @@ DELAY_KEY = "newsarchive_retry_delay"
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's RetryMiddleware, but a retry waits: RETRY_BACKOFF_BASE × 2^(n−1) seconds (at most
     RETRY_BACKOFF_MAX), or what the server's Retry-After asks (up to RETRY_AFTER_MAX). A body cut
-    short of its Content-Length is retried like a server error. Waiting requests hold their
+    short of its Content-Length is retried like a server error, and so is a redirect to the same
+    path (a redirect loop: the page itself is not moved). Waiting requests hold their
     concurrency slot, so a struggling host gets fewer requests, not just later ones."""
 
     def __init__(self, settings: BaseSettings) -> None:
@@ -40,8 +48,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
     ) -> Request | Response:
         if request.meta.get("dont_retry", False):
             return response
-        if response.status in self.retry_http_codes or "dataloss" in response.flags:
-            reason = "truncated body" if "dataloss" in response.flags else f"HTTP {response.status}"
+        reason = _retry_reason(request, response, self.retry_http_codes)
+        if reason is not None:
             retry = self._retry(request, reason)
             if retry is None:
                 return response
@@ -66,6 +74,53 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def _stats(self) -> Any:
         return self.crawler.stats
+
+
+def _retry_reason(request: Request, response: Response, retry_codes: set[int]) -> str | None:
+    if "dataloss" in response.flags:
+        return "truncated body"
+    if response.status in retry_codes:
+        return f"HTTP {response.status}"
+    if is_self_redirect(request.url, response):
+        return "redirect loop"
+    return None
+
+
+class ChallengeStopMiddleware:
+    """Stops the crawl when the host answers NEWSARCHIVE_STOP_AFTER_CHALLENGES anti-bot challenges
+    (403, 412, 521) in a row: a crawler that keeps asking gets a site's ban extended. One page
+    that answers a challenge among normal ones is recorded like any page."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.limit = crawler.settings.getint("NEWSARCHIVE_STOP_AFTER_CHALLENGES", 3)
+        self.in_a_row = 0
+        self.stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ChallengeStopMiddleware:
+        return cls(crawler)
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Response:
+        if response.status not in BLOCKED_STATUSES:
+            self.in_a_row = 0
+            return response
+        self.in_a_row += 1
+        if self.limit > 0 and self.in_a_row >= self.limit and not self.stopping:
+            self.stopping = True
+            host = urlsplit(response.url).hostname
+            logger.error(
+                "%s answered %d requests in a row with an anti-bot challenge (HTTP %d); "
+                "the crawl stops here rather than keep asking. Try again later.",
+                host,
+                self.in_a_row,
+                response.status,
+            )
+            assert self.crawler.engine is not None
+            _schedule_coro(self.crawler.engine.close_spider_async(reason=BLOCKED))
+        return response
 
 
 def _retry_after(response: Response) -> float | None:

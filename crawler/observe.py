@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from scrapy.http import Response
 from twisted.python.failure import Failure
@@ -97,7 +98,7 @@ class Observer:
         if "dataloss" in response.flags:
             return Judgement(Verdict.TRUNCATED, error="the body is shorter than its Content-Length")
         content_type = _header(response, "Content-Type")
-        if not _is_html(content_type):
+        if not is_html(content_type):
             return Judgement(
                 Verdict.ERROR, error=f"not an HTML page: {content_type or 'no Content-Type'}"
             )
@@ -117,6 +118,8 @@ class Observer:
         target = self.redirect_target(fetched, response)
         if target is None or target == fetched.url:
             return Judgement(Verdict.ERROR, error=f"HTTP {response.status} redirects nowhere new")
+        if is_self_redirect(fetched.requested_url, response):
+            return Judgement(Verdict.ERROR, error=f"HTTP {response.status} redirects in a loop")
         if self.urls.is_article(target) and not self.urls.is_attachment(target):
             return Judgement(Verdict.MOVED, moved_to=target)
         return Judgement(Verdict.REDIRECTED, error=f"redirected to {target}")
@@ -170,6 +173,22 @@ def _header(response: Response, name: str) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-def _is_html(content_type: str | None) -> bool:
+def is_self_redirect(url: str, response: Response) -> bool:
+    """A redirect to the same URL but for its query: a loop, or cache busting, not a move.
+    (A change of scheme or host is a move of the whole site, and is judged as a redirect.)"""
+    location = response.headers.get("Location")
+    if response.status not in REDIRECT_STATUSES or not location:
+        return False
+    target = urlsplit(urljoin(url, location.decode("latin-1")))
+    source = urlsplit(url)
+    return (target.scheme, target.netloc, target.path or "/") == (
+        source.scheme,
+        source.netloc,
+        source.path or "/",
+    )
+
+
+def is_html(content_type: str | None) -> bool:
+    """Whether a Content-Type is a web page's."""
     # A missing Content-Type is common on old CMS hosts; the bytes decide then.
     return content_type is None or content_type.split(";")[0].strip().lower() in HTML_TYPES

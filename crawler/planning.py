@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from scrapy.settings import BaseSettings
 
 from archive import open_archive
-from archive.query import known_article_urls, last_complete_walk, last_crawl
+from archive.query import known_article_urls, last_complete_walk, last_crawl, last_crawl_cut_short
 from archive.schedule import (
     DuePage,
     RevisitPlan,
@@ -81,12 +81,14 @@ class CrawlPlan:
 def plan_crawl(
     db_url: str | None, profile: SiteProfile, options: Options, now: datetime, *, full: bool
 ) -> CrawlPlan:
-    """A crawl: every list page on a backfill or an audit; otherwise the newest list pages until
-    known ground plus a rolling slice of the rest; and the known articles that are due."""
+    """A crawl: every list page on a backfill, an audit or after a crawl cut short; otherwise the
+    newest list pages until known ground plus a rolling slice of the rest; and the known articles
+    that are due."""
     archive = open_archive(db_url)
     try:
         known = known_article_urls(archive, profile.name)
         backfilled = last_complete_walk(archive, profile.name) is not None
+        resume = last_crawl_cut_short(archive, profile.name)
         previous = last_crawl(archive, profile.name)
         revisits = plan_revisits(
             archive,
@@ -98,7 +100,10 @@ def plan_crawl(
         )
     finally:
         archive.close()
-    walk = _list_walk(profile, options, now, previous, walk_all=full or not backfilled)
+    # What a crawl cut short had still to fetch is not written down anywhere but is found again:
+    # its list pages' articles that are not archived, and its revisits, still due.
+    walk_all = full or not backfilled or resume
+    walk = _list_walk(profile, options, now, previous, walk_all=walk_all)
     return CrawlPlan(known, walk, revisits, conditional=not full)
 
 

@@ -30,6 +30,9 @@ ITEM_PIPELINES = {
     "crawler.pipelines.archive.ArchivePipeline": 900,
 }
 LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
+# A live progress line on stderr; `newsarchive crawl` turns it on when stderr is a terminal.
+EXTENSIONS = {"crawler.extensions.ProgressDisplay": 500}
+NEWSARCHIVE_PROGRESS = False
 
 # Requests are built from the profile and the list pages, never by following arbitrary links: depth,
 # URL length bookkeeping have nothing to do, and each layer costs every response.
@@ -41,6 +44,7 @@ SPIDER_MIDDLEWARES = {
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.ChallengeStopMiddleware": 560,
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
@@ -48,6 +52,10 @@ DOWNLOADER_MIDDLEWARES = {
 RETRY_BACKOFF_BASE = 1.0
 RETRY_BACKOFF_MAX = 60.0
 RETRY_AFTER_MAX = 300.0
+# This many anti-bot challenges (403, 412, 521) in a row stop the crawl (exit 75); 0 never stops.
+NEWSARCHIVE_STOP_AFTER_CHALLENGES = 3
+# A page bigger than this is not downloaded (Scrapy's cap; a 10 MB article is not an article).
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 # Validation: an article dated before this, or more than a day after the crawl, is not kept as a
 # version; nor is one whose body is more than this share boilerplate.
 NEWSARCHIVE_EARLIEST_DATE = "1990-01-01"

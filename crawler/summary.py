@@ -9,10 +9,23 @@ from typing import Any
 from archive.records import Outcome
 
 STATS = "newsarchive"
-# Documented exit codes (README): 0 done, 1 finished with errors, 2 usage or configuration error.
+# Documented exit codes (README). sysexits.h names the ones above 2.
 EXIT_OK = 0
-EXIT_ERRORS = 1
-EXIT_USAGE = 2
+EXIT_ERRORS = 1  # finished, but some pages failed
+EXIT_USAGE = 2  # usage or configuration error
+EXIT_REFUSED = 65  # EX_DATAERR: the page fetched is not one the archive takes (not HTML, too big)
+EXIT_STORAGE = 74  # EX_IOERR: the archive could not be written (disk full, read-only)
+EXIT_TEMPORARY = 75  # EX_TEMPFAIL: locked by another crawl, or the host answers challenges
+EXIT_INTERRUPTED = 130  # stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report Ctrl-C)
+# Why a crawl stopped early (Scrapy's finish reason), its run status and its exit code.
+BLOCKED = "blocked"
+STORAGE_FAILED = "storage-failed"
+_STOPPED = {
+    "finished": ("finished", None),
+    "shutdown": ("interrupted", EXIT_INTERRUPTED),
+    BLOCKED: ("blocked", EXIT_TEMPORARY),
+    STORAGE_FAILED: ("failed", EXIT_STORAGE),
+}
 # Failures of the crawl itself. A 404, a soft 404 or a redirect is an observation about the site,
 # recorded and reported, not an error of the run.
 ERROR_OUTCOMES = (Outcome.ERROR, Outcome.BLOCKED, Outcome.TRUNCATED)
@@ -25,6 +38,7 @@ _COUNTERS = (
     "revisits_due",
     "revisits_checked",
     "revisits_left",
+    "write_errors",
 )
 
 
@@ -40,6 +54,8 @@ class RunSummary:
     duplicates: dict[str, int]
     bytes_downloaded: int
     finish_reason: str
+    # Why a fetch kept nothing: the one page it asked for is not one the archive takes.
+    refused: str | None = None
 
     @classmethod
     def from_stats(cls, stats: Mapping[str, Any], finish_reason: str | None = None) -> RunSummary:
@@ -58,22 +74,30 @@ class RunSummary:
             duplicates=_by_prefix(stats, f"{STATS}/dedup/"),
             bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
             finish_reason=finish_reason or str(stats.get("finish_reason", "unknown")),
+            refused=stats.get(f"{STATS}/refused"),
         )
 
     @property
     def errors(self) -> int:
         failed_pages = sum(self.outcomes[o.value] for o in ERROR_OUTCOMES)
         failed_lists = self.counters["list_pages_failed"] + self.list_unreadable
-        return failed_pages + failed_lists + self.counters["copies_unreadable"]
+        unwritten = self.counters["write_errors"]
+        return failed_pages + failed_lists + self.counters["copies_unreadable"] + unwritten
 
     @property
     def status(self) -> str:
-        """finished, or interrupted when Scrapy stopped early (a signal, a close_spider)."""
-        return "finished" if self.finish_reason == "finished" else "interrupted"
+        """finished; interrupted (a signal); blocked (challenges); failed (the archive could not
+        be written); anything else that stopped Scrapy early counts as interrupted."""
+        return _STOPPED.get(self.finish_reason, ("interrupted", None))[0]
 
     @property
     def exit_code(self) -> int:
-        return EXIT_OK if self.status == "finished" and self.errors == 0 else EXIT_ERRORS
+        stopped = _STOPPED.get(self.finish_reason, ("interrupted", EXIT_ERRORS))[1]
+        if stopped is not None:
+            return stopped
+        if self.refused:
+            return EXIT_REFUSED
+        return EXIT_OK if self.errors == 0 else EXIT_ERRORS
 
     def counts(self) -> dict[str, Any]:
         return {

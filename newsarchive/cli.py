@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
 import click
 
-from archive import ArchiveError, NotArchived, fixity, open_archive, upgrade_archive
+from archive import ArchiveError, NotArchived, Store, fixity, open_archive, upgrade_archive
 from archive.changes import CLASSES
 from archive.database import Archive
 from archive.diff import diff_records, render_spans
@@ -30,11 +31,22 @@ from archive.query import (
 from archive.records import RECORD_FIELDS
 from archive.schedule import recheck_pages
 from crawler.profile import ProfileError, SiteProfile, available_profiles, load_profile
-from crawler.summary import EXIT_ERRORS, EXIT_USAGE
+from crawler.summary import (
+    EXIT_ERRORS,
+    EXIT_REFUSED,
+    EXIT_STORAGE,
+    EXIT_TEMPORARY,
+    EXIT_USAGE,
+)
 from crawler.urls import SiteUrls, UrlError
 from newsarchive import __version__
+from newsarchive.lock import CrawlLock, LockHeld, lock_path
+from newsarchive.output import Output, output_options
 
 DEFAULT_SITE = "chencang"
+# Commands that take a site's crawl lock (a fetch of one page does not).
+LOCKED_COMMANDS = ("crawl", "recheck")
+LOG = logging.getLogger("newsarchive")
 EVENT_KINDS = ("new", "changed", "reparsed", *(event.value for event in Event))
 
 
@@ -90,6 +102,7 @@ def main() -> None:
 @click.option(
     "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting."
 )
+@output_options
 @db_option
 @json_option
 def crawl(
@@ -98,6 +111,8 @@ def crawl(
     full: bool,
     max_revisits: int | None,
     overrides: tuple[str, ...],
+    quiet: bool,
+    log_file: str | None,
     db_url: str | None,
     as_json: bool,
 ) -> None:
@@ -110,10 +125,16 @@ def crawl(
     If-Modified-Since. Politeness (robots.txt, one request at a time, a delay) comes from the site
     profile and can be lifted with -s for a local replica.
 
-    Exit codes: 0 done; 1 finished with errors; 2 usage or configuration error.
+    One crawl of a site into an archive runs at a time (a lock beside the archive). On a terminal
+    a progress display shows list pages, articles done and queued, the rate and errors.
+
+    Exit codes: 0 done; 1 finished, but some pages failed; 2 usage or configuration error;
+    74 the archive could not be written (disk full); 75 another crawl holds the lock, or the
+    host answered with challenges (try later); 130 stopped by Ctrl-C or SIGTERM.
 
     \b
     newsarchive crawl
+    newsarchive crawl --quiet --log-file ~/newsarchive.log     # from cron
     newsarchive crawl chencang --max-revisits 500
     newsarchive crawl chencang --full
     newsarchive crawl --base-url http://127.0.0.1:8000 -s DOWNLOAD_DELAY=0 \\
@@ -121,14 +142,11 @@ def crawl(
     """
     profile = _profile(site)
     _check_base_url(base_url)
+    output = Output(quiet, log_file, as_json)
     arguments = {"base_url": base_url, "full": full or None, "max_revisits": max_revisits}
-    result = _run(profile, db_url, overrides, **arguments)
-    summary = result.summary
-    if as_json:
-        click.echo(json.dumps({"site": site, "run": result.run_id, **summary.counts()}))
-    else:
-        click.echo(f"{site}: {summary.line()}")
-    sys.exit(summary.exit_code)
+    result = _run(profile, db_url, overrides, output, locked=True, **arguments)
+    output.summary(site, result)
+    sys.exit(result.summary.exit_code)
 
 
 @main.command()
@@ -157,6 +175,10 @@ def fetch(
     \b
     newsarchive fetch http://www.chencang.gov.cn/col8173/col8174/202402/t20240207_160040.html
     newsarchive fetch http://jczszy.cn/col8173/col8174/202303/t20230313_142946.html
+
+    Exit codes: 0 archived; 1 the page could not be fetched or read; 2 a URL, site or setting
+    is wrong; 65 the response is not an HTML page, or is over the size cap (DOWNLOAD_MAXSIZE,
+    10 MB): nothing is archived; 74 the archive could not be written.
     """
     _check_base_url(base_url)
     original = None if site else _archived_original(url, base_url, db_url)
@@ -167,7 +189,11 @@ def fetch(
         profile = _profile(site) if site else _profile_for(url, base_url)
         canonical = _fetchable(profile, url, base_url)
         arguments = {"url": canonical}
-    result = _run(profile, db_url, overrides, base_url=base_url, **arguments)
+    result = _run(
+        profile, db_url, overrides, Output(as_json=as_json), base_url=base_url, **arguments
+    )
+    if result.summary.refused:
+        raise Failed(f"{result.summary.refused} Nothing was archived.", EXIT_REFUSED)
     recorded = result.last_recorded
     if recorded is None:
         raise Failed(f"{url} could not be fetched or read; the log above says why.")
@@ -185,6 +211,7 @@ def fetch(
 @click.option(
     "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting."
 )
+@output_options
 @db_option
 @json_option
 def recheck(
@@ -192,13 +219,16 @@ def recheck(
     site: str | None,
     base_url: str | None,
     overrides: tuple[str, ...],
+    quiet: bool,
+    log_file: str | None,
     db_url: str | None,
     as_json: bool,
 ) -> None:
     """Check archived articles now, whatever their schedule says.
 
     Each is requested with the validators of its last capture, so an unchanged page costs a 304;
-    a changed one gets a new version. For a page not yet archived, use fetch.
+    a changed one gets a new version. For a page not yet archived, use fetch. It takes the
+    site's crawl lock, like crawl, and has crawl's exit codes.
 
     \b
     newsarchive recheck http://www.chencang.gov.cn/col8173/col8174/202402/t20240207_160040.html
@@ -206,13 +236,12 @@ def recheck(
     _check_base_url(base_url)
     profile = _profile(site) if site else _profile_for(urls[0], base_url)
     canonical = [_fetchable(profile, url, base_url) for url in urls]
-    result = _run(profile, db_url, overrides, base_url=base_url, recheck=canonical)
-    summary = result.summary
-    if as_json:
-        click.echo(json.dumps({"site": profile.name, "run": result.run_id, **summary.counts()}))
-    else:
-        click.echo(f"{profile.name}: {summary.line()}")
-    sys.exit(summary.exit_code)
+    output = Output(quiet, log_file, as_json)
+    result = _run(
+        profile, db_url, overrides, output, locked=True, base_url=base_url, recheck=canonical
+    )
+    output.summary(profile.name, result)
+    sys.exit(result.summary.exit_code)
 
 
 @main.command()
@@ -528,9 +557,16 @@ def db_upgrade(db_url: str | None) -> None:
 
 
 def _run(
-    profile: SiteProfile, db_url: str | None, overrides: tuple[str, ...], **arguments: Any
+    profile: SiteProfile,
+    db_url: str | None,
+    overrides: tuple[str, ...],
+    output: Output,
+    *,
+    locked: bool = False,
+    **arguments: Any,
 ) -> Any:
-    """Runs the site's spider; settings and pages are checked first, so mistakes are sentences."""
+    """Runs the site's spider; settings and pages are checked first, so mistakes are sentences.
+    A crawl or recheck holds the site's lock on the archive while it runs."""
     from crawler.planning import Options  # Scrapy loads only for crawls
     from crawler.runner import CrawlNotStarted, project_settings, run_spider
 
@@ -538,9 +574,8 @@ def _run(
         resolved = archive.engine.url.render_as_string(hide_password=False)
         if arguments.get("recheck"):
             recheck_pages(archive, arguments["recheck"])
-    settings = project_settings(
-        {"LOG_LEVEL": "WARNING", **_settings(overrides), "NEWSARCHIVE_DB": resolved}
-    )
+    settings = project_settings({**output.settings(), **_settings(overrides)})
+    settings.set("NEWSARCHIVE_DB", resolved, priority="cmdline")
     try:
         Options.from_settings(settings, profile)
         now = settings.get("NEWSARCHIVE_NOW")
@@ -548,10 +583,42 @@ def _run(
             datetime.fromisoformat(now)
     except ValueError as exc:
         raise Failed(f"A setting is not valid: {exc}.", EXIT_USAGE) from None
+    output.configure_logging(settings)
+    with _site_lock(resolved, profile.name) if locked else nullcontext():
+        try:
+            return run_spider(profile.name, settings, install_root_handler=False, **arguments)
+        except CrawlNotStarted as exc:
+            raise Failed(str(exc)) from None
+
+
+@contextmanager
+def _site_lock(db_url: str, site: str) -> Iterator[None]:
+    """The site's crawl lock on this archive; runs a killed holder left "running" are closed."""
+    lock = CrawlLock(lock_path(db_url, site))
     try:
-        return run_spider(profile.name, settings, **arguments)
-    except CrawlNotStarted as exc:
-        raise Failed(str(exc)) from None
+        stale = lock.acquire()
+    except LockHeld as exc:
+        raise Failed(str(exc), EXIT_TEMPORARY) from None
+    except OSError as exc:
+        message = f"Cannot take the crawl lock {lock.path}: {exc.strerror}."
+        raise Failed(message, EXIT_STORAGE) from None
+    try:
+        if stale is not None:
+            LOG.warning(
+                "Took over the crawl lock of %s left by %s, which is gone.", site, stale.describe()
+            )
+        with _writing(db_url) as archive:
+            cut_short = Store(archive).interrupt_abandoned_runs(site, LOCKED_COMMANDS)
+        if cut_short:
+            LOG.warning(
+                "Run %s of %s stopped without closing (killed?): marked interrupted; this crawl "
+                "fetches what it had still to fetch.",
+                ", ".join(map(str, cut_short)),
+                site,
+            )
+        yield
+    finally:
+        lock.release()
 
 
 def _settings(pairs: tuple[str, ...]) -> dict[str, str]:

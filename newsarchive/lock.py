@@ -41,7 +41,7 @@ def lock_path(db_url: str, site: str) -> Path:
     """Beside a SQLite file; for a server database, in $XDG_STATE_HOME/newsarchive/locks."""
     url = make_url(db_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return Path(f"{url.database}.crawl-{site}.lock")
+        return Path(f"{Path(url.database).resolve()}.crawl-{site}.lock")
     state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
     digest = hashlib.sha256(url.render_as_string(hide_password=True).encode()).hexdigest()[:16]
     return state / "newsarchive" / "locks" / f"{digest}-{site}.lock"

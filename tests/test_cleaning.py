@@ -109,7 +109,10 @@ def test_legitimate_text_is_untouched(text):
 
 
 def test_punctuation_of_a_damaged_text_is_restored_but_not_thousands_separators():
-    assert repair_text("區(qū)投資1,200萬元,同比增長(zhǎng)5%,帶動就業")[0] == "区投资1,200万元，同比增长5%，带动就业"
+    assert (
+        repair_text("區(qū)投資1,200萬元,同比增長(zhǎng)5%,帶動就業")[0]
+        == "区投资1,200万元，同比增长5%，带动就业"
+    )
 
 
 def test_annotations_go_only_after_converted_characters():

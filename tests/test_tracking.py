@@ -57,7 +57,9 @@ def test_listing_a_whole_walk_unlists_what_it_did_not_show(archive):
     store = Store(archive)
     store.record(observe(at=at(0)))
     assert store.record_listing("chencang", {URL}, at(0), None, covered_since=at(0)) == 0
-    assert store.record_listing("chencang", set(), at(1), None) == 0  # a partial walk proves nothing
+    assert (
+        store.record_listing("chencang", set(), at(1), None) == 0
+    )  # a partial walk proves nothing
     assert store.record_listing("chencang", set(), at(2), None, covered_since=at(0)) == 0
     assert store.record_listing("chencang", set(), at(3), None, covered_since=at(2)) == 1
     assert store.record_listing("chencang", {URL}, at(4), None) == 0

@@ -7,9 +7,10 @@ from typing import Any, ClassVar, Self
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from archive.records import PageKind
@@ -18,16 +19,16 @@ from crawler.extract.article import ArticleExtractor, CopyExtractor
 from crawler.extract.listing import ListExtractor
 from crawler.extract.pool import ExtractionPool, default_workers
 from crawler.items import PageItem
-from crawler.observe import REDIRECT_STATUSES, Fetched, Observer
+from crawler.observe import REDIRECT_STATUSES, Fetched, Observer, is_html
 from crawler.planning import CrawlPlan, Options, plan_crawl, plan_recheck
 from crawler.profile import SiteProfile
 from crawler.recording import clock_from
 from crawler.summary import STATS
 from crawler.urls import SiteUrls
 
-# Every status reaches the callbacks: a 404 is a capture too. Articles also get their redirects,
-# so a move is seen (and recorded) instead of silently followed.
-LIST_STATUSES = [*range(400, 600)]
+# Every status reaches the callbacks: a 404 is a capture too. Redirects are not followed: an
+# article's is a move, seen and recorded; a list page's is a failure of that page.
+LIST_STATUSES = [*REDIRECT_STATUSES, *range(400, 600)]
 ARTICLE_STATUSES = [304, *REDIRECT_STATUSES, *range(400, 600)]
 # Newest list pages first (page n gets -n); new articles before re-checks; both before deeper
 # list pages, so a stopped run has archived what it saw.
@@ -153,6 +154,10 @@ class NewsSpider(Spider):
         self._set("list_walk_complete", walk.complete)
 
     async def parse_article(self, response: Response) -> AsyncIterator[Request | PageItem]:
+        if self.single_url and response.status == 200 and not is_html(_content_type(response)):
+            content_type = _content_type(response) or "no Content-Type"
+            self._refuse(f"{response.url} is not an HTML page ({content_type}).")
+            return
         observation, cleaned = await self.observer.article(response.meta["fetched"], response)
         yield PageItem(observation, cleaned=cleaned)
         if observation.moved_to:
@@ -192,6 +197,13 @@ class NewsSpider(Spider):
             self._count("skipped")
             self.logger.info("%s not fetched: %s", fetched.requested_url, failure.getErrorMessage())
             return
+        if self.single_url and failure.check(DownloadCancelledError, CancelledError):
+            cap = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+            self._refuse(
+                f"{fetched.requested_url} is larger than the {cap:,}-byte download cap "
+                "(DOWNLOAD_MAXSIZE)."
+            )
+            return
         if self.copy_of:
             self._count("copies_unreadable")
             self.logger.error("%s failed: %s", fetched.requested_url, failure.getErrorMessage())
@@ -203,6 +215,11 @@ class NewsSpider(Spider):
         self.logger.warning("%s failed: %s", fetched.requested_url, failure.getErrorMessage())
         yield PageItem(self.observer.failure(fetched, failure))
 
+    def _refuse(self, reason: str) -> None:
+        """A fetch of a page the archive does not take: nothing is recorded, the user is told."""
+        self.logger.info("%s Nothing was archived.", reason)
+        self._set("refused", reason)
+
     def _list_request(self, path: str, number: int) -> Request:
         url = self.urls.list_page(path, number)
         fetched = Fetched(url=url, requested_url=self.urls.fetch_url(url), kind=PageKind.LIST)
@@ -211,7 +228,11 @@ class NewsSpider(Spider):
             callback=self.parse_list,
             errback=self.on_error,
             cb_kwargs={"path": path, "number": number},
-            meta={"fetched": fetched, "handle_httpstatus_list": LIST_STATUSES},
+            meta={
+                "fetched": fetched,
+                "handle_httpstatus_list": LIST_STATUSES,
+                "dont_redirect": True,
+            },
             priority=-number,
         )
 

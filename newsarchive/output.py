@@ -1,0 +1,69 @@
+"""What a crawl prints and logs: quiet for cron, a log file, a progress display on a terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+# Outcomes that mean the archive learned something: a quiet crawl reports them.
+NEWS = ("new", "changed", "moved", "not-found", "soft-404", "redirected", "reparsed")
+
+
+@dataclass(frozen=True)
+class Output:
+    """--quiet, --log-file and --json, and whether stderr is a terminal."""
+
+    quiet: bool = False
+    log_file: str | None = None
+    as_json: bool = False
+
+    @property
+    def progress(self) -> bool:
+        return not (self.quiet or self.as_json or self.log_file) and sys.stderr.isatty()
+
+    def settings(self) -> dict[str, Any]:
+        """Scrapy settings; -s overrides them. A log file gets the whole INFO log."""
+        level = "INFO" if self.log_file else "ERROR" if self.quiet else "WARNING"
+        settings: dict[str, Any] = {"LOG_LEVEL": level, "NEWSARCHIVE_PROGRESS": self.progress}
+        if self.log_file:
+            settings["LOG_FILE"] = self.log_file
+            settings["LOG_FILE_APPEND"] = True
+        return settings
+
+    def configure_logging(self, settings: Any) -> None:
+        """Scrapy's logging, set up before the crawl so the lock's messages are logged too."""
+        from scrapy.utils.log import configure_logging
+
+        configure_logging(settings)
+
+    def summary(self, site: str, result: Any) -> None:
+        """The run's summary: always, as JSON with --json; with --quiet only when it matters."""
+        summary = result.summary
+        if self.as_json:
+            click.echo(json.dumps({"site": site, "run": result.run_id, **summary.counts()}))
+        elif not self.quiet or summary.exit_code != 0 or _news(summary.counts()):
+            click.echo(f"{site}: {summary.line()}")
+
+
+def _news(counts: dict[str, Any]) -> bool:
+    return any(counts.get(kind, 0) for kind in NEWS)
+
+
+def output_options(command: Any) -> Any:
+    """--quiet and --log-file, for the commands that crawl."""
+    command = click.option(
+        "--log-file",
+        metavar="PATH",
+        type=click.Path(dir_okay=False, writable=True),
+        help="Append the crawl's log (INFO and up) to this file instead of stderr.",
+    )(command)
+    return click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        help="For cron: print nothing unless something changed or went wrong.",
+    )(command)
