@@ -96,6 +96,8 @@ def open_archive(
     """
     db_url = resolve_db_url(url)
     engine = _engine(db_url, create=create)
+    if create:
+        _create_sqlite_file(engine)
     try:
         _check_schema(engine, create=create)
     except BaseException:
@@ -140,6 +142,38 @@ def _check_sqlite_path(path: Path, *, create: bool) -> None:
             raise ArchiveError(f"Cannot create the folder {path.parent}: {exc.strerror}.") from None
     if not os.access(path if path.exists() else path.parent, os.W_OK):
         raise ArchiveError(f"The archive {path} is not writable.")
+
+
+def _create_sqlite_file(engine: Engine) -> None:
+    """A new SQLite archive is built beside its path and moved into place whole, so a crawl
+    killed while creating it leaves no half-made schema behind (SQLite's DDL under Alembic is
+    not one transaction). An existing file is left to the schema check."""
+    path = _sqlite_file(engine)
+    if path is None or (path.exists() and path.stat().st_size > 0):
+        return
+    building = path.with_name(f".{path.name}.creating-{os.getpid()}")
+    builder = create_engine(f"sqlite:///{building}")
+    event.listen(builder, "connect", _sqlite_pragmas)
+    try:
+        _upgrade(builder)
+    finally:
+        builder.dispose()  # the last connection checkpoints and removes the WAL
+    try:
+        if path.exists():  # an empty file: nothing in it to keep
+            os.replace(building, path)
+        else:
+            os.link(building, path)  # fails if another process created it meanwhile: keep that
+    except FileExistsError:
+        pass
+    finally:
+        building.unlink(missing_ok=True)
+
+
+def _sqlite_file(engine: Engine) -> Path | None:
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database or "")
 
 
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:

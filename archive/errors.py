@@ -15,12 +15,12 @@ class NotArchived(ArchiveError):
 
 # What database drivers say when the storage, not the data, is at fault.
 _STORAGE_FAILURES = (
-    ("database or disk is full", "the disk is full"),
-    ("no space left on device", "the disk is full"),
-    ("could not extend file", "the disk is full"),
-    ("disk i/o error", "the disk failed a write (full, or a file size limit)"),
-    ("readonly database", "the archive is read-only"),
-    ("read-only", "the archive is read-only"),
+    ("database or disk is full", "disk full"),
+    ("no space left on device", "disk full"),
+    ("could not extend file", "disk full"),
+    ("disk i/o error", "disk full, over a file size limit, or failing"),
+    ("readonly database", "read-only"),
+    ("read-only", "read-only"),
 )
 
 

@@ -229,6 +229,7 @@ class RunSummary:
     status: str
     counts: dict[str, Any]
     exit_code: int | None
+    arguments: dict[str, Any]
 
 
 def page_history(archive: Archive, url: str) -> PageHistory:
@@ -625,6 +626,7 @@ def _run_summary(run: CrawlRun, site: str) -> RunSummary:
         status=status,
         counts=dict(run.counts),
         exit_code=run.exit_code,
+        arguments=dict(run.arguments),
     )
 
 

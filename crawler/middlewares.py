@@ -1,25 +1,19 @@
-"""Downloader middlewares: retries that back off and honour Retry-After; a stop on challenges."""
+"""Downloader middleware: retries that back off, honour Retry-After, and retry truncated bodies."""
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
-import logging
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy import Request
-from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
-from scrapy.utils.defer import _schedule_coro
 
-from crawler.observe import BLOCKED_STATUSES, is_self_redirect
-from crawler.summary import BLOCKED, STATS
-
-logger = logging.getLogger(__name__)
+from crawler.observe import is_self_redirect
+from crawler.summary import STATS
 
 DELAY_KEY = "newsarchive_retry_delay"
 
@@ -84,43 +78,6 @@ def _retry_reason(request: Request, response: Response, retry_codes: set[int]) -
     if is_self_redirect(request.url, response):
         return "redirect loop"
     return None
-
-
-class ChallengeStopMiddleware:
-    """Stops the crawl when the host answers NEWSARCHIVE_STOP_AFTER_CHALLENGES anti-bot challenges
-    (403, 412, 521) in a row: a crawler that keeps asking gets a site's ban extended. One page
-    that answers a challenge among normal ones is recorded like any page."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.limit = crawler.settings.getint("NEWSARCHIVE_STOP_AFTER_CHALLENGES", 3)
-        self.in_a_row = 0
-        self.stopping = False
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ChallengeStopMiddleware:
-        return cls(crawler)
-
-    def process_response(
-        self, request: Request, response: Response, spider: Any = None
-    ) -> Response:
-        if response.status not in BLOCKED_STATUSES:
-            self.in_a_row = 0
-            return response
-        self.in_a_row += 1
-        if self.limit > 0 and self.in_a_row >= self.limit and not self.stopping:
-            self.stopping = True
-            host = urlsplit(response.url).hostname
-            logger.error(
-                "%s answered %d requests in a row with an anti-bot challenge (HTTP %d); "
-                "the crawl stops here rather than keep asking. Try again later.",
-                host,
-                self.in_a_row,
-                response.status,
-            )
-            assert self.crawler.engine is not None
-            _schedule_coro(self.crawler.engine.close_spider_async(reason=BLOCKED))
-        return response
 
 
 def _retry_after(response: Response) -> float | None:

@@ -33,12 +33,10 @@ def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     return settings
 
 
-def run_spider(
-    site: str, settings: Settings, *, install_root_handler: bool = True, **spider_arguments: Any
-) -> CrawlResult:
+def run_spider(site: str, settings: Settings, **spider_arguments: Any) -> CrawlResult:
     """Crawl `site` to the end (one Twisted reactor per process) and return what happened.
-    With install_root_handler False, the caller has set up logging already."""
-    process = CrawlerProcess(settings, install_root_handler=install_root_handler)
+    (LOG_INSTALL_ROOT_HANDLER False: the caller has set up logging already.)"""
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(site)
     process.crawl(crawler, **{k: v for k, v in spider_arguments.items() if v is not None})
     process.start()

@@ -44,7 +44,6 @@ SPIDER_MIDDLEWARES = {
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
-    "crawler.middlewares.ChallengeStopMiddleware": 560,
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
@@ -52,7 +51,8 @@ DOWNLOADER_MIDDLEWARES = {
 RETRY_BACKOFF_BASE = 1.0
 RETRY_BACKOFF_MAX = 60.0
 RETRY_AFTER_MAX = 300.0
-# This many anti-bot challenges (403, 412, 521) in a row stop the crawl (exit 75); 0 never stops.
+# An anti-bot challenge (403, 412, 521) on a list page stops the crawl (exit 75), and so do this
+# many in a row on articles (one article behind a challenge is recorded like any page).
 NEWSARCHIVE_STOP_AFTER_CHALLENGES = 3
 # A page bigger than this is not downloaded (Scrapy's cap; a 10 MB article is not an article).
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024

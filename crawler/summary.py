@@ -54,6 +54,8 @@ class RunSummary:
     duplicates: dict[str, int]
     bytes_downloaded: int
     finish_reason: str
+    retries: int = 0
+    retry_waited_seconds: float = 0.0
     # Why a fetch kept nothing: the one page it asked for is not one the archive takes.
     refused: str | None = None
 
@@ -75,14 +77,24 @@ class RunSummary:
             bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
             finish_reason=finish_reason or str(stats.get("finish_reason", "unknown")),
             refused=stats.get(f"{STATS}/refused"),
+            retries=int(stats.get("retry/count", 0)),
+            retry_waited_seconds=float(stats.get(f"{STATS}/retry/waited_seconds", 0.0)),
         )
 
     @property
     def errors(self) -> int:
-        failed_pages = sum(self.outcomes[o.value] for o in ERROR_OUTCOMES)
-        failed_lists = self.counters["list_pages_failed"] + self.list_unreadable
-        unwritten = self.counters["write_errors"]
-        return failed_pages + failed_lists + self.counters["copies_unreadable"] + unwritten
+        return sum(self.errors_by_kind().values())
+
+    def errors_by_kind(self) -> dict[str, int]:
+        """The errors, by what failed (only the kinds that occurred)."""
+        kinds = {
+            **{o.value: self.outcomes[o.value] for o in ERROR_OUTCOMES},
+            "list-page": self.counters["list_pages_failed"],
+            "list-unreadable": self.list_unreadable,
+            "copy-unreadable": self.counters["copies_unreadable"],
+            "not-written": self.counters["write_errors"],
+        }
+        return {kind: n for kind, n in kinds.items() if n}
 
     @property
     def status(self) -> str:
@@ -104,12 +116,15 @@ class RunSummary:
             "requested": self.requested,
             **self.outcomes,
             "errors": self.errors,
+            "errors_by_kind": self.errors_by_kind(),
             **self.counters,
             "list_walk_complete": self.list_walk_complete,
             "list_cursors": self.list_cursors,
             "rejected_by_reason": self.rejected,
             "duplicates_found": self.duplicates,
             "bytes": self.bytes_downloaded,
+            "retries": self.retries,
+            "retry_waited_seconds": round(self.retry_waited_seconds, 3),
             "finish_reason": self.finish_reason,
         }
 

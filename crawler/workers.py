@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -107,7 +108,12 @@ class WorkerProcess:
 
 
 def _serve(connection: Connection, factory: Factory, arguments: tuple[Any, ...]) -> None:
-    """The worker's loop: answer calls in order until the crawler's end of the pipe closes."""
+    """The worker's loop: answer calls in order until the crawler's end of the pipe closes.
+
+    Ctrl-C and SIGTERM reach a whole process group; the crawler decides how to stop, and a
+    worker finishes what it was sent (a page's write) before the closed pipe ends it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     function = factory(*arguments)
     while True:
         try:

@@ -14,7 +14,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import click
 
-from archive import ArchiveError, NotArchived, Store, fixity, open_archive, upgrade_archive
+from archive import (
+    ArchiveError,
+    NotArchived,
+    Store,
+    fixity,
+    open_archive,
+    resolve_db_url,
+    upgrade_archive,
+)
 from archive.changes import CLASSES
 from archive.database import Archive
 from archive.diff import diff_records, render_spans
@@ -570,30 +578,38 @@ def _run(
     from crawler.planning import Options  # Scrapy loads only for crawls
     from crawler.runner import CrawlNotStarted, project_settings, run_spider
 
-    with _writing(db_url) as archive:
-        resolved = archive.engine.url.render_as_string(hide_password=False)
-        if arguments.get("recheck"):
-            recheck_pages(archive, arguments["recheck"])
-    settings = project_settings({**output.settings(), **_settings(overrides)})
-    settings.set("NEWSARCHIVE_DB", resolved, priority="cmdline")
-    try:
-        Options.from_settings(settings, profile)
-        now = settings.get("NEWSARCHIVE_NOW")
-        if now:
-            datetime.fromisoformat(now)
-    except ValueError as exc:
-        raise Failed(f"A setting is not valid: {exc}.", EXIT_USAGE) from None
-    output.configure_logging(settings)
+    resolved = _resolved(db_url)
     with _site_lock(resolved, profile.name) if locked else nullcontext():
+        with _writing(resolved) as archive:
+            if arguments.get("recheck"):
+                recheck_pages(archive, arguments["recheck"])
+        settings = project_settings({**output.settings(), **_settings(overrides)})
+        settings.set("NEWSARCHIVE_DB", resolved, priority="cmdline")
         try:
-            return run_spider(profile.name, settings, install_root_handler=False, **arguments)
+            Options.from_settings(settings, profile)
+            now = settings.get("NEWSARCHIVE_NOW")
+            if now:
+                datetime.fromisoformat(now)
+        except ValueError as exc:
+            raise Failed(f"A setting is not valid: {exc}.", EXIT_USAGE) from None
+        output.configure_logging(settings)
+        _close_abandoned_runs(resolved, profile.name, locked)
+        try:
+            return run_spider(profile.name, settings, **arguments)
         except CrawlNotStarted as exc:
             raise Failed(str(exc)) from None
 
 
+def _resolved(db_url: str | None) -> str:
+    try:
+        return resolve_db_url(db_url)
+    except ArchiveError as exc:
+        raise Failed(str(exc), EXIT_USAGE) from None
+
+
 @contextmanager
 def _site_lock(db_url: str, site: str) -> Iterator[None]:
-    """The site's crawl lock on this archive; runs a killed holder left "running" are closed."""
+    """The site's crawl lock on this archive, taken before anything else is done."""
     lock = CrawlLock(lock_path(db_url, site))
     try:
         stale = lock.acquire()
@@ -604,21 +620,25 @@ def _site_lock(db_url: str, site: str) -> Iterator[None]:
         raise Failed(message, EXIT_STORAGE) from None
     try:
         if stale is not None:
-            LOG.warning(
-                "Took over the crawl lock of %s left by %s, which is gone.", site, stale.describe()
-            )
-        with _writing(db_url) as archive:
-            cut_short = Store(archive).interrupt_abandoned_runs(site, LOCKED_COMMANDS)
-        if cut_short:
-            LOG.warning(
-                "Run %s of %s stopped without closing (killed?): marked interrupted; this crawl "
-                "fetches what it had still to fetch.",
-                ", ".join(map(str, cut_short)),
-                site,
-            )
+            LOG.warning("Took over the crawl lock of %s left by %s.", site, stale.describe())
         yield
     finally:
         lock.release()
+
+
+def _close_abandoned_runs(db_url: str, site: str, locked: bool) -> None:
+    """With the lock held, runs a killed holder left "running" are marked interrupted."""
+    if not locked:
+        return
+    with _writing(db_url) as archive:
+        cut_short = Store(archive).interrupt_abandoned_runs(site, LOCKED_COMMANDS)
+    if cut_short:
+        LOG.warning(
+            "Run %s of %s stopped without closing (killed?) and is marked interrupted; this crawl "
+            "fetches what it had still to fetch.",
+            ", ".join(map(str, cut_short)),
+            site,
+        )
 
 
 def _settings(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -832,6 +852,7 @@ def _run_json(run: Any) -> dict[str, Any]:
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "status": run.status,
+        "arguments": run.arguments,
         "counts": run.counts,
         "exit_code": run.exit_code,
     }

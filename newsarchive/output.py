@@ -39,6 +39,7 @@ class Output:
         from scrapy.utils.log import configure_logging
 
         configure_logging(settings)
+        settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
 
     def summary(self, site: str, result: Any) -> None:
         """The run's summary: always, as JSON with --json; with --quiet only when it matters."""

@@ -134,7 +134,7 @@ class ArchivePipeline:
             "The archive could not be written (%s), so the crawl stops; pages already recorded "
             "are intact and the next crawl resumes. The database said: %s",
             why,
-            exc,
+            _first_line(str(exc)),
         )
         engine = self.crawler.engine
         assert engine is not None
@@ -188,3 +188,8 @@ def _arguments(spider: Any) -> dict[str, Any]:
         "max_revisits": spider.max_revisits,
         "list_walk": "incremental" if spider.plan.walk.incremental else "complete",
     }
+
+
+def _first_line(message: str) -> str:
+    """A driver's message without the statement and parameters SQLAlchemy appends."""
+    return message.split("\n", 1)[0].split(" [SQL:", 1)[0].strip()

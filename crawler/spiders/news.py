@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar, Self
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.exceptions import CloseSpider, DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.internet.defer import CancelledError
@@ -19,11 +20,11 @@ from crawler.extract.article import ArticleExtractor, CopyExtractor
 from crawler.extract.listing import ListExtractor
 from crawler.extract.pool import ExtractionPool, default_workers
 from crawler.items import PageItem
-from crawler.observe import REDIRECT_STATUSES, Fetched, Observer, is_html
+from crawler.observe import BLOCKED_STATUSES, REDIRECT_STATUSES, Fetched, Observer, is_html
 from crawler.planning import CrawlPlan, Options, plan_crawl, plan_recheck
 from crawler.profile import SiteProfile
 from crawler.recording import clock_from
-from crawler.summary import STATS
+from crawler.summary import BLOCKED, STATS
 from crawler.urls import SiteUrls
 
 # Every status reaches the callbacks: a 404 is a capture too. Redirects are not followed: an
@@ -84,6 +85,7 @@ class NewsSpider(Spider):
         self.plan = CrawlPlan()
         # Every article URL the list pages showed in this crawl: who is listed, and who is not.
         self.listed_urls: set[str] = set()
+        self.challenges_in_a_row = 0
 
     @property
     def command(self) -> str:
@@ -137,6 +139,7 @@ class NewsSpider(Spider):
             self._count("list_pages_failed")
             self.plan.walk.page_failed(path, number)
             yield PageItem(self.observer.listing(fetched, response))
+            self._watch_challenges(response, stop_now=True)
             return
         page = self.lists.read(response.body, _content_type(response), fetched.url)
         articles = [entry.url for entry in page.articles(self.urls)]
@@ -160,6 +163,7 @@ class NewsSpider(Spider):
             return
         observation, cleaned = await self.observer.article(response.meta["fetched"], response)
         yield PageItem(observation, cleaned=cleaned)
+        self._watch_challenges(response)
         if observation.moved_to:
             yield self._article_request(observation.moved_to)
 
@@ -214,6 +218,27 @@ class NewsSpider(Spider):
             self.plan.walk.page_failed(path, number)
         self.logger.warning("%s failed: %s", fetched.requested_url, failure.getErrorMessage())
         yield PageItem(self.observer.failure(fetched, failure))
+
+    def _watch_challenges(self, response: Response, *, stop_now: bool = False) -> None:
+        """Stop the crawl politely when the host answers with anti-bot challenges: at once on a
+        list page (the column itself is behind it), else after so many articles in a row. A
+        crawler that keeps asking gets its ban extended."""
+        if response.status not in BLOCKED_STATUSES:
+            self.challenges_in_a_row = 0
+            return
+        self.challenges_in_a_row += 1
+        limit = self.crawler.settings.getint("NEWSARCHIVE_STOP_AFTER_CHALLENGES", 3)
+        if not stop_now and (limit <= 0 or self.challenges_in_a_row < limit):
+            return
+        what = "a list page" if stop_now else f"{self.challenges_in_a_row} articles in a row"
+        self.logger.error(
+            "%s answered %s with an anti-bot challenge (HTTP %d): the crawl stops rather than "
+            "keep asking; try again later.",
+            urlsplit(response.url).hostname,
+            what,
+            response.status,
+        )
+        raise CloseSpider(BLOCKED)
 
     def _refuse(self, reason: str) -> None:
         """A fetch of a page the archive does not take: nothing is recorded, the user is told."""

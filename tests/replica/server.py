@@ -106,6 +106,12 @@ class ReplicaServer(ThreadingHTTPServer):
         else:
             super().shutdown_request(request)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that goes away mid-request (a killed crawler) is not the server's error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
 
 class MirrorServer(ThreadingHTTPServer):
     """The mirror host (--mirror): damaged copies at the articles' paths; no stats, no control API."""
