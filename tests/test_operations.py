@@ -114,11 +114,12 @@ def test_kill_9_at_random_moments_loses_nothing_and_the_next_run_completes(
         process = start_crawl(site.base_url, db)
         already = count(db, ARTICLE_CAPTURES)
         if kill % 4 == 0:
-            point = lambda: False  # noqa: E731 - a moment during start-up, by time
-            wait_until(point, process, timeout=rng.uniform(0.2, 2.5))
+            never = lambda: False  # noqa: E731 - so a moment during start-up, by time
+            wait_until(never, process, timeout=rng.uniform(0.2, 2.5))
         else:
             target = already + rng.randint(1, 25)
-            wait_until(lambda: count(db, ARTICLE_CAPTURES) >= target, process, timeout=120)
+            reached = lambda target=target: count(db, ARTICLE_CAPTURES) >= target  # noqa: E731
+            wait_until(reached, process, timeout=120)
         if process.poll() is None:
             landed += 1
             (os.killpg if kill % 2 == 0 else os.kill)(process.pid, signal.SIGKILL)
