@@ -59,10 +59,15 @@ class Observer:
         return self._observation(fetched, response, judgement), judgement.cleaned
 
     def listing(self, fetched: Fetched, response: Response) -> Observation:
-        verdict = Verdict.LISTING if response.status == 200 else _status_verdict(response.status)
-        return self._observation(
-            fetched, response, Judgement(verdict, error=_status_error(response))
-        )
+        if "dataloss" in response.flags:
+            judgement = Judgement(
+                Verdict.TRUNCATED, error="the body is shorter than its Content-Length"
+            )
+        elif response.status == 200:
+            judgement = Judgement(Verdict.LISTING)
+        else:
+            judgement = Judgement(_status_verdict(response.status), error=_status_error(response))
+        return self._observation(fetched, response, judgement)
 
     def copy(self, fetched: Fetched, response: Response, extracted: Extracted) -> Observation:
         """A copy of the article at `fetched.url` as another site serves it."""

@@ -48,6 +48,11 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
 }
+# Requests already queued when the host turns out to block the crawler are never sent.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.handlers.PoliteHTTPDownloadHandler",
+    "https": "crawler.handlers.PoliteHTTPDownloadHandler",
+}
 RETRY_BACKOFF_BASE = 1.0
 RETRY_BACKOFF_MAX = 60.0
 RETRY_AFTER_MAX = 300.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from fnmatch import fnmatchcase
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
@@ -55,11 +55,14 @@ class SiteUrls:
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
 
     def is_own(self, url: str) -> bool:
-        parts = urlsplit(url)
-        return (
-            parts.scheme in DEFAULT_PORTS
-            and _origin_of(f"{parts.scheme}://{parts.netloc}") in self._own
-        )
+        try:
+            parts = urlsplit(url)
+            return (
+                parts.scheme in DEFAULT_PORTS
+                and _origin_of(f"{parts.scheme}://{parts.netloc}") in self._own
+            )
+        except ValueError:  # not a well-formed URL (a bad port, an unclosed IPv6 bracket)
+            return False
 
     def is_attachment(self, url: str) -> bool:
         extension = posixpath.splitext(urlsplit(url).path)[1].lstrip(".").lower()
@@ -86,7 +89,7 @@ class SiteUrls:
 
     def check_fetchable(self, url: str) -> str:
         """The canonical URL of `url` if this site can fetch it; otherwise UrlError with a reason."""
-        parts = urlsplit(url.strip())
+        parts = well_formed(url.strip())
         if parts.scheme not in DEFAULT_PORTS:
             raise UrlError(f"{url!r} is not an http(s) URL.")
         if not parts.hostname:
@@ -107,6 +110,16 @@ class SiteUrls:
         return key in rules.volatile_query_params or any(
             fnmatchcase(key, pattern) for pattern in rules.tracking_query_params
         )
+
+
+def well_formed(url: str) -> SplitResult:
+    """`url` split, or UrlError when it cannot be (a bad port, an unclosed IPv6 bracket)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsed lazily; an invalid port raises only here
+    except ValueError as exc:
+        raise UrlError(f"{url!r} is not a well-formed URL ({exc}).") from None
+    return parts
 
 
 def _origin_of(url: str) -> str:

@@ -46,7 +46,7 @@ from crawler.summary import (
     EXIT_TEMPORARY,
     EXIT_USAGE,
 )
-from crawler.urls import SiteUrls, UrlError
+from crawler.urls import SiteUrls, UrlError, well_formed
 from newsarchive import __version__
 from newsarchive.lock import CrawlLock, LockHeld, lock_path
 from newsarchive.output import Output, output_options
@@ -189,6 +189,7 @@ def fetch(
     10 MB): nothing is archived; 74 the archive could not be written.
     """
     _check_base_url(base_url)
+    _check_well_formed(url)
     original = None if site else _archived_original(url, base_url, db_url)
     if original is not None:
         profile, canonical = original
@@ -242,6 +243,8 @@ def recheck(
     newsarchive recheck http://www.chencang.gov.cn/col8173/col8174/202402/t20240207_160040.html
     """
     _check_base_url(base_url)
+    for url in urls:
+        _check_well_formed(url)
     profile = _profile(site) if site else _profile_for(urls[0], base_url)
     canonical = [_fetchable(profile, url, base_url) for url in urls]
     output = Output(quiet, log_file, as_json)
@@ -693,6 +696,13 @@ def _archived_original(
 def _fetchable(profile: SiteProfile, url: str, base_url: str | None) -> str:
     try:
         return SiteUrls(profile, base_url).check_fetchable(url)
+    except UrlError as exc:
+        raise Failed(str(exc), EXIT_USAGE) from None
+
+
+def _check_well_formed(url: str) -> None:
+    try:
+        well_formed(url.strip())
     except UrlError as exc:
         raise Failed(str(exc), EXIT_USAGE) from None
 

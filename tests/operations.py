@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +40,15 @@ def count(db: Path, sql: str) -> int:
     if not db.exists():
         return 0
     try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as connection:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as connection:
             return int(connection.execute(sql).fetchone()[0])
     except sqlite3.OperationalError:  # no tables yet: the archive is being created
         return 0
 
 
-def wait_until(condition: Callable[[], bool], process: subprocess.Popen[str], timeout: float) -> bool:
+def wait_until(
+    condition: Callable[[], bool], process: subprocess.Popen[str], timeout: float
+) -> bool:
     """Poll until `condition` holds (True) or the process ends or time runs out (False)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
@@ -56,14 +59,14 @@ def wait_until(condition: Callable[[], bool], process: subprocess.Popen[str], ti
 
 
 def integrity(db: Path) -> str:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
         return str(connection.execute("PRAGMA integrity_check").fetchone()[0])
 
 
 def content(db: Path) -> dict[str, Any]:
     """What an archive holds, independent of how many times it was crawled: every page by URL with
     its kind, state and versions (number and content hash), and the blobs of those versions."""
-    with sqlite3.connect(db) as connection:
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
         pages = {
             url: (kind, state, [])
             for url, kind, state in connection.execute(

@@ -152,7 +152,9 @@ class ArchivePipeline:
             summary = RunSummary.from_stats(self._stats.get_stats(), reason)
             self.store.finish_run(self.run_id, summary.status, summary.counts(), summary.exit_code)
         except Exception as exc:  # the run stays "running"; the next crawl marks it interrupted
-            logger.error("The run could not be closed in the archive: %s", exc)
+            # After a storage failure this is expected, and was said already.
+            log = logger.info if self.stopping else logger.error
+            log("The run could not be closed in the archive: %s", _first_line(str(exc)))
         finally:
             self.store.archive.close()
 

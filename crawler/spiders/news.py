@@ -86,6 +86,7 @@ class NewsSpider(Spider):
         # Every article URL the list pages showed in this crawl: who is listed, and who is not.
         self.listed_urls: set[str] = set()
         self.challenges_in_a_row = 0
+        self.blocked = False  # set when the host blocks us: queued requests are then dropped
 
     @property
     def command(self) -> str:
@@ -135,7 +136,8 @@ class NewsSpider(Spider):
         self, response: Response, path: str, number: int
     ) -> Iterator[Request | PageItem]:
         fetched: Fetched = response.meta["fetched"]
-        if response.status != 200:
+        if response.status != 200 or "dataloss" in response.flags:
+            # A list page cut short would end the walk early: it counts as not read at all.
             self._count("list_pages_failed")
             self.plan.walk.page_failed(path, number)
             yield PageItem(self.observer.listing(fetched, response))
@@ -238,6 +240,7 @@ class NewsSpider(Spider):
             what,
             response.status,
         )
+        self.blocked = True
         raise CloseSpider(BLOCKED)
 
     def _refuse(self, reason: str) -> None:
