@@ -20,7 +20,6 @@ from archive import (
     Store,
     fixity,
     open_archive,
-    resolve_db_url,
     upgrade_archive,
 )
 from archive.changes import CLASSES
@@ -581,10 +580,11 @@ def _run(
     from crawler.planning import Options  # Scrapy loads only for crawls
     from crawler.runner import CrawlNotStarted, project_settings, run_spider
 
-    resolved = _resolved(db_url)
+    with _writing(db_url) as archive:  # a path or database that will not do is said first
+        resolved = archive.engine.url.render_as_string(hide_password=False)
     with _site_lock(resolved, profile.name) if locked else nullcontext():
-        with _writing(resolved) as archive:
-            if arguments.get("recheck"):
+        if arguments.get("recheck"):
+            with _writing(resolved) as archive:
                 recheck_pages(archive, arguments["recheck"])
         settings = project_settings({**output.settings(), **_settings(overrides)})
         settings.set("NEWSARCHIVE_DB", resolved, priority="cmdline")
@@ -601,13 +601,6 @@ def _run(
             return run_spider(profile.name, settings, **arguments)
         except CrawlNotStarted as exc:
             raise Failed(str(exc)) from None
-
-
-def _resolved(db_url: str | None) -> str:
-    try:
-        return resolve_db_url(db_url)
-    except ArchiveError as exc:
-        raise Failed(str(exc), EXIT_USAGE) from None
 
 
 @contextmanager
