@@ -5,10 +5,12 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from archive.query import VersionRecord
 from archive.records import RECORD_FIELDS
+
+if TYPE_CHECKING:  # a type only: text diffs need no database (extraction workers import this)
+    from archive.query import VersionRecord
 
 Op = Literal["equal", "insert", "delete"]
 

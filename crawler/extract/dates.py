@@ -25,6 +25,7 @@ DATE_FORMATS = [
 ]
 _BRACKETS = re.compile(r"[\[\]【】()（）]")
 _SPACES = re.compile(r"\s+")
+_LABEL = re.compile(r"^[^\d:]*:\s*")  # `发布时间:` before the date, after NFKC
 
 
 def normalize_date_text(text: str) -> str:
@@ -38,6 +39,9 @@ def parse_date(text: str, zone: ZoneInfo) -> datetime | None:
     cleaned = normalize_date_text(text)
     if not cleaned:
         return None
+    exact = _exact(cleaned)
+    if exact is not None:
+        return exact.replace(tzinfo=zone)
     parsed = dateparser.parse(
         cleaned,
         date_formats=DATE_FORMATS,
@@ -49,3 +53,15 @@ def parse_date(text: str, zone: ZoneInfo) -> datetime | None:
         },
     )
     return parsed.astimezone(zone) if parsed else None
+
+
+def _exact(cleaned: str) -> datetime | None:
+    # What dateparser does first with `date_formats`, without the cost of building its settings
+    # and parsers on every call (a third of a millisecond per article).
+    unlabelled = _LABEL.sub("", cleaned)
+    for date_format in DATE_FORMATS:
+        try:
+            return datetime.strptime(unlabelled, date_format)
+        except ValueError:
+            continue
+    return None
