@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from archive.database import Archive, open_archive, resolve_db_url, upgrade_archive
-    from archive.errors import ArchiveError, NotArchived, SchemaError
+    from archive.errors import ArchiveError, NotArchived, SchemaError, StorageError
     from archive.records import (
         ArticleRecord,
         Attachment,
@@ -31,6 +31,7 @@ _HOMES = {
     "ArchiveError": "archive.errors",
     "NotArchived": "archive.errors",
     "SchemaError": "archive.errors",
+    "StorageError": "archive.errors",
     "ArticleRecord": "archive.records",
     "Attachment": "archive.records",
     "Extracted": "archive.records",
@@ -53,6 +54,7 @@ __all__ = [
     "PageKind",
     "Recorded",
     "SchemaError",
+    "StorageError",
     "Store",
     "Verdict",
     "open_archive",

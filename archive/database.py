@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.clock import Clock, system_clock
-from archive.errors import ArchiveError, SchemaError
+from archive.errors import ArchiveError, SchemaError, StorageError, storage_failure
 
 DB_ENV = "NEWSARCHIVE_DB"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -226,6 +226,11 @@ def _current_revision(engine: Engine) -> str | None:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except (DatabaseError, OperationalError) as exc:
+        why = storage_failure(str(exc))
+        if why is not None and why != "read-only":  # read-only is said as "not writable"
+            raise StorageError(
+                f"{_where(engine)} cannot be opened ({why}): {_reason(exc)}."
+            ) from None
         raise SchemaError(
             f"{_where(engine)} is not a database newsarchive can open: {_reason(exc)}."
         ) from None

@@ -9,6 +9,11 @@ class SchemaError(ArchiveError):
     """The database is not at the schema this code expects, or is not an archive at all."""
 
 
+class StorageError(ArchiveError):
+    """The storage under the archive failed (full, over a size limit, failing): not the data's
+    fault, and not the user's; another run may succeed once there is room."""
+
+
 class NotArchived(ArchiveError):
     """A URL, version or capture that the archive does not hold."""
 

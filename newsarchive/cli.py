@@ -17,6 +17,7 @@ import click
 from archive import (
     ArchiveError,
     NotArchived,
+    StorageError,
     Store,
     fixity,
     open_archive,
@@ -136,7 +137,7 @@ def crawl(
     a progress display shows list pages, articles done and queued, the rate and errors.
 
     Exit codes: 0 done; 1 finished, but some pages failed; 2 usage or configuration error;
-    74 the archive could not be written (disk full); 75 another crawl holds the lock, or the
+    74 the archive could not be opened or written (disk full); 75 another crawl holds the lock, or the
     host answered with challenges (try later); 130 stopped by Ctrl-C or SIGTERM.
 
     \b
@@ -766,6 +767,8 @@ def _writing(db_url: str | None) -> Iterator[Archive]:
 def _opened(db_url: str | None, *, create: bool) -> Iterator[Archive]:
     try:
         archive = open_archive(db_url, create=create)
+    except StorageError as exc:
+        raise Failed(str(exc), EXIT_STORAGE) from None
     except ArchiveError as exc:
         raise Failed(str(exc), EXIT_USAGE) from None
     try:

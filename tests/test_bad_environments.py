@@ -149,3 +149,22 @@ def test_a_full_disk_stops_the_crawl_with_74_and_the_archive_stays_whole(
     assert content(archive) == before  # the pages written before the disk filled are unchanged
     again = crawl(site.base_url, archive, "--full")
     assert again["errors"] == 0 and content(archive) == before
+
+
+def test_a_disk_without_room_to_open_the_archive_is_74_not_a_bad_database(replica, archive):
+    """SQLite needs room for its WAL index before it reads a byte: none is left."""
+    before = digest(archive)
+    command = [sys.executable, "-m", "newsarchive", "crawl", "--base-url", replica.base_url, *FAST]
+    done = subprocess.run(
+        [*command, "--db", str(archive)],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit_file_size(1000),
+        timeout=120,
+    )
+    assert done.returncode == 74, done.stderr
+    assert error_lines(done.stderr) == [
+        f"Error: {archive} cannot be opened (disk full, over a file size limit, or failing): "
+        "disk I/O error."
+    ]
+    assert digest(archive) == before
