@@ -91,7 +91,10 @@ def not_modified(headers: Mapping[str, str], etag: str, last_modified: datetime 
 
 
 def html_response(status: int, html: str, kind: str = "other") -> Response:
-    return Response(status, html.encode("utf-8"), [("Content-Type", HTML_UTF8)], kind)
+    """A fixed page; its footer clock (the one slot such pages have) shows the time of the request."""
+    now = datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    body = html.replace(pages.slot("now"), now).encode("utf-8")
+    return Response(status, body, [("Content-Type", HTML_UTF8)], kind)
 
 
 class Site:
