@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from typing import Any
 
-from archive.diff import char_spans
+from archive.text.fold import typographic_key
 
 COSMETIC = "cosmetic"
 REPARSE = "reparse"
@@ -27,45 +24,6 @@ CLASSES = (
     REPARSE,
 )
 _NO_CLASS = frozenset({"body_html"})
-_INVISIBLE = re.compile(r"[\s\u00a0\u3000\u200b-\u200d\u2060\ufeff]+")
-# Typographic variants NFKC leaves apart: curly quotes, CJK corner brackets, dashes, dots.
-_TYPOGRAPHY = str.maketrans(
-    {
-        "“": '"',
-        "”": '"',
-        "‘": "'",
-        "’": "'",
-        "「": '"',
-        "」": '"',
-        "『": '"',
-        "』": '"',
-        "—": "-",
-        "–": "-",
-        "―": "-",
-        "－": "-",
-        "·": ".",
-        "・": ".",
-        "。": ".",
-        "、": ",",
-    }
-)
-
-
-def typographic_key(value: Any) -> Any:
-    """`value` with width, spacing and typographic variants folded: equal keys mean a cosmetic edit."""
-    if isinstance(value, str):
-        return _fold(value)
-    if isinstance(value, list | tuple):
-        return [typographic_key(item) for item in value]
-    if isinstance(value, dict):
-        return {key: typographic_key(item) for key, item in value.items()}
-    return value
-
-
-@lru_cache(maxsize=256)
-def _fold(text: str) -> str:
-    # Cached: the same body is folded for its content key and for its shingles.
-    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY))
 
 
 def change_class(field: str, old: Any, new: Any) -> str | None:
@@ -90,11 +48,3 @@ def version_classes(field_classes: Mapping[str, str | None]) -> list[str]:
     if len(found) > 1:
         found.discard(COSMETIC)
     return [cls for cls in CLASSES if cls in found]
-
-
-def char_counts(old: str | None, new: str | None) -> tuple[int, int]:
-    """Characters added and removed between two texts, compared character by character."""
-    spans = char_spans(old or "", new or "")
-    added = sum(len(span.text) for span in spans if span.op == "insert")
-    removed = sum(len(span.text) for span in spans if span.op == "delete")
-    return added, removed

@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.clock import Clock, system_clock
-from archive.errors import ArchiveError, SchemaError, StorageError, storage_failure
+from archive.errors import ArchiveError, SchemaError, SchemaTooOld, StorageError, storage_failure
 
 DB_ENV = "NEWSARCHIVE_DB"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -71,12 +71,6 @@ class Archive:
 
     def __post_init__(self) -> None:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session whose work commits as one transaction, or rolls back entirely."""
-        with self.sessions() as session, session.begin():
-            yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -202,9 +196,10 @@ def _check_schema(engine: Engine, *, create: bool) -> None:
             f"{_where(engine)} was written by a newer newsarchive (schema {current}); "
             "upgrade newsarchive to read it."
         )
-    raise SchemaError(
+    raise SchemaTooOld(
         f"{_where(engine)} has schema {current}, older than this newsarchive's {head}; "
-        f"back it up, then run: newsarchive db upgrade --db {_where(engine)}"
+        "back it up, then upgrade it",
+        _where(engine),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, and_, bindparam, func, insert, or_, select
 
 from archive.models import Page, PageLink, SimilarityBand, Version
-from archive.similarity import (
+from archive.text.similarity import (
     BANDS,
     ESTIMATE_FLOOR,
     NEAR_DUPLICATE,

@@ -1,29 +1,16 @@
-"""Differences between two versions: field by field, text at character level (no word splitting)."""
+"""Differences between two versions of a record, field by field, text at character level."""
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from archive.records import RECORD_FIELDS
+from archive.text.diff import Span, char_spans, span_counts
 
-if TYPE_CHECKING:  # a type only: text diffs need no database (extraction workers import this)
+if TYPE_CHECKING:
     from archive.query import VersionRecord
-
-Op = Literal["equal", "insert", "delete"]
-
-
-@dataclass(frozen=True)
-class Span:
-    """A run of characters equal in both, only in the new (insert), or only in the old (delete)."""
-
-    op: Op
-    text: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"op": self.op, "text": self.text}
 
 
 @dataclass(frozen=True)
@@ -35,11 +22,11 @@ class FieldDiff:
 
     @property
     def chars_added(self) -> int:
-        return sum(len(s.text) for s in self.spans if s.op == "insert")
+        return span_counts(self.spans)[0]
 
     @property
     def chars_removed(self) -> int:
-        return sum(len(s.text) for s in self.spans if s.op == "delete")
+        return span_counts(self.spans)[1]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -83,42 +70,6 @@ def diff_records(old: VersionRecord, new: VersionRecord) -> VersionDiff:
         if old_fields[name] != new_fields[name]
     )
     return VersionDiff(old.url, old.version, new.version, diffs)
-
-
-def char_spans(old: str, new: str) -> tuple[Span, ...]:
-    """The character-level edit from `old` to `new` as equal/delete/insert spans, in order."""
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    spans: list[Span] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            spans.append(Span("equal", old[i1:i2]))
-            continue
-        if i2 > i1:
-            spans.append(Span("delete", old[i1:i2]))
-        if j2 > j1:
-            spans.append(Span("insert", new[j1:j2]))
-    return tuple(spans)
-
-
-def render_spans(spans: tuple[Span, ...], *, context: int = 20) -> str:
-    """Spans as `[-deleted-]{+inserted+}` text; long equal runs keep `context` chars each side."""
-    out: list[str] = []
-    for index, span in enumerate(spans):
-        if span.op == "delete":
-            out.append(f"[-{span.text}-]")
-        elif span.op == "insert":
-            out.append(f"{{+{span.text}+}}")
-        else:
-            out.append(_elide(span.text, context, first=index == 0, last=index == len(spans) - 1))
-    return "".join(out)
-
-
-def _elide(text: str, context: int, *, first: bool, last: bool) -> str:
-    keep_head = 0 if first else context
-    keep_tail = 0 if last else context
-    if len(text) <= keep_head + keep_tail + 1:
-        return text
-    return text[:keep_head] + "…" + (text[len(text) - keep_tail :] if keep_tail else "")
 
 
 def _text(value: Any) -> str:

@@ -9,13 +9,25 @@ class SchemaError(ArchiveError):
     """The database is not at the schema this code expects, or is not an archive at all."""
 
 
+class SchemaTooOld(SchemaError):
+    """The archive was written by an older version and must be upgraded before use."""
+
+    def __init__(self, message: str, location: str) -> None:
+        super().__init__(message)
+        self.location = location
+
+
 class StorageError(ArchiveError):
     """The storage under the archive failed (full, over a size limit, failing): not the data's
     fault, and not the user's; another run may succeed once there is room."""
 
 
 class NotArchived(ArchiveError):
-    """A URL, version or capture that the archive does not hold."""
+    """A URL, version or capture that the archive does not hold (`url`, when one was asked for)."""
+
+    def __init__(self, message: str, url: str | None = None) -> None:
+        super().__init__(message)
+        self.url = url
 
 
 # What database drivers say when the storage, not the data, is at fault.

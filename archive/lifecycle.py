@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from archive.records import Verdict
+from archive.records import Outcome
 
 
 class State(StrEnum):
@@ -29,9 +29,9 @@ class Event(StrEnum):
 
 # A 404, a 410, a soft 404 and a redirect to a non-article page all say "not here any more";
 # only a streak of them long enough makes a page gone. Other failures are transient.
-MISSING = frozenset({Verdict.NOT_FOUND, Verdict.SOFT_404, Verdict.REDIRECTED})
+MISSING = frozenset({Outcome.NOT_FOUND, Outcome.SOFT_404, Outcome.REDIRECTED})
 # A redirect to the article's new URL is the article, reached at another address.
-REACHED = frozenset({Verdict.CONTENT, Verdict.NOT_MODIFIED, Verdict.MOVED, Verdict.REJECTED})
+REACHED = frozenset({Outcome.CONTENT, Outcome.NOT_MODIFIED, Outcome.MOVED, Outcome.REJECTED})
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Rules:
 
 
 def after_capture(
-    status: Status, verdict: Verdict, at: datetime, rules: Rules
+    status: Status, verdict: Outcome, at: datetime, rules: Rules
 ) -> tuple[Status, Event | None]:
     """The page's status after a capture with `verdict` at `at`, and the transition it makes."""
     if verdict in REACHED:

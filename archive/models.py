@@ -189,7 +189,7 @@ class Version(Base):
     repairs: Mapped[dict[str, Any]] = mapped_column(server_default="{}")
     # sha256 of title and body with typography folded: equal keys are the same article.
     content_key: Mapped[str | None] = mapped_column(String(64), index=True)
-    # The body's MinHash signature (archive.similarity), to compare candidates without their text.
+    # The body's MinHash signature (archive.text.similarity), to compare candidates without their text.
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     provenance: Mapped[dict[str, Any]]
     classes: Mapped[list[Any]] = mapped_column(server_default="[]")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from archive import blobs
@@ -19,51 +17,38 @@ from archive.errors import NotArchived
 from archive.models import (
     Blob,
     Capture,
-    CrawlRun,
-    MirrorCopy,
     Page,
     PageEvent,
-    PageLink,
     PageUrl,
     Site,
     Version,
     VersionChange,
 )
-from archive.records import RECORD_FIELDS, PageKind
+from archive.records import RECORD_FIELDS, ArticleRecord, PageKind
 
 
 @dataclass(frozen=True)
 class VersionRecord:
-    """The documented, stable JSON record of one version of an article."""
+    """The documented, stable JSON record of one version of an article: the page's URL, the
+    record's fields, and the version's number, capture time and changed fields."""
 
     url: str
-    title: str
-    published_at: str | None
-    source: str
-    editor: str
-    author: str
-    column: str
-    body: str
-    body_html: str
-    images: tuple[str, ...]
-    attachments: tuple[dict[str, str], ...]
-    links: tuple[dict[str, str], ...]
-    doc_id: str | None
+    record: ArticleRecord
     version: int
     captured_at: datetime
     changed_fields: tuple[str, ...]
 
+    def fields(self) -> dict[str, Any]:
+        return self.record.fields()
+
     def to_json(self) -> dict[str, Any]:
         return {
             "url": self.url,
-            **{name: _jsonable(getattr(self, name)) for name in RECORD_FIELDS},
+            **self.record.fields(),
             "version": self.version,
             "captured_at": self.captured_at.isoformat(),
             "changed_fields": list(self.changed_fields),
         }
-
-    def fields(self) -> dict[str, Any]:
-        return {name: _jsonable(getattr(self, name)) for name in RECORD_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -160,30 +145,6 @@ class CaptureSummary:
 
 
 @dataclass(frozen=True)
-class CopySummary:
-    """Another place the article lives: a mirror copy, or another page of the same article."""
-
-    kind: str
-    url: str
-    found_at: datetime
-    similarity: float
-    repairs: dict[str, Any]
-    title: str
-    text: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "url": self.url,
-            "captured_at": self.found_at.isoformat(),
-            "similarity": self.similarity,
-            "repairs": self.repairs,
-            "title": self.title,
-            "text": self.text,
-        }
-
-
-@dataclass(frozen=True)
 class PageHistory:
     url: str
     urls: tuple[str, ...]
@@ -219,23 +180,10 @@ class PageHistory:
         }
 
 
-@dataclass(frozen=True)
-class RunSummary:
-    id: int
-    site: str
-    command: str
-    started_at: datetime
-    finished_at: datetime | None
-    status: str
-    counts: dict[str, Any]
-    exit_code: int | None
-    arguments: dict[str, Any]
-
-
 def page_history(archive: Archive, url: str) -> PageHistory:
     """Every version and capture of the page at `url`, oldest first."""
     with archive.reading() as session:
-        page, site = _page_and_site(session, url)
+        page, site = page_and_site(session, url)
         versions = session.scalars(
             select(Version).where(Version.page_id == page.id).order_by(Version.number)
         ).all()
@@ -277,7 +225,7 @@ def version_record(
 ) -> VersionRecord:
     """The record of version `number`, or the one current at time `at`, or the latest."""
     with archive.reading() as session:
-        page, _ = _page_and_site(session, url)
+        page, _ = page_and_site(session, url)
         query = select(Version).where(Version.page_id == page.id)
         if number is not None:
             query = query.where(Version.number == number)
@@ -308,41 +256,59 @@ def archived(archive: Archive, url: str) -> bool:
         return session.scalar(select(PageUrl.id).where(PageUrl.url == url).limit(1)) is not None
 
 
-def copies(archive: Archive, url: str) -> list[CopySummary]:
-    """The known copies of the article at `url`: mirror copies (with their repairs and repaired
-    text), then other pages found to carry the same article, exactly or lightly re-edited."""
+@dataclass(frozen=True)
+class TrackedPage:
+    """An archived page as the revisit planner sees it: where to ask, with which validators,
+    and the times its schedule runs from."""
+
+    page_id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    first_seen_at: datetime
+    published_at: datetime | None
+    last_changed_at: datetime | None
+    last_captured_at: datetime
+
+
+_TRACKED = (
+    Page.id,
+    Page.current_url,
+    Page.etag,
+    Page.last_modified,
+    Page.first_seen_at,
+    Page.published_at,
+    Page.last_changed_at,
+    Page.last_captured_at,
+)
+
+
+def tracked_articles(archive: Archive, site: str) -> list[TrackedPage]:
+    """Every article page of `site`, for the revisit planner."""
+    query = (
+        select(*_TRACKED)
+        .join(Site, Site.id == Page.site_id)
+        .where(Site.name == site, Page.kind == PageKind.ARTICLE.value)
+    )
     with archive.reading() as session:
-        page, _ = _page_and_site(session, url)
-        mirrors = session.scalars(
-            select(MirrorCopy).where(MirrorCopy.page_id == page.id).order_by(MirrorCopy.captured_at)
-        ).all()
-        found = [
-            CopySummary(
-                "mirror", m.url, m.captured_at, m.similarity, dict(m.repairs), m.title, m.body
-            )
-            for m in mirrors
-        ]
-        return found + _linked_pages(session, page.id)
+        return [TrackedPage(*row) for row in session.execute(query)]
 
 
-def _linked_pages(session: Session, page_id: int) -> list[CopySummary]:
-    links = session.scalars(
-        select(PageLink)
-        .where((PageLink.page_id == page_id) | (PageLink.other_page_id == page_id))
-        .order_by(PageLink.found_at, PageLink.id)
-    ).all()
-    found = []
-    for link in links:
-        other = link.other_page_id if link.page_id == page_id else link.page_id
-        other_url = session.scalar(select(Page.current_url).where(Page.id == other))
-        latest = session.scalars(
-            select(Version).where(Version.page_id == other).order_by(Version.number.desc()).limit(1)
-        ).first()
-        title, text = (latest.title, latest.body) if latest else ("", "")
-        found.append(
-            CopySummary(link.kind, other_url or "", link.found_at, link.similarity, {}, title, text)
-        )
-    return found
+def tracked_pages(archive: Archive, urls: Sequence[str]) -> list[TrackedPage]:
+    """The archived pages at `urls` (each once, in order); NotArchived names the first missing."""
+    query = (
+        select(*_TRACKED)
+        .join(PageUrl, PageUrl.page_id == Page.id)
+        .where(PageUrl.url == bindparam("url"))
+    )
+    pages: dict[int, TrackedPage] = {}
+    with archive.reading() as session:
+        for url in urls:
+            row = session.execute(query, {"url": url}).first()
+            if row is None:
+                raise NotArchived(f"{url} is not in the archive.", url)
+            pages.setdefault(row.id, TrackedPage(*row))
+    return list(pages.values())
 
 
 def known_article_urls(archive: Archive, site: str) -> set[str]:
@@ -356,52 +322,6 @@ def known_article_urls(archive: Archive, site: str) -> set[str]:
     )
     with archive.reading() as session:
         return set(session.scalars(query))
-
-
-def last_crawl(archive: Archive, site: str) -> tuple[datetime, dict[str, Any]] | None:
-    """The start and counts of the latest finished crawl of `site`, if any."""
-    query = (
-        select(CrawlRun.started_at, CrawlRun.counts)
-        .join(Site, Site.id == CrawlRun.site_id)
-        .where(Site.name == site, CrawlRun.command == "crawl", CrawlRun.status == "finished")
-        .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
-        .limit(1)
-    )
-    with archive.reading() as session:
-        row = session.execute(query).first()
-        return (row.started_at, dict(row.counts)) if row else None
-
-
-def last_crawl_cut_short(archive: Archive, site: str) -> bool:
-    """Whether the latest crawl of `site` stopped before its end (killed, interrupted, blocked):
-    the next one then walks every list page, to find what that one did not get to."""
-    query = (
-        select(CrawlRun.status)
-        .join(Site, Site.id == CrawlRun.site_id)
-        .where(Site.name == site, CrawlRun.command == "crawl")
-        .order_by(CrawlRun.id.desc())
-        .limit(1)
-    )
-    with archive.reading() as session:
-        status = session.scalar(query)
-        return status is not None and status != "finished"
-
-
-def last_complete_walk(archive: Archive, site: str) -> datetime | None:
-    """When the latest finished crawl of `site` that walked its whole list started, if any."""
-    query = (
-        select(CrawlRun.started_at, CrawlRun.counts)
-        .join(Site, Site.id == CrawlRun.site_id)
-        .where(Site.name == site, CrawlRun.command == "crawl", CrawlRun.status == "finished")
-        .order_by(CrawlRun.started_at.desc())
-    )
-    with archive.reading() as session:
-        walks = (
-            started
-            for started, counts in session.execute(query)
-            if counts.get("list_walk_complete")
-        )
-        return next(walks, None)
 
 
 def change_report(
@@ -428,18 +348,6 @@ def change_report(
     return sorted(found, key=lambda e: (e.at, e.url, e.kind))
 
 
-def runs(archive: Archive, *, limit: int = 20) -> list[RunSummary]:
-    """The most recent crawl and fetch runs, newest first."""
-    query = (
-        select(CrawlRun, Site.name)
-        .join(Site, Site.id == CrawlRun.site_id)
-        .order_by(CrawlRun.id.desc())
-        .limit(limit)
-    )
-    with archive.reading() as session:
-        return [_run_summary(run, name) for run, name in session.execute(query)]
-
-
 def payload(archive: Archive, sha256: str) -> bytes:
     """The raw bytes of a stored payload."""
     with archive.reading() as session:
@@ -447,27 +355,6 @@ def payload(archive: Archive, sha256: str) -> bytes:
         if blob is None:
             raise NotArchived(f"No payload with SHA-256 {sha256} is archived.")
         return blobs.decompress(blob.compression, blob.data)
-
-
-def archive_counts(archive: Archive) -> dict[str, int]:
-    """Row counts and stored bytes: a quick size report."""
-    with archive.reading() as session:
-        counted = {
-            model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
-            for model in (
-                Site,
-                CrawlRun,
-                Page,
-                PageUrl,
-                PageEvent,
-                Capture,
-                Blob,
-                Version,
-                VersionChange,
-            )
-        }
-        counted["blob_bytes"] = session.scalar(select(func.sum(func.length(Blob.data)))) or 0
-        return counted
 
 
 def _records_query(all_versions: bool, site: str | None) -> Any:
@@ -534,7 +421,8 @@ def _lifecycle_events(
     ]
 
 
-def _page_and_site(session: Session, url: str) -> tuple[Page, Site]:
+def page_and_site(session: Session, url: str) -> tuple[Page, Site]:
+    """The page archived at (or moved from) `url` and its site; NotArchived if there is none."""
     row = session.execute(
         select(Page, Site)
         .join(Site, Site.id == Page.site_id)
@@ -542,7 +430,7 @@ def _page_and_site(session: Session, url: str) -> tuple[Page, Site]:
         .where(PageUrl.url == url)
     ).first()
     if row is None:
-        raise NotArchived(f"{url} is not in the archive.")
+        raise NotArchived(f"{url} is not in the archive.", url)
     return row[0], row[1]
 
 
@@ -564,23 +452,9 @@ def _changes_by_version(session: Session, version_ids: Sequence[int]) -> dict[in
 
 
 def _record(url: str, version: Version, changed: tuple[str, ...]) -> VersionRecord:
+    fields = {name: getattr(version, name) for name in RECORD_FIELDS}
     return VersionRecord(
-        url=url,
-        title=version.title,
-        published_at=version.published_at,
-        source=version.source,
-        editor=version.editor,
-        author=version.author,
-        column=version.column,
-        body=version.body,
-        body_html=version.body_html,
-        images=tuple(version.images),
-        attachments=tuple(version.attachments),
-        links=tuple(version.links),
-        doc_id=version.doc_id,
-        version=version.number,
-        captured_at=version.created_at,
-        changed_fields=changed,
+        url, ArticleRecord.from_fields(fields), version.number, version.created_at, changed
     )
 
 
@@ -613,45 +487,9 @@ def _capture_summary(capture: Capture, version_numbers: dict[int, int]) -> Captu
     )
 
 
-def _run_summary(run: CrawlRun, site: str) -> RunSummary:
-    status = run.status
-    if status == "running" and not _process_alive(run.arguments.get("process")):
-        status = "interrupted"  # killed before it could say so; the next crawl records it
-    return RunSummary(
-        id=run.id,
-        site=site,
-        command=run.command,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        status=status,
-        counts=dict(run.counts),
-        exit_code=run.exit_code,
-        arguments=dict(run.arguments),
-    )
-
-
-def _process_alive(process: Mapping[str, Any] | None) -> bool:
-    """Whether the process a run names still runs (assumed so when it ran on another host)."""
-    if not process or process.get("host") != socket.gethostname():
-        return True
-    try:
-        os.kill(int(process["pid"]), 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, KeyError, TypeError, ValueError):
-        return True
-    return True
-
-
 def _missing_version_sentence(url: str, number: int | None, at: datetime | None) -> str:
     if number is not None:
         return f"{url} has no version {number} in the archive."
     if at is not None:
         return f"{url} had not been archived yet at {at.isoformat()}."
     return f"{url} has no archived version."
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_jsonable(item) for item in value]
-    return value

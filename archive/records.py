@@ -1,7 +1,8 @@
-"""What the crawler hands to the archive: an observed fetch and, for articles, the record read."""
+"""The contract between crawler and archive: the article record, an observed fetch, its outcome."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import unicodedata
@@ -11,20 +12,63 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from archive.text.similarity import Fingerprint
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link of the body: to a page, or to an attached file."""
+
+    url: str
+    text: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"url": self.url, "text": self.text}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArticleRecord:
+    """The extracted content of one article page: the one definition of the record's fields,
+    declared in the documented order of the JSON record. published_at is timezone-aware."""
+
+    title: str
+    published_at: datetime | None
+    source: str
+    editor: str = ""
+    author: str = ""
+    column: str
+    body: str
+    body_html: str
+    images: tuple[str, ...] = ()
+    attachments: tuple[Link, ...] = ()
+    links: tuple[Link, ...] = ()
+    doc_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.published_at is not None and self.published_at.tzinfo is None:
+            raise ValueError("published_at must be timezone-aware")
+
+    def fields(self) -> dict[str, Any]:
+        """The record as JSON-ready values, keyed by RECORD_FIELDS."""
+        return {name: _jsonable(getattr(self, name)) for name in RECORD_FIELDS}
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, Any]) -> ArticleRecord:
+        """The record whose JSON-ready values are `fields` (what fields() gave, as stored)."""
+        published = fields["published_at"]
+        return cls(
+            **{name: fields[name] for name in _PLAIN_FIELDS},
+            published_at=datetime.fromisoformat(published) if published else None,
+            images=tuple(fields["images"]),
+            attachments=tuple(Link(a["url"], a["text"]) for a in fields["attachments"]),
+            links=tuple(Link(a["url"], a["text"]) for a in fields["links"]),
+        )
+
+
 # The record's content fields, in the documented order of the JSON record.
-RECORD_FIELDS = (
-    "title",
-    "published_at",
-    "source",
-    "editor",
-    "author",
-    "column",
-    "body",
-    "body_html",
-    "images",
-    "attachments",
-    "links",
-    "doc_id",
+RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(ArticleRecord))
+_PLAIN_FIELDS = tuple(
+    name for name in RECORD_FIELDS if name not in ("published_at", "images", "attachments", "links")
 )
 # body_html is a presentation of body/images/attachments: markup-only churn is not a new version.
 HASHED_FIELDS = tuple(name for name in RECORD_FIELDS if name != "body_html")
@@ -33,110 +77,14 @@ HASHED_FIELDS = tuple(name for name in RECORD_FIELDS if name != "body_html")
 LATER_FIELDS = frozenset({"editor", "author"})
 
 
-class PageKind(StrEnum):
-    ARTICLE = "article"
-    LIST = "list"
-
-
-class Verdict(StrEnum):
-    """What the crawler made of a response before the archive compares it with history."""
-
-    CONTENT = "content"
-    NOT_MODIFIED = "not-modified"
-    NOT_FOUND = "not-found"
-    SOFT_404 = "soft-404"
-    BLOCKED = "blocked"
-    TRUNCATED = "truncated"
-    REDIRECTED = "redirected"
-    MOVED = "moved"
-    ERROR = "error"
-    LISTING = "listing"
-    REJECTED = "rejected"
-    MIRROR_COPY = "mirror-copy"
-
-
-# Verdicts whose observation carries an extracted record.
-READ_VERDICTS = frozenset({Verdict.CONTENT, Verdict.MIRROR_COPY})
-
-
-class Outcome(StrEnum):
-    """A capture's outcome as recorded: a verdict, or for content whether it made a version.
-
-    REPARSED is content that differs from the latest version only because the parser changed.
-    """
-
-    NEW = "new"
-    CHANGED = "changed"
-    REPARSED = "reparsed"
-    UNCHANGED = "unchanged"
-    NOT_MODIFIED = "not-modified"
-    NOT_FOUND = "not-found"
-    SOFT_404 = "soft-404"
-    BLOCKED = "blocked"
-    TRUNCATED = "truncated"
-    REDIRECTED = "redirected"
-    MOVED = "moved"
-    ERROR = "error"
-    LISTING = "listing"
-    REJECTED = "rejected"
-    MIRROR_COPY = "mirror-copy"
-
-
-@dataclass(frozen=True)
-class Attachment:
-    url: str
-    text: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"url": self.url, "text": self.text}
-
-
-@dataclass(frozen=True)
-class Link:
-    url: str
-    text: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"url": self.url, "text": self.text}
-
-
-@dataclass(frozen=True)
-class ArticleRecord:
-    """The extracted content of one article page; published_at is timezone-aware."""
-
-    title: str
-    published_at: datetime | None
-    source: str
-    column: str
-    body: str
-    body_html: str
-    images: tuple[str, ...] = ()
-    attachments: tuple[Attachment, ...] = ()
-    links: tuple[Link, ...] = ()
-    doc_id: str | None = None
-    editor: str = ""
-    author: str = ""
-
-    def __post_init__(self) -> None:
-        if self.published_at is not None and self.published_at.tzinfo is None:
-            raise ValueError("published_at must be timezone-aware")
-
-    def fields(self) -> dict[str, Any]:
-        """The record as JSON-ready values, keyed by RECORD_FIELDS."""
-        return {
-            "title": self.title,
-            "published_at": self.published_at.isoformat() if self.published_at else None,
-            "source": self.source,
-            "editor": self.editor,
-            "author": self.author,
-            "column": self.column,
-            "body": self.body,
-            "body_html": self.body_html,
-            "images": list(self.images),
-            "attachments": [a.to_json() for a in self.attachments],
-            "links": [link.to_json() for link in self.links],
-            "doc_id": self.doc_id,
-        }
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Link):
+        return value.to_json()
+    if isinstance(value, tuple):
+        return [_jsonable(item) for item in value]
+    return value
 
 
 def content_sha256(fields: Mapping[str, Any]) -> str:
@@ -165,6 +113,41 @@ def _nfc(value: Any) -> Any:
     return value
 
 
+class PageKind(StrEnum):
+    ARTICLE = "article"
+    LIST = "list"
+
+
+class Outcome(StrEnum):
+    """What a fetch came to. The crawler judges a response (every member but the four that
+    versioning decides); the archive turns CONTENT into NEW, CHANGED, REPARSED or UNCHANGED by
+    comparing it with the page's history, and records the rest as they are."""
+
+    CONTENT = "content"
+    NEW = "new"
+    CHANGED = "changed"
+    # Differs from the latest version only because the parser changed.
+    REPARSED = "reparsed"
+    UNCHANGED = "unchanged"
+    NOT_MODIFIED = "not-modified"
+    NOT_FOUND = "not-found"
+    SOFT_404 = "soft-404"
+    BLOCKED = "blocked"
+    TRUNCATED = "truncated"
+    REDIRECTED = "redirected"
+    MOVED = "moved"
+    ERROR = "error"
+    LISTING = "listing"
+    REJECTED = "rejected"
+    MIRROR_COPY = "mirror-copy"
+
+
+# What versioning decides, never a crawler's verdict.
+VERSION_OUTCOMES = frozenset({Outcome.NEW, Outcome.CHANGED, Outcome.REPARSED, Outcome.UNCHANGED})
+# Verdicts whose observation carries an extracted record.
+READ_VERDICTS = frozenset({Outcome.CONTENT, Outcome.MIRROR_COPY})
+
+
 @dataclass(frozen=True)
 class Extracted:
     """An article record with where each field came from, the parser that read it, and the
@@ -174,8 +157,9 @@ class Extracted:
     provenance: Mapping[str, str]
     parser_version: str
     repairs: Mapping[str, int] = field(default_factory=dict)
-    # The record's archive.similarity.Fingerprint if already computed (it must be of this record).
-    fingerprint: Any = None
+    # The record's fingerprint if already computed where the record was cleaned (it must be of
+    # this record); the archive computes it otherwise.
+    fingerprint: Fingerprint | None = None
 
 
 @dataclass(frozen=True)
@@ -194,7 +178,7 @@ class Observation:
     requested_url: str
     final_url: str
     fetched_at: datetime
-    verdict: Verdict
+    verdict: Outcome
     status: int | None = None
     headers: Sequence[tuple[str, str]] = ()
     payload: bytes | None = None
@@ -206,6 +190,8 @@ class Observation:
     def __post_init__(self) -> None:
         if self.fetched_at.tzinfo is None:
             raise ValueError("fetched_at must be timezone-aware")
+        if self.verdict in VERSION_OUTCOMES:
+            raise ValueError(f"{self.verdict} is for the archive to decide, not a verdict")
         if (self.verdict in READ_VERDICTS) != (self.extracted is not None):
             raise ValueError("an observation carries a record exactly when it is content or a copy")
 

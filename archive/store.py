@@ -10,7 +10,8 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from archive import blobs, changes, dedup, fixity, lifecycle, similarity
+from archive import blobs, changes, dedup, fixity, lifecycle
+from archive.copies import keep_mirror_copy
 from archive.database import Archive
 from archive.errors import NotArchived
 from archive.lifecycle import Event, Rules, State, Status
@@ -18,7 +19,6 @@ from archive.models import (
     Blob,
     Capture,
     CrawlRun,
-    MirrorCopy,
     Page,
     PageEvent,
     PageUrl,
@@ -32,13 +32,13 @@ from archive.records import (
     Outcome,
     PageKind,
     Recorded,
-    Verdict,
     changed_fields,
     content_sha256,
 )
+from archive.runs import INTERRUPTED, RUNNING, RunArguments
+from archive.text import similarity
+from archive.text.diff import char_counts
 
-RUNNING = "running"
-INTERRUPTED = "interrupted"
 # Re-reads an earlier payload with today's parser: (payload, Content-Type, url) -> record fields,
 # or None if it holds no article. Lets a parser upgrade be told apart from an edit.
 Reparser = Callable[[bytes, str | None, str], Mapping[str, Any] | None]
@@ -50,7 +50,6 @@ CAPTURE, CHANGE, SITE, RUN = (
     cast(Table, m.__table__) for m in (Capture, VersionChange, Site, CrawlRun)
 )
 PAGE_URL, EVENT = cast(Table, PageUrl.__table__), cast(Table, PageEvent.__table__)
-MIRROR = cast(Table, MirrorCopy.__table__)
 _UPSERT_DIALECTS: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 # Statements built once and executed with parameters: SQLAlchemy then compiles each only once.
 _PAGE_COLUMNS = (
@@ -118,13 +117,13 @@ class Store:
         self._site_ids: dict[str, int] = {}
         self._heads: dict[int, str] = {}
 
-    def begin_run(self, site: str, origin: str, command: str, arguments: Mapping[str, Any]) -> int:
+    def begin_run(self, origin: str, arguments: RunArguments) -> int:
         """Open a crawl_run row and return its id."""
         with self.archive.engine.begin() as connection:
             values = {
-                "site_id": self._site_id(connection, site, origin),
-                "command": command,
-                "arguments": dict(arguments),
+                "site_id": self._site_id(connection, arguments.site, origin),
+                "command": arguments.command,
+                "arguments": arguments.to_json(),
                 "started_at": self.archive.clock(),
                 "status": RUNNING,
                 "counts": {},
@@ -166,24 +165,39 @@ class Store:
         with self.archive.engine.begin() as connection:
             site_id = self._site_id(connection, observation.site, observation.site_origin)
             payload_sha256 = _put_blob(connection, observation.payload, self.archive.clock())
-            if observation.verdict is Verdict.MIRROR_COPY:
-                # A rare path: it chains its capture itself, so the cached head is dropped.
-                self._heads.pop(run_id or 0, None)
-                return _record_mirror_copy(connection, observation, run_id, payload_sha256)
-            page, moved_from = _page_for(connection, site_id, observation)
-            decision = self._decide_version(connection, page, observation)
-            capture = _capture_values(observation, page.id, run_id, payload_sha256, decision)
-            capture_id = self._insert_capture(connection, capture)
-            events = _Events(connection, page.id, observation.fetched_at, capture_id, run_id)
-            self._update_page(connection, page, observation, decision, events, moved_from)
+            if observation.verdict is Outcome.MIRROR_COPY:
+                capture, recorded = self._record_mirror_copy(
+                    connection, observation, run_id, payload_sha256
+                )
+            else:
+                capture, recorded = self._record_page(
+                    connection, site_id, observation, run_id, payload_sha256
+                )
         self._commit_chain(capture)
-        return Recorded(
+        return recorded
+
+    def _record_page(
+        self,
+        connection: Connection,
+        site_id: int,
+        observation: Observation,
+        run_id: int | None,
+        payload_sha256: str | None,
+    ) -> tuple[dict[str, Any], Recorded]:
+        page, moved_from = _page_for(connection, site_id, observation)
+        decision = self._decide_version(connection, page, observation)
+        capture = _capture_values(observation, page.id, run_id, payload_sha256, decision)
+        capture_id = self._insert_capture(connection, capture)
+        events = _Events(connection, page.id, observation.fetched_at, capture_id, run_id)
+        self._update_page(connection, page, observation, decision, events, moved_from)
+        recorded = Recorded(
             observation.url,
             decision.outcome,
             decision.number,
             decision.changed,
             decision.duplicates,
         )
+        return capture, recorded
 
     def record_listing(
         self,
@@ -233,6 +247,28 @@ class Store:
                 connection.execute(_UPDATE_PAGE, {"page_id_": page.id, "is_listed": False})
             return len(gone)
 
+    def _record_mirror_copy(
+        self,
+        connection: Connection,
+        observation: Observation,
+        run_id: int | None,
+        payload_sha256: str | None,
+    ) -> tuple[dict[str, Any], Recorded]:
+        """A copy of an archived article on another site: a capture of the original, and the
+        copy kept beside it (archive.copies). Never a version, never a lifecycle change."""
+        page = connection.execute(_PAGE_BY_URL, {"url": observation.url}).first()
+        if page is None:
+            raise NotArchived(
+                f"{observation.url} is not in the archive, so a copy of it cannot be kept.",
+                observation.url,
+            )
+        decision = _Decision(Outcome.MIRROR_COPY)
+        capture = _capture_values(observation, page.id, run_id, payload_sha256, decision)
+        keep_mirror_copy(
+            connection, page.id, self._insert_capture(connection, capture), observation
+        )
+        return capture, Recorded(observation.url, Outcome.MIRROR_COPY, None)
+
     def _insert_capture(self, connection: Connection, values: dict[str, Any]) -> int:
         """A capture, chained to the one before it in its run (see archive.fixity). This store is
         the run's only writer, so the run's last digest is kept here between captures."""
@@ -265,9 +301,9 @@ class Store:
         latest = (
             None if fresh else connection.execute(_LATEST_VERSION, {"page_id": page_id}).first()
         )
-        if observation.verdict is not Verdict.CONTENT:
-            outcome = Outcome(observation.verdict.value)
-            if observation.verdict is Verdict.NOT_MODIFIED and latest is not None:
+        if observation.verdict is not Outcome.CONTENT:
+            outcome = observation.verdict
+            if observation.verdict is Outcome.NOT_MODIFIED and latest is not None:
                 return _Decision(outcome, latest.id, latest.number)
             return _Decision(outcome)
         assert observation.extracted is not None
@@ -296,9 +332,7 @@ class Store:
         else:
             outcome = Outcome.CHANGED if latest else Outcome.NEW
             field_classes = _classes(changed, baseline or parent, fields)
-        added, removed = (
-            changes.char_counts(parent.get("body"), fields["body"]) if latest else (0, 0)
-        )
+        added, removed = char_counts(parent.get("body"), fields["body"]) if latest else (0, 0)
         number = latest.number + 1 if latest else 1
         fingerprint = observation.extracted.fingerprint or similarity.fingerprint(
             fields["title"], fields["body"]
@@ -371,7 +405,7 @@ class Store:
             values.update(_follow_move(connection, page, observation.moved_to, at, events))
         if page.kind == PageKind.ARTICLE.value:
             values.update(self._lifecycle(page, observation, events))
-        if observation.verdict in (Verdict.CONTENT, Verdict.NOT_MODIFIED):
+        if observation.verdict in (Outcome.CONTENT, Outcome.NOT_MODIFIED):
             values["etag"] = observation.header("ETag")
             values["last_modified"] = observation.header("Last-Modified")
         if decision.new_fields is not None and decision.outcome is not Outcome.REPARSED:
@@ -445,38 +479,6 @@ def _page_for(
             _add_url(connection, same_doc.id, observation.url, observation.fetched_at)
             return same_doc, same_doc.current_url
     return _create_page(connection, site_id, observation), None
-
-
-def _record_mirror_copy(
-    connection: Connection, observation: Observation, run_id: int | None, payload_sha256: str | None
-) -> Recorded:
-    """A copy of an archived article on another site: a capture of the original, and what the
-    copy needed repairing and how close it comes. Never a version, never a lifecycle change."""
-    assert observation.extracted is not None
-    page = connection.execute(_PAGE_BY_URL, {"url": observation.url}).first()
-    if page is None:
-        raise NotArchived(
-            f"{observation.url} is not in the archive, so a copy of it cannot be kept."
-        )
-    decision = _Decision(Outcome.MIRROR_COPY)
-    capture = _capture_values(observation, page.id, run_id, payload_sha256, decision)
-    capture_id = _insert_capture(connection, capture)
-    copy = observation.extracted.record
-    original = connection.execute(dedup.LATEST_BODY, {"page_id": page.id}).first()
-    copy_grams = similarity.shingles(copy.body)
-    score = similarity.jaccard(copy_grams, similarity.shingles(original.body)) if original else 0.0
-    values = {
-        "page_id": page.id,
-        "capture_id": capture_id,
-        "url": observation.requested_url,
-        "captured_at": observation.fetched_at,
-        "similarity": round(score, 4),
-        "repairs": dict(observation.extracted.repairs),
-        "title": copy.title,
-        "body": copy.body,
-    }
-    connection.execute(insert(MIRROR), values)
-    return Recorded(observation.url, Outcome.MIRROR_COPY, None)
 
 
 class _NewPage(NamedTuple):
@@ -572,16 +574,6 @@ def _put_blob(connection: Connection, payload: bytes | None, now: datetime) -> s
     elif connection.scalar(_BLOB_EXISTS, {"sha256": sha256}) is None:
         connection.execute(insert(BLOB), values)
     return sha256
-
-
-def _insert_capture(connection: Connection, values: dict[str, Any]) -> int:
-    """A capture, chained to the one before it in its run (see archive.fixity)."""
-    run_id = values.get("run_id")
-    if run_id is not None:
-        values["chain_sha256"] = fixity.capture_digest(
-            fixity.chain_head(connection, run_id), values
-        )
-    return _insert(connection, CAPTURE, values)
 
 
 def _insert(connection: Connection, table: Table, values: dict[str, Any]) -> int:

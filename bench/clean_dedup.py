@@ -20,21 +20,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archive import (
-    Extracted,
-    Observation,
-    PageKind,
-    Store,
-    Verdict,
-    dedup,
-    open_archive,
-    similarity,
-)
-from crawler.cleaning import boilerplate_share, clean_record
+from archive import dedup
+from archive.database import open_archive
+from archive.records import Extracted, Observation, Outcome, PageKind
+from archive.store import Store
+from archive.text import similarity
+from archive.text.clean import boilerplate_share
 from crawler.extract.article import ArticleExtractor
-from crawler.pipelines.validate import ValidatePipeline
-from crawler.profile import load_profile
-from crawler.urls import SiteUrls
+from crawler.extract.record import clean_record
+from crawler.extract.validate import Validation
+from crawler.sites.profile import load_profile
+from crawler.sites.urls import SiteUrls
 from tests.replica.process import ReplicaProcess
 
 NOW = datetime(2025, 12, 1, 15, tzinfo=UTC)
@@ -64,7 +60,7 @@ def observation(url: str, extracted: Extracted) -> Observation:
         requested_url=url,
         final_url=url,
         fetched_at=NOW,
-        verdict=Verdict.CONTENT,
+        verdict=Outcome.CONTENT,
         status=200,
         payload=url.encode(),
         extracted=extracted,
@@ -120,7 +116,7 @@ def main() -> None:
     options = parser.parse_args()
     profile = load_profile("chencang")
     extractor = ArticleExtractor(profile, SiteUrls(profile))
-    validator = ValidatePipeline(None, datetime(1990, 1, 1), 0.5)  # type: ignore[arg-type]
+    validator = Validation(datetime(1990, 1, 1), 0.5)
     with ReplicaProcess(articles=options.articles) as site:
         articles = [a for a in site.truth()["articles"] if a["status"] == 200]
         pages = fetch_pages(site, articles)
@@ -131,7 +127,10 @@ def main() -> None:
         if reading.extracted
     ]
     cleaned, clean_s = timed(lambda item: clean_record(item[1].record, profile), records)
-    shares = [boilerplate_share(item[1].record, profile) for item in records]
+    shares = [
+        boilerplate_share(item[1].record.body, profile.article.boilerplate_lines)
+        for item in records
+    ]
     _, validate_s = timed(
         lambda pair: validator.problem(pair[0].record, pair[1], NOW),
         list(zip(cleaned, shares, strict=True)),

@@ -14,7 +14,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from archive.records import Outcome
-from crawler.summary import STATS, RunSummary
+from crawler.run.summary import STATS, RunSummary
 
 REFRESH_SECONDS = 0.5
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from archive.records import Observation
+from crawler.extract.record import Cleaned
 
 
 @dataclass
@@ -18,5 +18,5 @@ class PageItem:
     """
 
     observation: Observation
-    cleaned: Any = None
+    cleaned: Cleaned | None = None
     boilerplate_share: float = 0.0

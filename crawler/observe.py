@@ -10,10 +10,10 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from archive.clock import Clock, system_clock
-from archive.records import Extracted, Observation, PageKind, Verdict
+from archive.records import Extracted, Observation, Outcome, PageKind
 from crawler.extract.pool import Reader
-from crawler.profile import SiteProfile
-from crawler.urls import SiteUrls
+from crawler.sites.profile import SiteProfile
+from crawler.sites.urls import SiteUrls
 
 NOT_FOUND_STATUSES = frozenset({404, 410})
 # 412 and 521 with a tiny JavaScript body are anti-bot challenges on gov.cn hosts; 403 is a refusal.
@@ -34,7 +34,7 @@ class Fetched:
 
 @dataclass(frozen=True)
 class Judgement:
-    verdict: Verdict
+    verdict: Outcome
     extracted: Extracted | None = None
     error: str | None = None
     moved_to: str | None = None
@@ -61,17 +61,17 @@ class Observer:
     def listing(self, fetched: Fetched, response: Response) -> Observation:
         if "dataloss" in response.flags:
             judgement = Judgement(
-                Verdict.TRUNCATED, error="the body is shorter than its Content-Length"
+                Outcome.TRUNCATED, error="the body is shorter than its Content-Length"
             )
         elif response.status == 200:
-            judgement = Judgement(Verdict.LISTING)
+            judgement = Judgement(Outcome.LISTING)
         else:
             judgement = Judgement(_status_verdict(response.status), error=_status_error(response))
         return self._observation(fetched, response, judgement)
 
     def copy(self, fetched: Fetched, response: Response, extracted: Extracted) -> Observation:
         """A copy of the article at `fetched.url` as another site serves it."""
-        return self._observation(fetched, response, Judgement(Verdict.MIRROR_COPY, extracted))
+        return self._observation(fetched, response, Judgement(Outcome.MIRROR_COPY, extracted))
 
     def failure(self, fetched: Fetched, failure: Failure) -> Observation:
         """A request that got no response at all (DNS, refused, timeout, reset)."""
@@ -83,7 +83,7 @@ class Observer:
             requested_url=fetched.requested_url,
             final_url=fetched.requested_url,
             fetched_at=self.clock(),
-            verdict=Verdict.ERROR,
+            verdict=Outcome.ERROR,
             error=f"{failure.type.__name__}: {failure.getErrorMessage()}",
             doc_id=fetched.doc_id,
         )
@@ -101,33 +101,33 @@ class Observer:
         if response.status != 200:
             return Judgement(_status_verdict(response.status), error=_status_error(response))
         if "dataloss" in response.flags:
-            return Judgement(Verdict.TRUNCATED, error="the body is shorter than its Content-Length")
+            return Judgement(Outcome.TRUNCATED, error="the body is shorter than its Content-Length")
         content_type = _header(response, "Content-Type")
         if not is_html(content_type):
             return Judgement(
-                Verdict.ERROR, error=f"not an HTML page: {content_type or 'no Content-Type'}"
+                Outcome.ERROR, error=f"not an HTML page: {content_type or 'no Content-Type'}"
             )
         try:
             reading = await self.read(response.body, content_type, fetched.url)
         except Exception as exc:  # a page that breaks the parser is still a capture
-            return Judgement(Verdict.ERROR, error=f"the page could not be read: {exc}")
+            return Judgement(Outcome.ERROR, error=f"the page could not be read: {exc}")
         if reading.extracted is not None:
-            return Judgement(Verdict.CONTENT, reading.extracted, cleaned=reading.cleaned)
+            return Judgement(Outcome.CONTENT, reading.extracted, cleaned=reading.cleaned)
         if reading.is_soft_404:
-            return Judgement(Verdict.SOFT_404, error=reading.problem)
-        verdict = Verdict.TRUNCATED if reading.is_incomplete else Verdict.ERROR
+            return Judgement(Outcome.SOFT_404, error=reading.problem)
+        verdict = Outcome.TRUNCATED if reading.is_incomplete else Outcome.ERROR
         return Judgement(verdict, error=reading.problem)
 
     def _judge_redirect(self, fetched: Fetched, response: Response) -> Judgement:
         """A redirect to another article is a move; to anything else (the home page) it is not."""
         target = self.redirect_target(fetched, response)
         if target is None or target == fetched.url:
-            return Judgement(Verdict.ERROR, error=f"HTTP {response.status} redirects nowhere new")
+            return Judgement(Outcome.ERROR, error=f"HTTP {response.status} redirects nowhere new")
         if is_self_redirect(fetched.requested_url, response):
-            return Judgement(Verdict.ERROR, error=f"HTTP {response.status} redirects in a loop")
+            return Judgement(Outcome.ERROR, error=f"HTTP {response.status} redirects in a loop")
         if self.urls.is_article(target) and not self.urls.is_attachment(target):
-            return Judgement(Verdict.MOVED, moved_to=target)
-        return Judgement(Verdict.REDIRECTED, error=f"redirected to {target}")
+            return Judgement(Outcome.MOVED, moved_to=target)
+        return Judgement(Outcome.REDIRECTED, error=f"redirected to {target}")
 
     def _observation(
         self, fetched: Fetched, response: Response, judgement: Judgement
@@ -151,14 +151,14 @@ class Observer:
         )
 
 
-def _status_verdict(status: int) -> Verdict:
+def _status_verdict(status: int) -> Outcome:
     if status == 304:
-        return Verdict.NOT_MODIFIED
+        return Outcome.NOT_MODIFIED
     if status in NOT_FOUND_STATUSES:
-        return Verdict.NOT_FOUND
+        return Outcome.NOT_FOUND
     if status in BLOCKED_STATUSES:
-        return Verdict.BLOCKED
-    return Verdict.ERROR
+        return Outcome.BLOCKED
+    return Outcome.ERROR
 
 
 def _status_error(response: Response) -> str | None:

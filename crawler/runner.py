@@ -1,4 +1,4 @@
-"""Running one site's spider in this process, as `newsarchive crawl` and `fetch` do."""
+"""Running one site's spider in this process and reading what happened, for both entry points."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
 from archive.records import Recorded
-from crawler.summary import STATS, RunSummary
+from crawler.run.summary import STATS, RunSummary
 
 
 class CrawlNotStarted(RuntimeError):
@@ -22,6 +22,21 @@ class CrawlResult:
     summary: RunSummary
     last_recorded: Recorded | None
     run_id: int | None
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> CrawlResult:
+        """What a finished crawl did, from its stats; CrawlNotStarted if it never ran."""
+        try:
+            stats = crawler.stats.get_stats()
+        except RuntimeError:  # the crawl never started; Scrapy has logged why
+            raise CrawlNotStarted(
+                f"The {crawler.spidercls.name} crawl could not start; the log above says why."
+            ) from None
+        return cls(
+            summary=RunSummary.from_stats(stats),
+            last_recorded=stats.get(f"{STATS}/last_recorded"),
+            run_id=stats.get(f"{STATS}/run_id"),
+        )
 
 
 def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -40,14 +55,4 @@ def run_spider(site: str, settings: Settings, **spider_arguments: Any) -> CrawlR
     crawler = process.create_crawler(site)
     process.crawl(crawler, **{k: v for k, v in spider_arguments.items() if v is not None})
     process.start()
-    try:
-        stats = crawler.stats.get_stats()
-    except RuntimeError:  # the crawl never started; Scrapy has logged why
-        raise CrawlNotStarted(
-            f"The {site} crawl could not start; the log above says why."
-        ) from None
-    return CrawlResult(
-        summary=RunSummary.from_stats(stats),
-        last_recorded=stats.get(f"{STATS}/last_recorded"),
-        run_id=stats.get(f"{STATS}/run_id"),
-    )
+    return CrawlResult.of(crawler)

@@ -6,6 +6,8 @@ BOT_NAME = "newsarchive"
 SPIDER_LOADER_CLASS = "crawler.spiderloader.ProfileSpiderLoader"
 SPIDER_MODULES: list[str] = []
 NEWSPIDER_MODULE = "crawler.spiders"
+# `scrapy crawl` exits with newsarchive's codes (75 locked or blocked, 74 storage, 130 signal…).
+COMMANDS_MODULE = "crawler.commands"
 
 USER_AGENT = (
     "newsarchive/0.1 (archive of public government news; +https://pypi.org/project/newsarchive/)"
@@ -13,7 +15,7 @@ USER_AGENT = (
 ROBOTSTXT_OBEY = True
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
-# Freshness is decided by the archive, never by a heuristic cache (see USERS.md).
+# Freshness is decided by the archive, never by a heuristic cache (docs/site.md, revisits).
 HTTPCACHE_ENABLED = False
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2

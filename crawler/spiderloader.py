@@ -7,7 +7,7 @@ from typing import Self
 from scrapy import Request, Spider
 from scrapy.settings import BaseSettings
 
-from crawler.profile import ProfileError, available_profiles, load_profile
+from crawler.sites.profile import ProfileError, available_profiles, load_profile
 from crawler.spiders.news import NewsSpider
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from archive.changes import change_class, char_counts, typographic_key, version_classes
+from archive.changes import change_class, version_classes
+from archive.text.diff import char_counts
+from archive.text.fold import typographic_key
 
 
 @pytest.mark.parametrize(

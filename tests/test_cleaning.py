@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive.records import ArticleRecord
-from crawler.cleaning import clean_record
-from crawler.profile import load_profile
-from crawler.repair import repair_mojibake, repair_text
+from archive.text.repair import repair_mojibake, repair_text
+from crawler.extract.record import clean_record
+from crawler.sites.profile import load_profile
 
 SEED = Path(__file__).parent / "data" / "seed"
 PROFILE = load_profile("chencang")

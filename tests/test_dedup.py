@@ -8,9 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from archive import Extracted, Outcome, Store, Verdict, open_archive
-from archive.query import copies, page_history
-from archive.similarity import NEAR_DUPLICATE, jaccard, shingles
+from archive.copies import copies
+from archive.database import open_archive
+from archive.query import page_history
+from archive.records import Extracted, Outcome
+from archive.store import Store
+from archive.text.similarity import NEAR_DUPLICATE, jaccard, shingles
 from tests.test_store import RECORD, URL, observe
 
 OTHER_COLUMN = (
@@ -100,7 +103,7 @@ def test_a_mirror_copy_is_a_capture_of_the_original_never_an_article(archive):
     mirror = dataclasses.replace(
         at(URL, body=EDITED, title=""),
         requested_url="http://jczszy.cn/col8173/col8174/202402/t20240207_160040.html",
-        verdict=Verdict.MIRROR_COPY,
+        verdict=Outcome.MIRROR_COPY,
     )
     mirror = dataclasses.replace(
         mirror,
@@ -126,7 +129,7 @@ def test_a_rejected_page_keeps_its_capture_and_its_reason(archive):
     store = Store(archive)
     store.record(at(URL))
     rejected = dataclasses.replace(
-        at(URL, days=1), verdict=Verdict.REJECTED, extracted=None, error="date_in_future: …"
+        at(URL, days=1), verdict=Outcome.REJECTED, extracted=None, error="date_in_future: …"
     )
     assert store.record(rejected).outcome is Outcome.REJECTED
     history = page_history(archive, URL)

@@ -4,30 +4,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from archive.diff import Span, char_spans, diff_records, render_spans
+from archive.diff import diff_records
 from archive.query import VersionRecord
+from archive.records import ArticleRecord
+from archive.text.diff import Span, char_spans, render_spans
 
 
 def record(version: int, **fields) -> VersionRecord:
     base = dict(
-        url="http://www.chencang.gov.cn/a.html",
         title="我区召开会议",
-        published_at="2024-02-07T10:07:00+08:00",
+        published_at=datetime.fromisoformat("2024-02-07T10:07:00+08:00"),
         source="区融媒体中心",
-        editor="",
-        author="",
         column="陈仓要闻",
         body="第一段。\n第二段。",
         body_html="<p>第一段。</p><p>第二段。</p>",
-        images=(),
-        attachments=(),
-        links=(),
         doc_id="1",
-        version=version,
-        captured_at=datetime(2025, 12, version, tzinfo=UTC),
-        changed_fields=(),
     )
-    return VersionRecord(**{**base, **fields})
+    content = ArticleRecord(**{**base, **fields})
+    captured = datetime(2025, 12, version, tzinfo=UTC)
+    return VersionRecord("http://www.chencang.gov.cn/a.html", content, version, captured, ())
 
 
 def test_one_character_fixed_is_one_deletion_and_one_insertion():

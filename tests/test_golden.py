@@ -19,8 +19,8 @@ import pytest
 from archive.records import Extracted
 from crawler.extract.article import ArticleExtractor, ArticleReading
 from crawler.extract.listing import ListExtractor, ListPage
-from crawler.profile import SiteProfile, load_profile
-from crawler.urls import SiteUrls
+from crawler.sites.profile import SiteProfile, load_profile
+from crawler.sites.urls import SiteUrls
 
 GOLDEN = Path(__file__).with_name("golden")
 ORIGIN = "http://www.chencang.gov.cn/"

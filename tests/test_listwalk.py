@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from crawler.listwalk import Cursor, ListWalk
+from archive.runs import Cursor
+from crawler.plan.listwalk import ListWalk
 
 PATH = "/col8173/col8174/"
 
@@ -68,7 +69,7 @@ def test_a_rolling_walk_takes_its_share_of_the_pages_from_the_cursor():
     )
     assert read(walk, [0]) == [4, 5]
     read(walk, [4, 5])
-    assert walk.next_cursors() == {PATH: Cursor(6, T - timedelta(days=3))}
+    assert walk.state().cursors == {PATH: Cursor(6, T - timedelta(days=3))}
     assert walk.covered_since() is None
 
 
@@ -80,7 +81,7 @@ def test_the_end_of_a_round_covers_everything_since_it_began():
     assert read(walk, [0]) == [6, 7]
     read(walk, [6, 7])
     assert walk.covered_since() == begun
-    assert walk.next_cursors() == {PATH: Cursor(0, None)}
+    assert walk.state().cursors == {PATH: Cursor(0, None)}
 
 
 def test_a_round_starting_now_records_its_start():
@@ -89,7 +90,7 @@ def test_a_round_starting_now_records_its_start():
     )
     assert read(walk, [0]) == [1, 2, 3]
     read(walk, [1, 2, 3])
-    assert walk.next_cursors() == {PATH: Cursor(4, T)}
+    assert walk.state().cursors == {PATH: Cursor(4, T)}
 
 
 def test_a_failed_page_holds_the_cursor_and_proves_nothing():
@@ -100,7 +101,7 @@ def test_a_failed_page_holds_the_cursor_and_proves_nothing():
     read(walk, [0, 6])
     walk.page_failed(PATH, 7)
     assert walk.covered_since() is None
-    assert walk.next_cursors() == {PATH: Cursor(7, begun)}
+    assert walk.state().cursors == {PATH: Cursor(7, begun)}
 
 
 def test_a_full_walk_covers_everything_since_it_started():

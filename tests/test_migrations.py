@@ -10,9 +10,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from archive import SchemaError, open_archive, upgrade_archive
-from archive.database import alembic_config, head_revision
+from archive.database import alembic_config, head_revision, open_archive, upgrade_archive
+from archive.errors import SchemaError, SchemaTooOld
 from archive.models import Base
+from crawler.run.exits import archive_refusal
 
 
 def test_new_file_is_created_at_head(tmp_path):
@@ -50,8 +51,11 @@ def test_older_schema_is_refused_with_the_command_to_run(tmp_path):
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0001")
-    with pytest.raises(SchemaError, match="newsarchive db upgrade"):
+    with pytest.raises(SchemaTooOld) as refused:
         open_archive(str(path))
+    assert refused.value.location == str(path)
+    sentence = archive_refusal(refused.value).sentence
+    assert sentence.endswith(f"back it up, then upgrade it: newsarchive db upgrade --db {path}")
     upgrade_archive(str(path))
     open_archive(str(path)).close()
 

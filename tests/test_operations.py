@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from archive import resolve_db_url
-from newsarchive.lock import CrawlLock, lock_path
+from archive.database import resolve_db_url
+from crawler.run.lock import CrawlLock, lock_path
 from tests.cli import FAST, as_json, crawl, newsarchive
 from tests.operations import content, count, integrity, start_crawl, wait_until
 

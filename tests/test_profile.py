@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.profile import ProfileError, available_profiles, load_profile
+from crawler.sites.profile import ProfileError, available_profiles, load_profile
 
 
 def test_chencang_keeps_the_real_sites_urls():

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from archive.schedule import RevisitPolicy, parse_duration
+from crawler.plan.durations import parse_duration
+from crawler.plan.revisits import RevisitPolicy
 
 DAY = timedelta(days=1)
 POLICY = RevisitPolicy()

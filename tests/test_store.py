@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from archive import (
-    ArticleRecord,
-    Attachment,
-    Extracted,
-    Observation,
-    Outcome,
-    PageKind,
-    Store,
-    Verdict,
-    open_archive,
-)
+from archive.database import open_archive
 from archive.query import page_history, version_record
+from archive.records import ArticleRecord, Extracted, Link, Observation, Outcome, PageKind
+from archive.runs import RunArguments
+from archive.store import Store
 
 URL = "http://www.chencang.gov.cn/col8173/col8174/202402/t20240207_160040.html"
 CST = timezone(timedelta(hours=8))
@@ -33,13 +27,13 @@ RECORD = ArticleRecord(
     body="2月5日下午，我区召开会议。\n图为会议现场",
     body_html="<p>2月5日下午，我区召开会议。</p><p>图为会议现场</p>",
     images=("http://www.chencang.gov.cn/col8173/col8174/202402/W020240207.jpg",),
-    attachments=(Attachment("http://www.chencang.gov.cn/col8173/col8174/202402/P0.pdf", "要点"),),
+    attachments=(Link("http://www.chencang.gov.cn/col8173/col8174/202402/P0.pdf", "要点"),),
     doc_id="160040",
 )
 
 
 def observe(
-    record=RECORD, *, at=T0, payload=b"<html>v1</html>", verdict=Verdict.CONTENT, status=200
+    record=RECORD, *, at=T0, payload=b"<html>v1</html>", verdict=Outcome.CONTENT, status=200
 ):
     return Observation(
         site="chencang",
@@ -54,7 +48,7 @@ def observe(
         headers=[("Content-Type", "text/html"), ("ETag", '"abc"')],
         payload=payload,
         extracted=Extracted(record, {"title": "meta:ArticleTitle"}, "chencang/1+x1")
-        if verdict is Verdict.CONTENT
+        if verdict is Outcome.CONTENT
         else None,
         doc_id="160040",
     )
@@ -77,9 +71,9 @@ def test_first_capture_makes_version_1(archive):
     recorded = Store(archive).record(observe())
     assert (recorded.outcome, recorded.version, recorded.changed_fields) == (Outcome.NEW, 1, ())
     record = version_record(archive, URL)
-    assert record.title == RECORD.title
-    assert record.published_at == "2024-02-07T10:07:00+08:00"
-    assert record.attachments == ({"url": RECORD.attachments[0].url, "text": "要点"},)
+    assert record.record == RECORD
+    assert record.to_json()["published_at"] == "2024-02-07T10:07:00+08:00"
+    assert record.to_json()["attachments"] == [{"url": RECORD.attachments[0].url, "text": "要点"}]
 
 
 def test_unchanged_refetch_adds_a_capture_and_no_version(archive):
@@ -111,7 +105,7 @@ def test_changed_content_makes_the_next_version_with_its_changed_fields(archive)
     assert recorded.changed_fields == ("title", "source")
     versions = rows(archive, "version")
     assert versions[1]["parent_id"] == versions[0]["id"]
-    assert version_record(archive, URL, number=1).title == RECORD.title
+    assert version_record(archive, URL, number=1).record.title == RECORD.title
     assert version_record(archive, URL).changed_fields == ("title", "source")
 
 
@@ -138,7 +132,7 @@ def test_a_404_is_a_capture_and_leaves_the_version_alone(archive):
     store = Store(archive)
     store.record(observe())
     recorded = store.record(
-        observe(at=T0 + timedelta(days=1), verdict=Verdict.NOT_FOUND, status=404, payload=b"gone")
+        observe(at=T0 + timedelta(days=1), verdict=Outcome.NOT_FOUND, status=404, payload=b"gone")
     )
     assert (recorded.outcome, recorded.version) == (Outcome.NOT_FOUND, None)
     assert version_record(archive, URL).version == 1
@@ -155,7 +149,7 @@ def test_history_rows_are_never_rewritten(archive):
         )
     )
     store.record(
-        observe(at=T0 + timedelta(days=2), verdict=Verdict.NOT_FOUND, status=404, payload=b"y")
+        observe(at=T0 + timedelta(days=2), verdict=Outcome.NOT_FOUND, status=404, payload=b"y")
     )
     for table, earlier in before.items():
         current = rows(archive, table)
@@ -176,9 +170,11 @@ def test_a_failing_write_leaves_no_trace(archive):
 
 def test_runs_record_their_arguments_and_counts(archive):
     store = Store(archive)
-    run_id = store.begin_run("chencang", "http://www.chencang.gov.cn", "crawl", {"full": True})
+    arguments = RunArguments(command="crawl", site="chencang", full=True)
+    run_id = store.begin_run("http://www.chencang.gov.cn", arguments)
     store.record(observe(), run_id)
     store.finish_run(run_id, "finished", {"new": 1}, 0)
     (run,) = rows(archive, "crawl_run")
     assert (run["status"], run["exit_code"]) == ("finished", 0)
+    assert (run["command"], json.loads(run["arguments"])["full"]) == ("crawl", True)
     assert rows(archive, "capture")[0]["run_id"] == run_id

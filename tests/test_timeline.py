@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from archive import open_archive
+from archive.database import open_archive
 from archive.query import page_history
 from tests.cli import as_json, crawl, export
 

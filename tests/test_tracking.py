@@ -7,9 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from archive import Outcome, PageKind, Store, Verdict, open_archive
-from archive.query import change_report, known_article_urls, page_history, version_record
-from archive.schedule import RevisitPolicy, plan_revisits
+from archive.database import open_archive
+from archive.query import (
+    change_report,
+    known_article_urls,
+    page_history,
+    tracked_articles,
+    version_record,
+)
+from archive.records import Outcome, PageKind
+from archive.store import Store
+from crawler.plan.revisits import RevisitPolicy, plan_revisits
 from tests.test_store import RECORD, URL, observe
 
 NEW_URL = URL.replace("202402/t20240207_", "202512/t20251214_")
@@ -43,7 +51,7 @@ def test_a_redirect_to_another_article_moves_the_page(archive):
     store = Store(archive)
     store.record(observe(at=at(0)))
     redirect = dataclasses.replace(
-        observe(at=at(1), verdict=Verdict.MOVED, status=301, payload=b""), moved_to=NEW_URL
+        observe(at=at(1), verdict=Outcome.MOVED, status=301, payload=b""), moved_to=NEW_URL
     )
     assert store.record(redirect).outcome is Outcome.MOVED
     assert page_history(archive, NEW_URL).state == "live"
@@ -115,9 +123,9 @@ def test_revisit_plan_by_age_most_overdue_first_and_bounded(archive):
     old = dataclasses.replace(RECORD, published_at=at(-400))
     store.record(dataclasses.replace(observe(young, at=at(0)), url=URL + "?young", doc_id="1"))
     store.record(dataclasses.replace(observe(old, at=at(0)), url=URL + "?old", doc_id="2"))
-    plan = plan_revisits(archive, "chencang", at(1), RevisitPolicy())
+    plan = plan_revisits(tracked_articles(archive, "chencang"), at(1), RevisitPolicy())
     assert [page.url for page in plan.pages] == [URL + "?young"]
-    later = plan_revisits(archive, "chencang", at(31), RevisitPolicy(), limit=1)
+    later = plan_revisits(tracked_articles(archive, "chencang"), at(31), RevisitPolicy(), limit=1)
     assert (later.due, len(later.pages), later.left) == (2, 1, 1)
     assert later.pages[0].url == URL + "?young"  # 30.75 days overdue against 1 day
     assert later.pages[0].etag == '"abc"'
@@ -126,9 +134,9 @@ def test_revisit_plan_by_age_most_overdue_first_and_bounded(archive):
 def test_a_list_page_is_not_an_article(archive):
     store = Store(archive)
     listing = dataclasses.replace(
-        observe(at=at(0), verdict=Verdict.LISTING),
+        observe(at=at(0), verdict=Outcome.LISTING),
         url="http://www.chencang.gov.cn/col8173/col8174/",
         kind=PageKind.LIST,
     )
     assert store.record(listing).outcome is Outcome.LISTING
-    assert plan_revisits(archive, "chencang", at(40), RevisitPolicy()).due == 0
+    assert plan_revisits(tracked_articles(archive, "chencang"), at(40), RevisitPolicy()).due == 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.profile import load_profile
-from crawler.urls import SiteUrls, UrlError
+from crawler.sites.profile import load_profile
+from crawler.sites.urls import SiteUrls, UrlError
 
 ARTICLE = "http://www.chencang.gov.cn/col8173/col8174/202402/t20240207_160040.html"
 LIST = "http://www.chencang.gov.cn/col8173/col8174/"

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from crawler.pipelines.validate import ValidatePipeline
+from crawler.extract.validate import Validation
 from tests.test_store import RECORD
 
 CST = timezone(timedelta(hours=8))
 NOW = datetime(2025, 12, 1, 15, tzinfo=UTC)
-VALIDATOR = ValidatePipeline(crawler=None, earliest=datetime(1990, 1, 1), max_boilerplate=0.5)  # type: ignore[arg-type]
+VALIDATOR = Validation(earliest=datetime(1990, 1, 1), max_boilerplate=0.5)
 
 
 def problem(boilerplate: float = 0.0, **fields):

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from crawler.workers import WorkerDied, WorkerError, WorkerProcess
+from crawler.run.workers import WorkerDied, WorkerError, WorkerProcess
 from tests.cli import crawl, export
 from tests.workers_helpers import dying_factory, echo_factory, failing_factory
 

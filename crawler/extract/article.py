@@ -12,14 +12,15 @@ from typing import Any
 from lxml.html import HtmlElement, tostring
 from parsel import Selector
 
-from archive.records import ArticleRecord, Attachment, Extracted, Link
+from archive.records import ArticleRecord, Extracted, Link
+from archive.text.fold import fold_spaces
 from crawler.extract.css import select
 from crawler.extract.dates import parse_date
 from crawler.extract.decoding import decode_html
 from crawler.extract.sanitize import sanitize_html
-from crawler.extract.text import fold_spaces, inline_text, paragraphs
-from crawler.profile import SiteProfile
-from crawler.urls import SiteUrls
+from crawler.extract.text import inline_text, paragraphs
+from crawler.sites.profile import SiteProfile
+from crawler.sites.urls import SiteUrls
 
 # Bumped when a change to this module can change what is read from the same bytes.
 EXTRACTOR_VERSION = 2
@@ -35,7 +36,7 @@ class ArticleReading:
     is_soft_404: bool = False
     # A title but no body block: a page cut short, not a page of another kind.
     is_incomplete: bool = False
-    # The record cleaned (crawler.cleaning), when the reader cleans too: see ExtractionPool.
+    # The record cleaned (crawler.extract.record), when the reader cleans too: see ExtractionPool.
     cleaned: Any = None
 
 
@@ -181,7 +182,7 @@ class ArticleExtractor:
         sources = (src for src in page.body.xpath(".//img/@src") if not src.startswith("data:"))
         return tuple(dict.fromkeys(self.urls.canonical(src, page.url) for src in sources))
 
-    def _attachments(self, page: _Page) -> tuple[Attachment, ...]:
+    def _attachments(self, page: _Page) -> tuple[Link, ...]:
         links = [
             link
             for rule in self.rules.fields.get("attachments", ())
@@ -189,11 +190,11 @@ class ArticleExtractor:
         ]
         if page.body is not None:
             links += page.body.xpath(".//a[@href]")
-        found: dict[str, Attachment] = {}
+        found: dict[str, Link] = {}
         for link in links:
             url = self.urls.canonical(link.get("href", ""), page.url)
             if self.urls.is_attachment(url) and url not in found:
-                found[url] = Attachment(url=url, text=inline_text(link))
+                found[url] = Link(url=url, text=inline_text(link))
         return tuple(found.values())
 
     def _links(self, page: _Page) -> tuple[Link, ...]:
@@ -220,59 +221,6 @@ class ArticleExtractor:
                 encoding, problem="the page has a title but no body", is_incomplete=True
             )
         return ArticleReading(encoding, problem="the page has no article: no title was found")
-
-
-class CopyExtractor:
-    """Reads a copy of an article on another site, whose template is not the site's: the
-    profile's [copies] rules find the text; the title is often missing there."""
-
-    def __init__(self, profile: SiteProfile) -> None:
-        self.profile = profile
-        self.parser_version = f"{profile.parser_version}+copy{EXTRACTOR_VERSION}"
-
-    def read(self, body: bytes, content_type: str | None) -> Extracted | None:
-        """The copy's record (title and body only), or None if no rule finds any text."""
-        decoded = decode_html(body, content_type)
-        root = Selector(text=decoded.text or "<html></html>").root
-        block, body_rule = _first(root, self.profile.copies.body)
-        title_element, title_rule = _first(root, self.profile.copies.title)
-        title = inline_text(title_element) if title_element is not None else ""
-        text = paragraphs(_without(block, title_element)) if block is not None else []
-        if not text:
-            return None
-        record = ArticleRecord(
-            title=title,
-            published_at=None,
-            source="",
-            column="",
-            body="\n".join(text),
-            body_html="",
-        )
-        provenance = {
-            "encoding": decoded.describe(),
-            "title": title_rule or "none",
-            "body": body_rule or "",
-        }
-        return Extracted(record, provenance, self.parser_version)
-
-
-def _without(block: HtmlElement, inner: HtmlElement | None) -> HtmlElement:
-    """`block`, or a copy of it without `inner` when `inner` is inside it (a title in the text)."""
-    if inner is None or block not in inner.iterancestors():
-        return block
-    path = block.getroottree().getpath(inner)
-    clone = copy.deepcopy(block.getroottree().getroot())
-    for element in clone.xpath(path):
-        element.drop_tree()
-    return clone.xpath(block.getroottree().getpath(block))[0]
-
-
-def _first(root: HtmlElement, rules: tuple[str, ...]) -> tuple[HtmlElement | None, str | None]:
-    for rule in rules:
-        found = select(root, rule.partition(":")[2])
-        if found:
-            return found[0], rule
-    return None, None
 
 
 def _text_outside(root: HtmlElement, block: HtmlElement | None) -> str:

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from lxml.html import HtmlElement, fragment_fromstring
 from parsel import Selector
 
+from archive.text.fold import fold_spaces
 from crawler.extract.css import select
 from crawler.extract.dates import normalize_date_text
 from crawler.extract.decoding import decode_html
-from crawler.extract.text import fold_spaces, inline_text
-from crawler.profile import ListTemplate, SiteProfile
-from crawler.urls import SiteUrls
+from crawler.extract.text import inline_text
+from crawler.sites.profile import ListTemplate, SiteProfile
+from crawler.sites.urls import SiteUrls
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 
-from crawler.cleaning import clean_record
 from crawler.extract.article import ArticleExtractor, ArticleReading
-from crawler.profile import load_profile
-from crawler.urls import SiteUrls
-from crawler.workers import WorkerDied, WorkerProcess
+from crawler.extract.record import read_and_clean
+from crawler.run.workers import WorkerDied, WorkerProcess
+from crawler.sites.profile import load_profile
+from crawler.sites.urls import SiteUrls
 
 logger = logging.getLogger(__name__)
 Reader = Callable[[bytes, str | None, str], Awaitable[ArticleReading]]
@@ -64,16 +63,6 @@ class ExtractionPool:
     def _start(self, number: int) -> WorkerProcess:
         arguments = (self.extractor.profile.name, self.base_url)
         return WorkerProcess(_reader, arguments, name=f"newsarchive-extract-{number}")
-
-
-def read_and_clean(
-    extractor: ArticleExtractor, body: bytes, content_type: str | None, url: str
-) -> ArticleReading:
-    """A reading whose record is also cleaned; the cleaning pipeline then only applies it."""
-    reading = extractor.read(body, content_type, url)
-    if reading.extracted is None:
-        return reading
-    return replace(reading, cleaned=clean_record(reading.extracted.record, extractor.profile))
 
 
 def _reader(profile_name: str, base_url: str | None) -> Callable[..., ArticleReading]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from lxml.html import HtmlElement
+
+from archive.text.fold import fold_spaces
 
 BLOCK_TAGS = frozenset(
     [
@@ -48,15 +49,6 @@ BLOCK_TAGS = frozenset(
     ]
 )
 SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template"})
-# Every kind of space (NBSP, U+3000 ideographic space, thin spaces…) is one space in the text;
-# zero-width characters are nothing.
-_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
-_ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
-
-
-def fold_spaces(text: str) -> str:
-    """`text` on one line: whitespace runs become one space, zero-width characters go, ends trimmed."""
-    return _SPACES.sub(" ", _ZERO_WIDTH.sub("", text)).strip()
 
 
 def paragraphs(element: HtmlElement) -> list[str]:

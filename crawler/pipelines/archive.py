@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from dataclasses import replace
-from datetime import datetime
 from typing import Any, Self
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
-from scrapy.utils.defer import _schedule_coro
+from scrapy.utils.defer import deferred_from_coro
 
-from archive import Store
 from archive.errors import storage_failure
-from archive.records import Observation, PageKind, Recorded, Verdict
-from crawler.items import PageItem
-from crawler.planning import cursors_json
-from crawler.recording import open_store, recorder
-from crawler.summary import STATS, STORAGE_FAILED, RunSummary
-from crawler.workers import WorkerDied, WorkerProcess
+from archive.records import Observation, Outcome, PageKind, Recorded
+from archive.store import Store
+from crawler.context import crawl_context
+from crawler.extract.article import ArticleExtractor
+from crawler.run.context import CrawlContext
+from crawler.run.store import crawl_store, recorder
+from crawler.run.summary import STATS, STORAGE_FAILED, RunSummary
+from crawler.run.workers import WorkerDied, WorkerProcess
 
 logger = logging.getLogger(__name__)
 
@@ -35,45 +33,47 @@ class ArchivePipeline:
     over every list page, the live articles it did not see become unlisted.
 
     A fetch opens its run with its first page, so a fetch that keeps nothing leaves the archive
-    as it was. A page that cannot be written is an error of the run; when the storage is at
-    fault (a full disk), the crawl stops: every later page would fail the same way.
+    as it was; a crawl that was refused opens none. A page that cannot be written is an error of
+    the run; when the storage is at fault (a full disk), the crawl stops: every later page would
+    fail the same way.
     """
 
-    def __init__(self, crawler: Crawler, db_url: str | None, writer_process: bool) -> None:
+    def __init__(self, crawler: Crawler, context: CrawlContext, writer_process: bool) -> None:
         self.crawler = crawler
-        self.db_url = db_url
+        self.context = context
         self.use_writer = writer_process
         self.writer: WorkerProcess | None = None
         self.store: Store | None = None
         self.run_id: int | None = None
-        self.started_at: datetime | None = None
         self.stopping = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        writer_process = settings.getbool("NEWSARCHIVE_WRITER_PROCESS", True)
-        pipeline = cls(crawler, settings.get("NEWSARCHIVE_DB"), writer_process)
+        writer_process = crawler.settings.getbool("NEWSARCHIVE_WRITER_PROCESS", True)
+        pipeline = cls(crawler, crawl_context(crawler), writer_process)
         # The run is closed on spider_closed, which (unlike close_spider) knows the finish reason.
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline
 
     def open_spider(self) -> None:
-        spider = self.crawler.spider
-        now = self.crawler.settings.get("NEWSARCHIVE_NOW")
-        gone_after = spider.options.gone_after.total_seconds() / 3600
-        self.store = open_store(self.db_url, spider.extractor, now, gone_after)
-        self.started_at = self.store.archive.clock()
-        if spider.command != "fetch":
+        context = self.context
+        if context.refusal is not None:
+            return
+        assert context.options is not None
+        extractor = ArticleExtractor(context.profile, context.urls)
+        self.store = crawl_store(context.archive, extractor, context.options.gone_after)
+        if context.command != "fetch":
             self._begin_run()
-        if self.use_writer and spider.command == "crawl":
+        if self.use_writer and context.command == "crawl":
             # Started now, so the process imports while the first list pages download.
-            url = self.store.archive.engine.url.render_as_string(hide_password=False)
-            arguments = (url, spider.profile.name, spider.base_url, now, gone_after)
+            url = context.archive.engine.url.render_as_string(hide_password=False)
+            now = self.crawler.settings.get("NEWSARCHIVE_NOW")
+            gone_after = context.options.gone_after.total_seconds()
+            arguments = (url, context.profile.name, context.request.base_url, now, gone_after)
             self.writer = WorkerProcess(recorder, arguments, name="newsarchive-archive-writer")
 
-    async def process_item(self, item: PageItem) -> PageItem:
+    async def process_item(self, item: Any) -> Any:
         await self._record_and_count(item.observation)
         return item
 
@@ -83,16 +83,14 @@ class ArchivePipeline:
         if observation is None:
             return
         rejected = replace(
-            observation, verdict=Verdict.REJECTED, extracted=None, error=str(exception)
+            observation, verdict=Outcome.REJECTED, extracted=None, error=str(exception)
         )
         await self._record_and_count(rejected)
 
     def _begin_run(self) -> int:
         assert self.store is not None
-        spider = self.crawler.spider
-        self.run_id = self.store.begin_run(
-            spider.profile.name, spider.profile.origin, spider.command, _arguments(spider)
-        )
+        arguments = self.context.arguments()
+        self.run_id = self.store.begin_run(self.context.profile.origin, arguments)
         self._stats.set_value(f"{STATS}/run_id", self.run_id)
         return self.run_id
 
@@ -138,16 +136,17 @@ class ArchivePipeline:
         )
         engine = self.crawler.engine
         assert engine is not None
-        _schedule_coro(engine.close_spider_async(reason=STORAGE_FAILED))
+        deferred_from_coro(engine.close_spider_async(reason=STORAGE_FAILED))
 
     def spider_closed(self, reason: str) -> None:
         if self.writer is not None:
             self.writer.close()
-        if self.store is None or self.run_id is None or self.started_at is None:
+        walk = self.context.plan.walk
+        self._stats.set_value(f"{STATS}/list_walk_state", walk.state())
+        if self.store is None or self.run_id is None:
             return
         try:
-            spider: Any = self.crawler.spider
-            if spider.command == "crawl" and reason != STORAGE_FAILED:
+            if self.context.command == "crawl" and reason != STORAGE_FAILED:
                 self._record_listing()
             summary = RunSummary.from_stats(self._stats.get_stats(), reason)
             self.store.finish_run(self.run_id, summary.status, summary.counts(), summary.exit_code)
@@ -155,41 +154,23 @@ class ArchivePipeline:
             # After a storage failure this is expected, and was said already.
             log = logger.info if self.stopping else logger.error
             log("The run could not be closed in the archive: %s", _first_line(str(exc)))
-        finally:
-            self.store.archive.close()
 
     def _record_listing(self) -> None:
-        assert self.store is not None and self.run_id is not None and self.started_at is not None
-        spider: Any = self.crawler.spider
-        walk = spider.plan.walk
+        assert self.store is not None and self.run_id is not None
+        context = self.context
         unlisted = self.store.record_listing(
-            spider.profile.name,
-            spider.listed_urls,
-            self.started_at,
+            context.profile.name,
+            context.listed_urls,
+            context.started_at or context.clock(),
             self.run_id,
-            covered_since=walk.covered_since(),
+            covered_since=context.plan.walk.covered_since(),
         )
         self._stats.set_value(f"{STATS}/unlisted", unlisted)
-        self._stats.set_value(f"{STATS}/list_cursors", cursors_json(walk.next_cursors()))
 
     @property
     def _stats(self) -> StatsCollector:
         assert self.crawler.stats is not None
         return self.crawler.stats
-
-
-def _arguments(spider: Any) -> dict[str, Any]:
-    """What the run was asked to do, and which process did it (so a killed run can be told)."""
-    return {
-        "process": {"pid": os.getpid(), "host": socket.gethostname()},
-        "site": spider.profile.name,
-        "base_url": spider.base_url,
-        "full": spider.full,
-        "url": spider.single_url,
-        "recheck": list(spider.recheck),
-        "max_revisits": spider.max_revisits,
-        "list_walk": "incremental" if spider.plan.walk.incremental else "complete",
-    }
 
 
 def _first_line(message: str) -> str:

@@ -8,39 +8,34 @@ from typing import Self
 from scrapy.crawler import Crawler
 
 from archive.records import READ_VERDICTS
-from crawler.cleaning import CLEANER_VERSION, clean_record
+from crawler.context import crawl_context
+from crawler.extract.record import clean_record
 from crawler.items import PageItem
-from crawler.summary import STATS
+from crawler.run.summary import STATS
+from crawler.sites.profile import SiteProfile
 
 
 class CleanPipeline:
-    """Cleans the records of articles and of copies found elsewhere (see crawler.cleaning): applies
-    the cleaning an extraction worker computed with the reading, or computes it here."""
+    """Cleans the records of articles and of copies found elsewhere (crawler.extract.record):
+    applies the cleaning an extraction worker computed with the reading, or computes it here."""
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, profile: SiteProfile) -> None:
         self.crawler = crawler
+        self.profile = profile
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
+        return cls(crawler, crawl_context(crawler).profile)
 
     def process_item(self, item: PageItem) -> PageItem:
         observation = item.observation
         if observation.verdict not in READ_VERDICTS or observation.extracted is None:
             return item
-        profile = self.crawler.spider.profile
         extracted = observation.extracted
-        cleaned = item.cleaned or clean_record(extracted.record, profile)
+        cleaned = item.cleaned or clean_record(extracted.record, self.profile)
         item.boilerplate_share = cleaned.boilerplate
         self._count(cleaned.applied)
-        cleaned_extracted = replace(
-            extracted,
-            record=cleaned.record,
-            repairs=cleaned.repairs.to_json(),
-            fingerprint=cleaned.fingerprint,
-            parser_version=f"{extracted.parser_version}+c{CLEANER_VERSION}",
-        )
-        item.observation = replace(observation, extracted=cleaned_extracted)
+        item.observation = replace(observation, extracted=cleaned.apply(extracted))
         return item
 
     def _count(self, applied: dict[str, int]) -> None:

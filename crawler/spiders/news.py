@@ -15,17 +15,19 @@ from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from archive.records import PageKind
-from archive.schedule import DuePage
-from crawler.extract.article import ArticleExtractor, CopyExtractor
+from crawler.extract.article import ArticleExtractor
+from crawler.extract.copies import CopyExtractor
 from crawler.extract.listing import ListExtractor
 from crawler.extract.pool import ExtractionPool, default_workers
 from crawler.items import PageItem
 from crawler.observe import BLOCKED_STATUSES, REDIRECT_STATUSES, Fetched, Observer, is_html
-from crawler.planning import CrawlPlan, Options, plan_crawl, plan_recheck
-from crawler.profile import SiteProfile
-from crawler.recording import clock_from
-from crawler.summary import BLOCKED, STATS
-from crawler.urls import SiteUrls
+from crawler.plan.crawl import CrawlPlan
+from crawler.plan.revisits import DuePage
+from crawler.run.context import CrawlContext, CrawlRequest, open_crawl
+from crawler.run.exits import EXIT_REFUSED, Refusal
+from crawler.run.summary import BLOCKED, NOT_STARTED, STATS
+from crawler.sites.profile import SiteProfile
+from crawler.sites.urls import SiteUrls
 
 # Every status reaches the callbacks: a 404 is a capture too. Redirects are not followed: an
 # article's is a move, seen and recorded; a list page's is a failure of that page.
@@ -38,11 +40,13 @@ REVISIT_PRIORITY = 5
 
 
 class NewsSpider(Spider):
-    """Arguments: base_url (fetch from another origin, same paths); full (audit: every list page,
-    every article, unconditionally); url (fetch one article); recheck (check these archived pages
-    now); max_revisits (at most this many scheduled checks, most overdue first)."""
+    """Arguments (`scrapy crawl SITE -a NAME=VALUE`): base_url (fetch from another origin, same
+    paths); full (audit: every list page, every article, unconditionally); url (fetch one page:
+    an article of the site, or a mirror's copy of an archived one); recheck (archived pages to
+    check now, space-separated); max_revisits (at most this many scheduled checks)."""
 
     profile: ClassVar[SiteProfile]
+    context: CrawlContext
 
     @classmethod
     def for_profile(cls, profile: SiteProfile) -> type[NewsSpider]:
@@ -58,75 +62,58 @@ class NewsSpider(Spider):
     def handles(cls, url: str) -> bool:
         return SiteUrls(cls.profile).is_own(url)
 
-    def __init__(
-        self,
-        *args: Any,
-        base_url: str | None = None,
-        full: Any = False,
-        url: str | None = None,
-        recheck: Any = None,
-        max_revisits: Any = None,
-        copy_of: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.urls = SiteUrls(self.profile, base_url)
-        self.base_url = base_url
-        self.full = str(full).lower() in ("1", "true", "yes")
-        # A copy on another site (a mirror) is fetched where it is and kept against the original.
-        self.copy_of = self.urls.check_fetchable(copy_of) if copy_of else None
-        self.copy_url = url if copy_of else None
-        self.single_url = self.copy_of or (self.urls.check_fetchable(url) if url else None)
-        self.recheck = tuple(self.urls.check_fetchable(u) for u in _url_list(recheck))
-        self.max_revisits = int(max_revisits) if max_revisits not in (None, "") else None
-        self.lists = ListExtractor(self.profile, self.urls)
-        self.extractor = ArticleExtractor(self.profile, self.urls)
-        self.copies = CopyExtractor(self.profile)
-        self.plan = CrawlPlan()
-        # Every article URL the list pages showed in this crawl: who is listed, and who is not.
-        self.listed_urls: set[str] = set()
+    def __init__(self, *args: Any, **arguments: Any) -> None:
+        super().__init__(*args, **arguments)
+        self.request = CrawlRequest.from_arguments(**arguments)
         self.challenges_in_a_row = 0
-        self.blocked = False  # set when the host blocks us: queued requests are then dropped
-
-    @property
-    def command(self) -> str:
-        return "fetch" if self.single_url else "recheck" if self.recheck else "crawl"
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider._configure(crawler.settings)
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider.context.close, signal=signals.engine_stopped)
         return spider
 
     def _configure(self, settings: BaseSettings) -> None:
-        self.clock = clock_from(settings.get("NEWSARCHIVE_NOW"))
-        self.options = Options.from_settings(settings, self.profile, self.max_revisits)
-        workers = 0 if self.single_url or self.recheck else _worker_count(settings)
-        self.extraction = ExtractionPool(self.extractor, self.base_url, workers)
-        self.observer = Observer(self.profile, self.urls, self.extraction.read, self.clock)
-        db_url = settings.get("NEWSARCHIVE_DB")
-        if self.recheck:
-            self.plan = plan_recheck(db_url, self.recheck)
-        elif not self.single_url:
-            self.plan = plan_crawl(db_url, self.profile, self.options, self.clock(), full=self.full)
+        self.context = open_crawl(
+            settings, self.profile, self.request, settings.get("NEWSARCHIVE_DB")
+        )
+        urls = self.context.urls
+        self.lists = ListExtractor(self.profile, urls)
+        self.extractor = ArticleExtractor(self.profile, urls)
+        self.copies = CopyExtractor(self.profile)
+        workers = _worker_count(settings) if self.context.command == "crawl" else 0
+        self.extraction = ExtractionPool(self.extractor, self.request.base_url, workers)
+        self.observer = Observer(self.profile, urls, self.extraction.read, self.context.clock)
 
     def opened(self) -> None:
-        """Start extraction workers with the crawl, so they import while list pages download."""
+        """A crawl that must not start stops here, before any request; otherwise extraction
+        workers start, so they import while list pages download."""
+        if self.context.refusal is not None:
+            self._set("refusal", self.context.refusal)
+            raise CloseSpider(NOT_STARTED)
         self._count_plan()
         self.extraction.start()
 
     def closed(self, reason: str) -> None:
         self.extraction.close()
 
+    @property
+    def plan(self) -> CrawlPlan:
+        return self.context.plan
+
     async def start(self) -> AsyncIterator[Request]:
-        if self.copy_of and self.copy_url:
-            yield self._copy_request(self.copy_of, self.copy_url)
+        context = self.context
+        if context.refusal is not None:
             return
-        if self.single_url:
-            yield self._article_request(self.single_url)
+        if context.copy_url and context.target:
+            yield self._copy_request(context.target, context.copy_url)
             return
-        if not self.recheck:
+        if context.target:
+            yield self._article_request(context.target)
+            return
+        if context.command == "crawl":
             for path in self.profile.listing.paths:
                 yield self._list_request(path, 0)
         for page in self.plan.revisits.pages:
@@ -136,30 +123,29 @@ class NewsSpider(Spider):
         self, response: Response, path: str, number: int
     ) -> Iterator[Request | PageItem]:
         fetched: Fetched = response.meta["fetched"]
+        walk = self.plan.walk
         if response.status != 200 or "dataloss" in response.flags:
             # A list page cut short would end the walk early: it counts as not read at all.
             self._count("list_pages_failed")
-            self.plan.walk.page_failed(path, number)
+            walk.page_failed(path, number)
             yield PageItem(self.observer.listing(fetched, response))
             self._watch_challenges(response, stop_now=True)
             return
         page = self.lists.read(response.body, _content_type(response), fetched.url)
-        articles = [entry.url for entry in page.articles(self.urls)]
+        articles = [entry.url for entry in page.articles(self.context.urls)]
         self._count_list_page(page.template, len(articles))
         yield PageItem(self.observer.listing(fetched, response))
-        self.listed_urls.update(articles)
+        self.context.listed_urls.update(articles)
         for url in dict.fromkeys(articles):
-            if self.full or url not in self.plan.known:
+            if self.request.full or url not in self.plan.known:
                 yield self._article_request(url)
-        walk = self.plan.walk
         for next_number in walk.next_pages(
             path, number, page.total_pages, articles, self.plan.known
         ):
             yield self._list_request(path, next_number)
-        self._set("list_walk_complete", walk.complete)
 
     async def parse_article(self, response: Response) -> AsyncIterator[Request | PageItem]:
-        if self.single_url and response.status == 200 and not is_html(_content_type(response)):
+        if self.context.target and response.status == 200 and not is_html(_content_type(response)):
             content_type = _content_type(response) or "no Content-Type"
             self._refuse(f"{response.url} is not an HTML page ({content_type}).")
             return
@@ -185,39 +171,28 @@ class NewsSpider(Spider):
             return
         yield PageItem(self.observer.copy(fetched, response, extracted))
 
-    def _copy_request(self, original: str, copy_url: str) -> Request:
-        fetched = Fetched(
-            url=original,
-            requested_url=copy_url,
-            kind=PageKind.ARTICLE,
-            doc_id=self.urls.doc_id(original),
-        )
-        return Request(
-            copy_url, callback=self.parse_copy, errback=self.on_error, meta={"fetched": fetched}
-        )
-
     def on_error(self, failure: Failure) -> Iterator[PageItem]:
-        fetched: Fetched = failure.request.meta["fetched"]  # type: ignore[attr-defined]
+        request: Request = failure.request  # type: ignore[attr-defined]
+        fetched: Fetched = request.meta["fetched"]
         if failure.check(IgnoreRequest):
             # Not fetched at all (robots.txt forbids it): no capture, and not an error.
             self._count("skipped")
             self.logger.info("%s not fetched: %s", fetched.requested_url, failure.getErrorMessage())
             return
-        if self.single_url and failure.check(DownloadCancelledError, CancelledError):
+        if self.context.target and failure.check(DownloadCancelledError, CancelledError):
             cap = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
             self._refuse(
                 f"{fetched.requested_url} is larger than the {cap:,}-byte download cap "
                 "(DOWNLOAD_MAXSIZE)."
             )
             return
-        if self.copy_of:
+        if self.context.copy_url:
             self._count("copies_unreadable")
             self.logger.error("%s failed: %s", fetched.requested_url, failure.getErrorMessage())
             return
         if fetched.kind is PageKind.LIST:
             self._count("list_pages_failed")
-            path, number = failure.request.cb_kwargs["path"], failure.request.cb_kwargs["number"]  # type: ignore[attr-defined]
-            self.plan.walk.page_failed(path, number)
+            self.plan.walk.page_failed(request.cb_kwargs["path"], request.cb_kwargs["number"])
         self.logger.warning("%s failed: %s", fetched.requested_url, failure.getErrorMessage())
         yield PageItem(self.observer.failure(fetched, failure))
 
@@ -240,17 +215,30 @@ class NewsSpider(Spider):
             what,
             response.status,
         )
-        self.blocked = True
+        self.context.blocked = True
         raise CloseSpider(BLOCKED)
 
     def _refuse(self, reason: str) -> None:
         """A fetch of a page the archive does not take: nothing is recorded, the user is told."""
-        self.logger.info("%s Nothing was archived.", reason)
-        self._set("refused", reason)
+        sentence = f"{reason} Nothing was archived."
+        self.logger.info(sentence)
+        self._set("refusal", Refusal(sentence, EXIT_REFUSED))
+
+    def _copy_request(self, original: str, copy_url: str) -> Request:
+        fetched = Fetched(
+            url=original,
+            requested_url=copy_url,
+            kind=PageKind.ARTICLE,
+            doc_id=self.context.urls.doc_id(original),
+        )
+        return Request(
+            copy_url, callback=self.parse_copy, errback=self.on_error, meta={"fetched": fetched}
+        )
 
     def _list_request(self, path: str, number: int) -> Request:
-        url = self.urls.list_page(path, number)
-        fetched = Fetched(url=url, requested_url=self.urls.fetch_url(url), kind=PageKind.LIST)
+        urls = self.context.urls
+        url = urls.list_page(path, number)
+        fetched = Fetched(url=url, requested_url=urls.fetch_url(url), kind=PageKind.LIST)
         return Request(
             fetched.requested_url,
             callback=self.parse_list,
@@ -271,11 +259,12 @@ class NewsSpider(Spider):
         headers: dict[str, str] | None = None,
         priority: int = NEW_ARTICLE_PRIORITY,
     ) -> Request:
+        urls = self.context.urls
         fetched = Fetched(
             url=url,
-            requested_url=self.urls.fetch_url(url),
+            requested_url=urls.fetch_url(url),
             kind=PageKind.ARTICLE,
-            doc_id=self.urls.doc_id(url),
+            doc_id=urls.doc_id(url),
         )
         self._count("articles_requested")
         return Request(
@@ -326,14 +315,6 @@ class NewsSpider(Spider):
 def _worker_count(settings: BaseSettings) -> int:
     workers = settings.get("NEWSARCHIVE_EXTRACT_WORKERS")
     return default_workers() if workers in (None, "auto") else int(workers)
-
-
-def _url_list(value: Any) -> list[str]:
-    if not value:
-        return []
-    if isinstance(value, str):
-        return value.split()
-    return [str(url) for url in value]
 
 
 def _content_type(response: Response) -> str | None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:  # Scrapy is imported by the commands that crawl, when they run
+    from crawler.runner import CrawlResult
 
 # Outcomes that mean the archive learned something: a quiet crawl reports them.
 NEWS = ("new", "changed", "moved", "not-found", "soft-404", "redirected", "reparsed")
@@ -34,14 +37,7 @@ class Output:
             settings["LOG_FILE_APPEND"] = True
         return settings
 
-    def configure_logging(self, settings: Any) -> None:
-        """Scrapy's logging, set up before the crawl so the lock's messages are logged too."""
-        from scrapy.utils.log import configure_logging
-
-        configure_logging(settings)
-        settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-
-    def summary(self, site: str, result: Any) -> None:
+    def summary(self, site: str, result: CrawlResult) -> None:
         """The run's summary: always, as JSON with --json; with --quiet only when it matters."""
         summary = result.summary
         if self.as_json:
@@ -52,19 +48,3 @@ class Output:
 
 def _news(counts: dict[str, Any]) -> bool:
     return any(counts.get(kind, 0) for kind in NEWS)
-
-
-def output_options(command: Any) -> Any:
-    """--quiet and --log-file, for the commands that crawl."""
-    command = click.option(
-        "--log-file",
-        metavar="PATH",
-        type=click.Path(dir_okay=False, writable=True),
-        help="Append the crawl's log (INFO and up) to this file instead of stderr.",
-    )(command)
-    return click.option(
-        "-q",
-        "--quiet",
-        is_flag=True,
-        help="For cron: print nothing unless something changed or went wrong.",
-    )(command)

@@ -72,15 +72,6 @@ class Repairs:
     mojibake_lost: int = 0
     punctuation: int = 0
 
-    def merge(self, other: Repairs) -> Repairs:
-        return Repairs(
-            self.annotations + other.annotations,
-            self.converted + other.converted,
-            self.mojibake_runs + other.mojibake_runs,
-            self.mojibake_lost + other.mojibake_lost,
-            self.punctuation + other.punctuation,
-        )
-
     def __bool__(self) -> bool:
         return any((self.annotations, self.converted, self.mojibake_runs))
 
@@ -137,7 +128,7 @@ def strip_annotations(text: str) -> tuple[str, int]:
 
 def to_simplified(text: str) -> tuple[str, int]:
     """The text in simplified characters (OpenCC t2s) and how many characters changed."""
-    converted = _t2s().convert(text)
+    converted = _to_simplified(text)
     if len(converted) != len(text):
         return converted, sum(1 for char in text if _is_traditional(char))
     return converted, sum(1 for old, new in zip(text, converted, strict=True) if old != new)
@@ -176,7 +167,7 @@ def _is_annotation(text: str, found: re.Match[str]) -> bool:
 
 
 def _shifted(garbled: str) -> str | None:
-    """The run's bytes one step back in line (SITE.md §6); a last byte left without its pair
+    """The run's bytes one step back in line (docs/site.md, mirror copies); a last byte left without its pair
     belongs to the character the run broke off at, and goes."""
     try:
         data = garbled.encode("gbk")[1:]
@@ -213,7 +204,7 @@ def _ordinary_share(text: str) -> float:
     punctuation: re-aligned garbage lands in symbol rows and rare characters far more often."""
     if not text:
         return 0.0
-    simplified = _t2s().convert(text)
+    simplified = _to_simplified(text)
     return sum(1 for char in simplified if _ordinary(char)) / len(simplified)
 
 
@@ -229,7 +220,7 @@ def _ordinary(char: str) -> bool:
 
 
 def _mostly_traditional(text: str) -> bool:
-    converted = _t2s().convert(text)
+    converted = _to_simplified(text)
     if converted == text or len(converted) != len(text):
         return False  # the common case, decided at C speed: nothing converts
     chinese = sum(1 for char in text if "\u3400" <= char <= "\u9fff")
@@ -241,7 +232,12 @@ def _mostly_traditional(text: str) -> bool:
 
 @lru_cache(maxsize=16384)
 def _is_traditional(char: str) -> bool:
-    return _t2s().convert(char) != char
+    return _to_simplified(char) != char
+
+
+def _to_simplified(text: str) -> str:
+    converted: str = _t2s().convert(text)
+    return converted
 
 
 @lru_cache(maxsize=1)

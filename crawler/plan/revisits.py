@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import bindparam, select
-
-from archive.database import Archive
-from archive.errors import NotArchived
-from archive.models import Page, PageUrl, Site
-from archive.records import PageKind
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "": 1}
-
-
-def parse_duration(text: str) -> timedelta:
-    """`90s`, `45m`, `6h`, `1d`, `2w` or plain seconds, as a timedelta; ValueError otherwise."""
-    found = _DURATION.match(str(text))
-    if not found:
-        raise ValueError(f"{text!r} is not a duration like 6h, 1d or 2w")
-    return timedelta(seconds=float(found.group(1)) * _UNITS[found.group(2)])
+from archive.query import TrackedPage
+from crawler.plan.durations import parse_duration
 
 
 @dataclass(frozen=True)
@@ -73,19 +56,25 @@ class RevisitPolicy:
 
 @dataclass(frozen=True)
 class DuePage:
+    """A page to check now, with the validators of its last capture."""
+
     page_id: int
     url: str
     etag: str | None
     last_modified: str | None
-    overdue: timedelta
+    overdue: timedelta = timedelta(0)
+
+    @classmethod
+    def of(cls, page: TrackedPage, overdue: timedelta = timedelta(0)) -> DuePage:
+        return cls(page.page_id, page.url, page.etag, page.last_modified, overdue)
 
 
 @dataclass(frozen=True)
 class RevisitPlan:
     """The pages to check now, most overdue first, and how many more were due than allowed."""
 
-    pages: tuple[DuePage, ...]
-    due: int
+    pages: tuple[DuePage, ...] = ()
+    due: int = 0
 
     @property
     def left(self) -> int:
@@ -93,18 +82,17 @@ class RevisitPlan:
 
 
 def plan_revisits(
-    archive: Archive,
-    site: str,
+    pages: Iterable[TrackedPage],
     now: datetime,
     policy: RevisitPolicy,
     *,
     limit: int | None = None,
     everything: bool = False,
 ) -> RevisitPlan:
-    """The site's articles due for a check at `now` (all of them with `everything`)."""
+    """The pages due for a check at `now` (all of them with `everything`), most overdue first."""
     due = [
         page
-        for page in (_due_page(row, now, policy, everything) for row in _candidates(archive, site))
+        for page in (_due_page(page, now, policy, everything) for page in pages)
         if page is not None
     ]
     due.sort(key=lambda page: (-page.overdue.total_seconds(), page.page_id))
@@ -112,57 +100,12 @@ def plan_revisits(
     return RevisitPlan(tuple(chosen), len(due))
 
 
-def _candidates(archive: Archive, site: str) -> Sequence[Any]:
-    query = (
-        select(
-            Page.id,
-            Page.current_url,
-            Page.etag,
-            Page.last_modified,
-            Page.first_seen_at,
-            Page.published_at,
-            Page.last_changed_at,
-            Page.last_captured_at,
-        )
-        .join(Site, Site.id == Page.site_id)
-        .where(Site.name == site, Page.kind == PageKind.ARTICLE.value)
-    )
-    with archive.reading() as session:
-        return session.execute(query).all()
-
-
-def _due_page(row: Any, now: datetime, policy: RevisitPolicy, everything: bool) -> DuePage | None:
+def _due_page(
+    page: TrackedPage, now: datetime, policy: RevisitPolicy, everything: bool
+) -> DuePage | None:
     # First sight stands in for publication only when the page never said when it was published.
-    start = max(t for t in (row.published_at or row.first_seen_at, row.last_changed_at) if t)
-    since_check = now - row.last_captured_at
-    overdue = policy.overdue(now - start, since_check)
+    start = max(t for t in (page.published_at or page.first_seen_at, page.last_changed_at) if t)
+    overdue = policy.overdue(now - start, now - page.last_captured_at)
     if overdue is None and not everything:
         return None
-    return DuePage(
-        page_id=row.id,
-        url=row.current_url,
-        etag=row.etag,
-        last_modified=row.last_modified,
-        overdue=overdue or timedelta(0),
-    )
-
-
-def recheck_pages(archive: Archive, urls: Sequence[str]) -> list[DuePage]:
-    """The archived pages at `urls`, to check now whatever their schedule says."""
-    query = (
-        select(Page.id, Page.current_url, Page.etag, Page.last_modified)
-        .join(PageUrl, PageUrl.page_id == Page.id)
-        .where(PageUrl.url == bindparam("url"))
-    )
-    pages: dict[int, DuePage] = {}
-    with archive.reading() as session:
-        for url in urls:
-            row = session.execute(query, {"url": url}).first()
-            if row is None:
-                raise NotArchived(
-                    f"{url} is not in the archive; archive it first with: newsarchive fetch {url}"
-                )
-            pages[row.id] = DuePage(
-                row.id, row.current_url, row.etag, row.last_modified, timedelta(0)
-            )
-    return list(pages.values())
+    return DuePage.of(page, overdue or timedelta(0))

@@ -5,16 +5,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where a column's rolling walk stands: the next page to walk, and when this round began."""
-
-    next_page: int = 0
-    round_started_at: datetime | None = None
+from archive.runs import Cursor, ListWalkState
 
 
 class ListWalk:
@@ -91,13 +84,10 @@ class ListWalk:
             return None
         return min(start for start in rounds if start is not None)
 
-    def next_cursors(self) -> dict[str, Cursor]:
-        """The cursors the next crawl continues from: past what was read, never past a failure."""
-        return {path: self._next_cursor(path) for path in self.paths}
-
-    @property
-    def pages_read(self) -> int:
-        return sum(len(pages) for pages in self.fetched.values())
+    def state(self) -> ListWalkState:
+        """What the next crawl continues from: whether every list page was read, and the
+        cursors, past what was read and never past a failure."""
+        return ListWalkState(self.complete, {path: self._next_cursor(path) for path in self.paths})
 
     def _continues(
         self, path: str, number: int, total: int, articles: Collection[str], known: Collection[str]

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from archive.changes import typographic_key
+from archive.text.fold import typographic_key
 
 SHINGLE = 10
 SIGNATURE_SIZE = 64

@@ -1,20 +1,15 @@
-"""Cleaning a record: one canonical form of its text, and its bylines as fields, never as body."""
+"""Cleaning an article's text: one canonical form, bylines as names, no boilerplate or repeated head."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
-from archive.changes import typographic_key
-from archive.records import ArticleRecord
-from archive.similarity import fingerprint
-from crawler.extract.text import fold_spaces
-from crawler.profile import SiteProfile
-from crawler.repair import Repairs, repair_text
+from archive.text.fold import fold_spaces, typographic_key
+from archive.text.repair import Repairs, repair_text
 
 # 责任编辑/编辑/审核 name who edited; 作者/通讯员/记者 who wrote. A byline line holds only labels
 # and names, possibly in brackets: （作者：张三 通讯员：李四）, 【责任编辑：王五】.
@@ -26,58 +21,74 @@ _BYLINE = re.compile(
 )
 _BYLINE_PART = re.compile(rf"({_LABEL})\s*[:：]\s*(.*?)\s*(?=(?:{_LABEL})\s*[:：]|[）)】\]]?$)")
 _META_LINE = re.compile(r"^(来源|发布时间|发布日期|时间)\s*[:：]")
-# Bumped when a change here can change a cleaned record: part of the parser version.
+# Bumped when a change here can change cleaned text: part of the parser version of a record.
 CLEANER_VERSION = 1
 
 
 @dataclass(frozen=True)
-class Cleaned:
-    """A cleaned record, the rules that changed something (with counts), and any repairs made."""
+class ArticleText:
+    """The text fields of an article; `body` is paragraphs joined by newlines."""
 
-    record: ArticleRecord
+    title: str
+    body: str
+    source: str = ""
+    column: str = ""
+    editor: str = ""
+    author: str = ""
+
+
+@dataclass(frozen=True)
+class CleanedText:
+    """Cleaned text, the rules that changed something (with counts), and the repairs made."""
+
+    text: ArticleText
     applied: Counter[str] = field(default_factory=Counter)
     repairs: Repairs = field(default_factory=Repairs)
     # The share of the body, before cleaning, that was boilerplate (validation's concern).
     boilerplate: float = 0.0
-    # The cleaned record's archive.similarity.Fingerprint, computed where the cleaning is.
-    fingerprint: Any = None
 
 
-def clean_record(record: ArticleRecord, profile: SiteProfile) -> Cleaned:
-    """The record in canonical form: repaired if it is a damaged copy, NFC, spaces folded,
-    boilerplate and empty paragraphs dropped, bylines moved to editor/author, and no title or
-    来源/发布时间 line at the head of the body. Applying it twice changes nothing more."""
+def clean_text(
+    text: ArticleText, boilerplate: Sequence[re.Pattern[str]], script: str
+) -> CleanedText:
+    """`text` in canonical form: repaired if it is a damaged copy, NFC, spaces folded, boilerplate
+    lines (`boilerplate`) and empty paragraphs dropped, bylines moved to editor/author, and no
+    title or 来源/发布时间 line at the head of the body. Applying it twice changes nothing more."""
     applied: Counter[str] = Counter()
     # Title and body are repaired as one text: the damage is the page's, not each field's.
-    repaired, repairs = repair_text(f"{record.title}\n{record.body}", profile.script)
+    repaired, repairs = repair_text(f"{text.title}\n{text.body}", script)
     repaired_title, _, body = repaired.partition("\n")
     if repairs:
         applied["repair"] += 1
     title = _canonical_line(repaired_title, applied)
     paragraphs = [_canonical_line(line, applied) for line in body.split("\n")]
     paragraphs = _drop(paragraphs, lambda p: not p, "empty_paragraph", applied)
-    paragraphs = _drop(paragraphs, lambda p: _boilerplate(p, profile), "boilerplate_line", applied)
-    paragraphs, editor, author = _bylines(paragraphs, record, applied)
+    is_noise = _matcher(boilerplate)
+    paragraphs = _drop(paragraphs, is_noise, "boilerplate_line", applied)
+    paragraphs, editor, author = _bylines(paragraphs, text, applied)
     paragraphs = _drop_head(paragraphs, title, applied)
-    cleaned = replace(
-        record,
+    cleaned = ArticleText(
         title=title,
-        source=_canonical_line(record.source, applied),
-        column=_canonical_line(record.column, applied),
         body="\n".join(paragraphs),
+        source=_canonical_line(text.source, applied),
+        column=_canonical_line(text.column, applied),
         editor=editor,
         author=author,
     )
-    share = boilerplate_share(record, profile)
-    return Cleaned(cleaned, applied, repairs, share, fingerprint(cleaned.title, cleaned.body))
+    return CleanedText(cleaned, applied, repairs, boilerplate_share(text.body, boilerplate))
 
 
-def boilerplate_share(record: ArticleRecord, profile: SiteProfile) -> float:
+def boilerplate_share(body: str, boilerplate: Sequence[re.Pattern[str]]) -> float:
     """The share of the body's characters in boilerplate lines (打印本页, 关闭窗口, 字号…)."""
-    lines = [line for line in record.body.split("\n") if line.strip()]
+    is_noise = _matcher(boilerplate)
+    lines = [line for line in body.split("\n") if line.strip()]
     total = sum(len(line) for line in lines)
-    noise = sum(len(line) for line in lines if _boilerplate(line, profile))
+    noise = sum(len(line) for line in lines if is_noise(line))
     return noise / total if total else 1.0
+
+
+def _matcher(patterns: Sequence[re.Pattern[str]]) -> Callable[[str], bool]:
+    return lambda line: any(pattern.search(line) for pattern in patterns)
 
 
 def _canonical_line(text: str, applied: Counter[str]) -> str:
@@ -98,15 +109,11 @@ def _drop(
     return kept
 
 
-def _boilerplate(line: str, profile: SiteProfile) -> bool:
-    return any(pattern.search(line) for pattern in profile.article.boilerplate_lines)
-
-
 def _bylines(
-    paragraphs: list[str], record: ArticleRecord, applied: Counter[str]
+    paragraphs: list[str], text: ArticleText, applied: Counter[str]
 ) -> tuple[list[str], str, str]:
     """Byline lines at the start or the end of the body, taken out as editor and author."""
-    editors, authors = _names(record.editor), _names(record.author)
+    editors, authors = _names(text.editor), _names(text.author)
     while paragraphs and _BYLINE.match(paragraphs[-1]):
         _collect(paragraphs.pop(), editors, authors, applied)
     while paragraphs and _BYLINE.match(paragraphs[0]):

@@ -7,24 +7,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive.records import Outcome
+from archive.runs import ListWalkState
+from crawler.run.exits import (
+    EXIT_ERRORS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_STORAGE,
+    EXIT_TEMPORARY,
+    Refusal,
+)
 
 STATS = "newsarchive"
-# Documented exit codes (README). sysexits.h names the ones above 2.
-EXIT_OK = 0
-EXIT_ERRORS = 1  # finished, but some pages failed
-EXIT_USAGE = 2  # usage or configuration error
-EXIT_REFUSED = 65  # EX_DATAERR: the page fetched is not one the archive takes (not HTML, too big)
-EXIT_STORAGE = 74  # EX_IOERR: the archive could not be written (disk full, read-only)
-EXIT_TEMPORARY = 75  # EX_TEMPFAIL: locked by another crawl, or the host answers challenges
-EXIT_INTERRUPTED = 130  # stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report Ctrl-C)
 # Why a crawl stopped early (Scrapy's finish reason), its run status and its exit code.
 BLOCKED = "blocked"
 STORAGE_FAILED = "storage-failed"
+# A crawl that did not start (its refusal says why).
+NOT_STARTED = "not-started"
 _STOPPED = {
     "finished": ("finished", None),
     "shutdown": ("interrupted", EXIT_INTERRUPTED),
     BLOCKED: ("blocked", EXIT_TEMPORARY),
     STORAGE_FAILED: ("failed", EXIT_STORAGE),
+    NOT_STARTED: ("not-started", EXIT_ERRORS),
 }
 # Failures of the crawl itself. A 404, a soft 404 or a redirect is an observation about the site,
 # recorded and reported, not an error of the run.
@@ -48,16 +52,15 @@ class RunSummary:
     outcomes: dict[str, int]
     counters: dict[str, int]
     list_unreadable: int
-    list_walk_complete: bool
-    list_cursors: dict[str, Any]
+    walk: ListWalkState
     rejected: dict[str, int]
     duplicates: dict[str, int]
     bytes_downloaded: int
     finish_reason: str
     retries: int = 0
     retry_waited_seconds: float = 0.0
-    # Why a fetch kept nothing: the one page it asked for is not one the archive takes.
-    refused: str | None = None
+    # Why the crawl did not start, or a fetch kept nothing (the page is not one the archive takes).
+    refusal: Refusal | None = None
 
     @classmethod
     def from_stats(cls, stats: Mapping[str, Any], finish_reason: str | None = None) -> RunSummary:
@@ -66,17 +69,16 @@ class RunSummary:
             outcomes={
                 o.value: int(stats.get(f"{STATS}/outcome/{o.value}", 0))
                 for o in Outcome
-                if o != Outcome.LISTING
+                if o not in (Outcome.CONTENT, Outcome.LISTING)
             },
             counters={name: int(stats.get(f"{STATS}/{name}", 0)) for name in _COUNTERS},
             list_unreadable=int(stats.get(f"{STATS}/list_template/none", 0)),
-            list_walk_complete=bool(stats.get(f"{STATS}/list_walk_complete", False)),
-            list_cursors=dict(stats.get(f"{STATS}/list_cursors", {})),
+            walk=stats.get(f"{STATS}/list_walk_state") or ListWalkState(),
             rejected=_by_prefix(stats, f"{STATS}/dropped/"),
             duplicates=_by_prefix(stats, f"{STATS}/dedup/"),
             bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
             finish_reason=finish_reason or str(stats.get("finish_reason", "unknown")),
-            refused=stats.get(f"{STATS}/refused"),
+            refusal=stats.get(f"{STATS}/refusal"),
             retries=int(stats.get("retry/count", 0)),
             retry_waited_seconds=float(stats.get(f"{STATS}/retry/waited_seconds", 0.0)),
         )
@@ -104,11 +106,11 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
+        if self.refusal is not None:
+            return self.refusal.exit_code
         stopped = _STOPPED.get(self.finish_reason, ("interrupted", EXIT_ERRORS))[1]
         if stopped is not None:
             return stopped
-        if self.refused:
-            return EXIT_REFUSED
         return EXIT_OK if self.errors == 0 else EXIT_ERRORS
 
     def counts(self) -> dict[str, Any]:
@@ -118,8 +120,7 @@ class RunSummary:
             "errors": self.errors,
             "errors_by_kind": self.errors_by_kind(),
             **self.counters,
-            "list_walk_complete": self.list_walk_complete,
-            "list_cursors": self.list_cursors,
+            **self.walk.to_counts(),
             "rejected_by_reason": self.rejected,
             "duplicates_found": self.duplicates,
             "bytes": self.bytes_downloaded,

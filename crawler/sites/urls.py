@@ -9,7 +9,7 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, u
 
 from w3lib.url import safe_url_string
 
-from crawler.profile import SiteProfile
+from crawler.sites.profile import SiteProfile
 
 DEFAULT_PORTS = {"http": "80", "https": "443"}
 _INDEX_PAGE = re.compile(r"/index\.s?html?$", re.IGNORECASE)
@@ -89,11 +89,7 @@ class SiteUrls:
 
     def check_fetchable(self, url: str) -> str:
         """The canonical URL of `url` if this site can fetch it; otherwise UrlError with a reason."""
-        parts = well_formed(url.strip())
-        if parts.scheme not in DEFAULT_PORTS:
-            raise UrlError(f"{url!r} is not an http(s) URL.")
-        if not parts.hostname:
-            raise UrlError(f"{url!r} has no host.")
+        check_http(url)
         if not self.is_own(url):
             raise UrlError(f"{url} is not on {self.profile.name} ({self.origin}).")
         return self.canonical(url)
@@ -110,6 +106,16 @@ class SiteUrls:
         return key in rules.volatile_query_params or any(
             fnmatchcase(key, pattern) for pattern in rules.tracking_query_params
         )
+
+
+def check_http(url: str) -> SplitResult:
+    """`url` split, if it is a well-formed http(s) URL with a host; otherwise UrlError saying why."""
+    parts = well_formed(url.strip())
+    if parts.scheme not in DEFAULT_PORTS:
+        raise UrlError(f"{url!r} is not an http(s) URL.")
+    if not parts.hostname:
+        raise UrlError(f"{url!r} has no host.")
+    return parts
 
 
 def well_formed(url: str) -> SplitResult:

@@ -1,0 +1,28 @@
+"""The `newsarchive` command: one thin click command per task, grouped by topic in this package."""
+
+from __future__ import annotations
+
+import click
+
+from newsarchive import __version__
+from newsarchive.cli.crawling import crawl, fetch, recheck
+from newsarchive.cli.history import changes, copies_command, diff, history, show
+from newsarchive.cli.upkeep import db, export, runs_command, sites, verify
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="newsarchive")
+def main() -> None:
+    """A versioned, evidence-grade archive of government news columns.
+
+    \b
+    newsarchive crawl                      # backfill, then incremental crawls of 陈仓要闻
+    newsarchive history URL                # an article's versions and captures
+    newsarchive export --output news.jsonl # latest version of every article
+    """
+
+
+for command in (crawl, fetch, recheck, history, show, diff, changes, copies_command):
+    main.add_command(command)
+for command in (export, verify, runs_command, sites, db):
+    main.add_command(command)

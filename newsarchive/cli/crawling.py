@@ -1,0 +1,201 @@
+"""The commands that fetch: crawl a site's column, fetch one page, re-check archived pages."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from crawler.run.exits import EXIT_USAGE
+from crawler.sites.profile import SiteProfile
+from crawler.sites.resolve import copied_article, profile_for
+from crawler.sites.urls import UrlError, well_formed
+from newsarchive.cli.base import Failed, site_profile
+from newsarchive.cli.options import (
+    db_option,
+    fetch_options,
+    json_option,
+    output_options,
+    parse_settings,
+)
+from newsarchive.cli.output import Output
+from newsarchive.cli.render import recorded_json, recorded_line
+
+if TYPE_CHECKING:
+    from crawler.runner import CrawlResult
+
+DEFAULT_SITE = "chencang"
+
+
+@click.command()
+@click.argument("site", default=DEFAULT_SITE)
+@click.option("--base-url", metavar="URL", help="Send every request to this origin, same paths.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Audit: every list page, every article re-fetched without validators.",
+)
+@click.option(
+    "--max-revisits",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Check at most N known articles that are due, most overdue first.",
+)
+@click.option(
+    "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting."
+)
+@output_options
+@db_option
+@json_option
+def crawl(
+    site: str,
+    base_url: str | None,
+    full: bool,
+    max_revisits: int | None,
+    overrides: tuple[str, ...],
+    quiet: bool,
+    log_file: str | None,
+    db_url: str | None,
+    as_json: bool,
+) -> None:
+    """Crawl SITE's news column into the archive (SITE defaults to chencang).
+
+    The first crawl walks every list page (a backfill). Later crawls page through the column
+    until a whole list page holds only archived articles (every list page once a week, to notice
+    unlisted articles), and re-check the known articles that are due: daily while they are under
+    a month old or recently edited, less often as they age, each with If-None-Match and
+    If-Modified-Since. Politeness (robots.txt, one request at a time, a delay) comes from the site
+    profile and can be lifted with -s for a local replica.
+
+    One crawl of a site into an archive runs at a time (a lock beside the archive). On a terminal
+    a progress display shows list pages, articles done and queued, the rate and errors.
+    `scrapy crawl SITE` is the same crawl, with the same lock and exit codes.
+
+    Exit codes: 0 done; 1 finished, but some pages failed; 2 usage or configuration error;
+    74 the archive could not be opened or written (disk full); 75 another crawl holds the lock, or the
+    host answered with challenges (try later); 130 stopped by Ctrl-C or SIGTERM.
+
+    \b
+    newsarchive crawl
+    newsarchive crawl --quiet --log-file ~/newsarchive.log     # from cron
+    newsarchive crawl chencang --max-revisits 500
+    newsarchive crawl chencang --full
+    newsarchive crawl --base-url http://127.0.0.1:8000 -s DOWNLOAD_DELAY=0 \\
+        -s CONCURRENT_REQUESTS_PER_DOMAIN=16 -s AUTOTHROTTLE_ENABLED=false
+    """
+    profile = site_profile(site)
+    output = Output(quiet, log_file, as_json)
+    arguments = {"base_url": base_url, "full": full or None, "max_revisits": max_revisits}
+    result = _run(profile, db_url, overrides, output, **arguments)
+    output.summary(site, result)
+    sys.exit(result.summary.exit_code)
+
+
+@click.command()
+@click.argument("url")
+@fetch_options
+@db_option
+@json_option
+def fetch(
+    url: str,
+    site: str | None,
+    base_url: str | None,
+    overrides: tuple[str, ...],
+    db_url: str | None,
+    as_json: bool,
+) -> None:
+    """Archive one article now, through the same pipelines as a crawl.
+
+    Prints whether it was new, changed or unchanged, and its version number. A URL on another
+    host whose path is an archived article's (a mirror site's copy) is kept as a copy of that
+    article, repaired, never as a new article; `copies` lists them.
+
+    \b
+    newsarchive fetch http://www.chencang.gov.cn/col8173/col8174/202402/t20240207_160040.html
+    newsarchive fetch http://jczszy.cn/col8173/col8174/202303/t20230313_142946.html
+
+    Exit codes: 0 archived; 1 the page could not be fetched or read; 2 a URL, site or setting
+    is wrong; 65 the response is not an HTML page, or is over the size cap (DOWNLOAD_MAXSIZE,
+    10 MB): nothing is archived; 74 the archive could not be written.
+    """
+    profile = site_profile(site) if site else _site_of(url, base_url, db_url, copies=True)
+    result = _run(profile, db_url, overrides, Output(as_json=as_json), base_url=base_url, url=url)
+    recorded = result.last_recorded
+    if recorded is None:
+        raise Failed(f"{url} could not be fetched or read; the log above says why.")
+    click.echo(json.dumps(recorded_json(recorded)) if as_json else recorded_line(recorded))
+    sys.exit(result.summary.exit_code)
+
+
+@click.command()
+@click.argument("urls", nargs=-1, required=True)
+@fetch_options
+@output_options
+@db_option
+@json_option
+def recheck(
+    urls: tuple[str, ...],
+    site: str | None,
+    base_url: str | None,
+    overrides: tuple[str, ...],
+    quiet: bool,
+    log_file: str | None,
+    db_url: str | None,
+    as_json: bool,
+) -> None:
+    """Check archived articles now, whatever their schedule says.
+
+    Each is requested with the validators of its last capture, so an unchanged page costs a 304;
+    a changed one gets a new version. For a page not yet archived, use fetch. It takes the
+    site's crawl lock, like crawl, and has crawl's exit codes.
+
+    \b
+    newsarchive recheck http://www.chencang.gov.cn/col8173/col8174/202402/t20240207_160040.html
+    """
+    profile = site_profile(site) if site else _site_of(urls[0], base_url, db_url, copies=False)
+    output = Output(quiet, log_file, as_json)
+    result = _run(profile, db_url, overrides, output, base_url=base_url, recheck=list(urls))
+    output.summary(profile.name, result)
+    sys.exit(result.summary.exit_code)
+
+
+def _run(
+    profile: SiteProfile,
+    db_url: str | None,
+    overrides: tuple[str, ...],
+    output: Output,
+    **arguments: Any,
+) -> CrawlResult:
+    """Runs the site's spider in this process. The crawl itself checks its arguments, takes the
+    lock and opens the archive; what stops it before it starts comes back as its refusal."""
+    from crawler.runner import CrawlNotStarted, project_settings, run_spider  # Scrapy, now
+
+    settings = project_settings({**output.settings(), **parse_settings(overrides)})
+    if db_url:
+        settings.set("NEWSARCHIVE_DB", db_url, priority="cmdline")
+    try:
+        result = run_spider(profile.name, settings, **arguments)
+    except CrawlNotStarted as exc:
+        raise Failed(str(exc)) from None
+    refusal = result.summary.refusal
+    if refusal is not None:
+        raise Failed(refusal.sentence, refusal.exit_code)
+    return result
+
+
+def _site_of(url: str, base_url: str | None, db_url: str | None, *, copies: bool) -> SiteProfile:
+    """The site whose host `url` is on; with `copies`, else the site of the archived article a
+    mirror's URL copies."""
+    try:
+        host = well_formed(url.strip()).hostname or url
+    except UrlError as exc:
+        raise Failed(str(exc), EXIT_USAGE) from None
+    found = profile_for(url, base_url)
+    if found is not None:
+        return found
+    copied = copied_article(url, db_url) if copies else None
+    if copied is None:
+        raise Failed(f"No site profile covers {host}; name one with --site.", EXIT_USAGE)
+    return copied[0]

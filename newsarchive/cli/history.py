@@ -1,0 +1,176 @@
+"""The commands that read an article's history: history, show, diff, changes, copies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import click
+
+from archive.changes import CLASSES
+from archive.copies import copies
+from archive.diff import diff_records
+from archive.lifecycle import Event
+from archive.query import change_report, page_history, version_record
+from crawler.run.exits import EXIT_USAGE
+from crawler.sites.resolve import archive_key
+from newsarchive.cli.base import Failed, reading
+from newsarchive.cli.options import db_option, json_option, parse_moment
+from newsarchive.cli.render import (
+    change_line,
+    copy_lines,
+    diff_lines,
+    history_lines,
+    json_text,
+    record_lines,
+)
+
+EVENT_KINDS = ("new", "changed", "reparsed", *(event.value for event in Event))
+
+
+@click.command()
+@click.argument("url")
+@db_option
+@json_option
+def history(url: str, db_url: str | None, as_json: bool) -> None:
+    """Show an article's versions (number, capture time, changed fields) and every capture.
+
+    \b
+    newsarchive history http://www.chencang.gov.cn/col8173/col8174/202402/t20240207_160040.html
+    """
+    with reading(db_url) as archive:
+        found = page_history(archive, archive_key(url))
+    click.echo(json_text(found.to_json()) if as_json else "\n".join(history_lines(found)))
+
+
+@click.command()
+@click.argument("url")
+@click.option("--version", "number", type=int, help="Version number (default: the latest).")
+@click.option("--at", "at", metavar="DATETIME", help="The version current at this time (ISO 8601).")
+@db_option
+@json_option
+def show(url: str, number: int | None, at: str | None, db_url: str | None, as_json: bool) -> None:
+    """Show an article as it was: the latest version, version N, or the one current at a time.
+
+    A date alone means the end of that day; a time without offset is UTC.
+
+    \b
+    newsarchive show URL --version 1
+    newsarchive show URL --at 2025-12-02T08:00+08:00 --json
+    """
+    if number is not None and at is not None:
+        raise Failed("Give --version or --at, not both.", EXIT_USAGE)
+    moment = parse_moment(at)
+    with reading(db_url) as archive:
+        record = version_record(archive, archive_key(url), number=number, at=moment)
+    click.echo(json_text(record.to_json()) if as_json else "\n".join(record_lines(record)))
+
+
+@click.command()
+@click.argument("url")
+@click.option("--from", "old", type=int, help="Older version (default: the one before --to).")
+@click.option("--to", "new", type=int, help="Newer version (default: the latest).")
+@click.option("--context", default=20, show_default=True, help="Characters of context kept.")
+@db_option
+@json_option
+def diff(
+    url: str, old: int | None, new: int | None, context: int, db_url: str | None, as_json: bool
+) -> None:
+    """Compare two versions field by field; text at character level ([-removed-]{+added+}).
+
+    \b
+    newsarchive diff URL                 # the latest change
+    newsarchive diff URL --from 1 --to 3 --json
+    """
+    key = archive_key(url)
+    with reading(db_url) as archive:
+        newer = version_record(archive, key, number=new)
+        older_number = old if old is not None else newer.version - 1
+        if older_number < 1:
+            raise Failed(f"{key} has only one version; there is nothing to compare.")
+        older = version_record(archive, key, number=older_number)
+    changes = diff_records(older, newer)
+    click.echo(
+        json_text(changes.to_json()) if as_json else "\n".join(diff_lines(changes, context=context))
+    )
+
+
+@click.command()
+@click.option("--since", metavar="DATETIME", help="From this time (default: 24 hours ago).")
+@click.option("--until", metavar="DATETIME", help="Up to this time (default: now).")
+@click.option(
+    "--class",
+    "classes",
+    multiple=True,
+    type=click.Choice(CLASSES),
+    help="Only changes of this class (repeatable).",
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(EVENT_KINDS),
+    help="Only events of this kind (repeatable).",
+)
+@click.option("--no-cosmetic", is_flag=True, help="Leave out changes that are only cosmetic.")
+@click.option("--site", help="Only this site's articles.")
+@db_option
+@json_option
+def changes(
+    since: str | None,
+    until: str | None,
+    classes: tuple[str, ...],
+    kinds: tuple[str, ...],
+    no_cosmetic: bool,
+    site: str | None,
+    db_url: str | None,
+    as_json: bool,
+) -> None:
+    """What happened in a time window: new, changed, unreachable, gone, reappeared, unlisted, moved.
+
+    A changed article is listed with its change classes (title, body, published_at, source,
+    images, attachments, links; cosmetic for whitespace or punctuation width only) and the
+    characters added and removed. A date alone means the start of that day for --since and
+    its end for --until; a time without offset is UTC.
+
+    \b
+    newsarchive changes --since 2025-12-01
+    newsarchive changes --since 2025-12-01T00:00+08:00 --class title --class body --json
+    """
+    start = parse_moment(since, end_of_day=False) or datetime.now(UTC) - timedelta(days=1)
+    end = parse_moment(until) or datetime.now(UTC) + timedelta(seconds=1)
+    with reading(db_url) as archive:
+        found = change_report(
+            archive, since=start, until=end, kinds=kinds, classes=classes, site=site
+        )
+    if no_cosmetic:
+        found = [e for e in found if tuple(e.classes) != ("cosmetic",)]
+    if as_json:
+        click.echo(json_text([event.to_json() for event in found]))
+    elif found:
+        click.echo("\n".join(change_line(event) for event in found))
+    else:
+        click.echo(f"nothing happened between {start.isoformat()} and {end.isoformat()}")
+
+
+@click.command("copies")
+@click.argument("url")
+@db_option
+@json_option
+def copies_command(url: str, db_url: str | None, as_json: bool) -> None:
+    """List the known copies of an article: mirror copies elsewhere, with the repairs they needed
+    and their repaired text, and other pages of the same article, exact or lightly re-edited.
+
+    Each with its URL, capture time and similarity (Jaccard similarity of the 10-character
+    shingles of the texts, 1.0 for identical).
+
+    \b
+    newsarchive copies http://www.chencang.gov.cn/col8173/col8174/202303/t20230313_142946.html
+    """
+    with reading(db_url) as archive:
+        found = copies(archive, archive_key(url))
+    if as_json:
+        click.echo(json_text([copy.to_json() for copy in found]))
+    elif found:
+        click.echo("\n".join(line for copy in found for line in copy_lines(copy)))
+    else:
+        click.echo("no known copies")

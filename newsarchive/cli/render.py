@@ -1,0 +1,147 @@
+"""Results as people read them: one function per kind of result, lines of text out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from archive.copies import CopySummary
+from archive.diff import VersionDiff
+from archive.fixity import Report
+from archive.query import ChangeEvent, PageHistory, VersionRecord
+from archive.records import Recorded
+from archive.runs import RunSummary
+from archive.text.diff import render_spans
+from crawler.sites.profile import SiteProfile
+
+
+def history_lines(found: PageHistory) -> Iterator[str]:
+    yield f"{found.url}\n  site {found.site} · doc id {found.doc_id or '—'} · {found.kind}"
+    listed = "listed" if found.is_listed else "unlisted"
+    yield f"  state: {found.state}, {listed} (last listed {_when(found.last_listed_at)})"
+    for earlier in found.urls[:-1] if len(found.urls) > 1 else ():
+        yield f"  also known as {earlier}"
+    yield f"versions ({len(found.versions)}):"
+    for v in found.versions:
+        changed = ", ".join(v.changed_fields) or "first version"
+        classes = f"  [{', '.join(v.classes)}]" if v.classes else ""
+        yield f"  {v.number:>3}  {v.captured_at.isoformat()}  {changed}{classes}"
+    yield f"lifecycle ({len(found.events)}):"
+    for e in found.events:
+        yield f"  {e.at.isoformat()}  {e.kind:<11} {_detail(e.detail)}"
+    yield f"captures ({len(found.captures)}):"
+    for c in found.captures:
+        version = f"v{c.version}" if c.version else "—"
+        status = c.status if c.status is not None else "—"
+        yield f"  {c.captured_at.isoformat()}  {status!s:>3}  {c.outcome:<12} {version:<5} {c.error or ''}"
+
+
+def record_lines(record: VersionRecord) -> Iterator[str]:
+    for name, value in record.to_json().items():
+        if name not in ("body", "body_html"):
+            yield f"{name}: {_plain(value)}"
+    yield f"\n{record.record.body}"
+
+
+def diff_lines(changes: VersionDiff, *, context: int) -> Iterator[str]:
+    yield f"{changes.url}: version {changes.old_version} → {changes.new_version}"
+    for field in changes.fields:
+        yield f"--- {field.field} (+{field.chars_added} −{field.chars_removed} characters)"
+        yield render_spans(field.spans, context=context)
+    if not changes.fields:
+        yield "no differences"
+
+
+def change_line(event: ChangeEvent) -> str:
+    line = f"{event.at.isoformat()}  {event.kind:<11} "
+    if event.kind in ("changed", "reparsed"):
+        counts = f"+{event.chars_added} −{event.chars_removed}"
+        line += f"v{event.version} [{', '.join(event.classes)}] {counts}  "
+    elif event.version:
+        line += f"v{event.version}  "
+    detail = dict(event.detail)
+    if event.kind == "moved":
+        line += f"→ {detail.get('to')}  "
+    return line + event.url
+
+
+def copy_lines(copy: CopySummary) -> Iterator[str]:
+    repairs = ", ".join(f"{name} {count}" for name, count in copy.repairs.items()) or "none"
+    similar = f"similarity {copy.similarity:.2f}"
+    yield f"{copy.kind:<15} {copy.found_at.isoformat()}  {similar}  {copy.url}"
+    yield f"  repairs: {repairs}"
+    yield f"  {copy.text[:120]}{'…' if len(copy.text) > 120 else ''}"
+
+
+def run_line(run: RunSummary) -> str:
+    counts = run.counts
+    return (
+        f"{run.id:>5}  {run.started_at.isoformat()}  {run.site:<10} {run.command:<6} "
+        f"{run.status:<11} new {counts.get('new', 0)} changed {counts.get('changed', 0)} "
+        f"errors {counts.get('errors', 0)} exit {run.exit_code}"
+    )
+
+
+def verify_lines(report: Report) -> Iterator[str]:
+    checked = (
+        f"{report.blobs} blobs, {report.versions} versions, {report.captures} captures in "
+        f"{report.runs} runs"
+    )
+    verdict = "all intact" if report.ok else f"{len(report.problems)} problems"
+    yield f"checked {checked}: {verdict}"
+    for problem in report.problems:
+        yield f"  {problem.kind}: {problem.detail}"
+        for page in problem.pages:
+            yield f"    {page}"
+
+
+def site_line(profile: SiteProfile) -> str:
+    return f"{profile.name:<10} {profile.origin}{profile.listing.paths[0]}  {profile.title}"
+
+
+def site_json(profile: SiteProfile) -> dict[str, Any]:
+    return {
+        "name": profile.name,
+        "title": profile.title,
+        "origin": profile.origin,
+        "lists": list(profile.listing.paths),
+    }
+
+
+def recorded_json(recorded: Recorded) -> dict[str, Any]:
+    return {
+        "url": recorded.url,
+        "outcome": recorded.outcome.value,
+        "version": recorded.version,
+        "changed_fields": list(recorded.changed_fields),
+    }
+
+
+def recorded_line(recorded: Recorded) -> str:
+    outcome = recorded.outcome.value
+    if outcome == "mirror-copy":
+        return f"mirror-copy: kept as a copy of {recorded.url} (see: newsarchive copies {recorded.url})"
+    if recorded.version is None:
+        return f"{outcome}: {recorded.url} (no version)"
+    changed = f" ({', '.join(recorded.changed_fields)})" if recorded.changed_fields else ""
+    return f"{outcome}: {recorded.url} is at version {recorded.version}{changed}"
+
+
+def json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else "never"
+
+
+def _detail(detail: dict[str, Any]) -> str:
+    return " ".join(f"{key}={value}" for key, value in detail.items())
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else str(value)
