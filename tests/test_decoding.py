@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from crawler.extract.decoding import decode_html
 
 TEXT = "陈仓区召开全区工作会议，确保取得“开门红”。"
@@ -64,3 +66,42 @@ def test_a_bom_wins():
     )
     assert TEXT in decoded.text
     assert decoded.reason == "bom"
+
+
+@pytest.mark.parametrize("charset", ["iso-8859-1", "us-ascii", "windows-1252", "latin1"])
+def test_a_single_byte_charset_in_the_header_does_not_hide_gbk(charset):
+    """ISO-8859-1 is many servers' default: a single-byte codec never fails, so it proves nothing."""
+    decoded = decode_html(page(None).encode("gbk"), f"text/html; charset={charset}")
+    assert TEXT in decoded.text and "³Â²Ö" not in decoded.text
+    assert decoded.encoding == "gb18030" and decoded.reason.startswith(
+        "detected; the page declared"
+    )
+
+
+@pytest.mark.parametrize("charset", ["iso-8859-1", "us-ascii", "windows-1252"])
+def test_a_single_byte_charset_in_the_meta_tag_does_not_hide_gbk(charset):
+    decoded = decode_html(page(charset).encode("gbk"), "text/html")
+    assert TEXT in decoded.text and decoded.encoding == "gb18030"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Économie générale à Paris — café, naïve résumé, Größe über Straße",
+        "Ñandú año señor, ¿qué tal? ¡Olé!",
+        "Prix : 25 € ; « guillemets » ; déjà vu",
+    ],
+)
+def test_a_latin_page_in_its_declared_single_byte_charset_stays_latin(text):
+    """Latin text also decodes as GBK (é then a letter is a GBK pair), but into characters
+    Chinese text does not use: the declaration stands."""
+    decoded = decode_html(page("windows-1252", text).encode("cp1252"), "text/html")
+    assert text in decoded.text
+    assert (decoded.encoding, decoded.reason) == ("cp1252", "declared")
+
+
+def test_a_latin_page_declared_iso_8859_1_in_the_header_is_read_as_browsers_do():
+    """Browsers (and w3lib) read an ISO-8859-1 label as windows-1252, its superset."""
+    text = "Économie générale à Paris — 25 €"
+    decoded = decode_html(page(None, text).encode("cp1252"), "text/html; charset=iso-8859-1")
+    assert text in decoded.text and decoded.encoding == "cp1252"

@@ -48,7 +48,9 @@ def direct_imports(module: str) -> frozenset[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return frozenset(name for name in names if name in MODULES or name.split(".")[0] not in PACKAGES)
+    return frozenset(
+        name for name in names if name in MODULES or name.split(".")[0] not in PACKAGES
+    )
 
 
 @cache

@@ -1,15 +1,25 @@
-"""Turning a page's bytes into text: declared charsets are hints, the bytes have the last word."""
+"""Turning a page's bytes into text: declared charsets are hints, the bytes have the last word.
+
+A multi-byte declaration (GBK, Big5…) is checked by decoding strictly. A single-byte one
+(ISO-8859-1, US-ASCII, windows-1252, a common server default) never fails to decode, so it
+proves nothing: when the bytes decode as GB18030 into text that is Chinese (nearly all of its
+non-ASCII characters in GB2312, where real Chinese text lives and Latin text read as GBK almost
+never lands), the page is Chinese and the declaration is a server's default.
+"""
 
 from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass
+from functools import cache
 
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 # GBK and GB2312 labels are decoded as GB18030, their superset: a page that says gb2312 and uses
 # a GBK-only character still decodes.
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030", "ascii": "utf-8"}
+# The share of a text's non-ASCII characters that must be in GB2312 for it to be Chinese.
+CHINESE_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -36,17 +46,47 @@ def decode_html(body: bytes, content_type: str | None) -> Decoded:
     text = _strict(body, "utf-8")
     if text is not None:
         return Decoded(text, "utf-8", declared, _agreement("utf-8", declared))
-    if declared and declared != "utf-8":
+    if declared and declared != "utf-8" and not single_byte(declared):
         text = _strict(body, declared)
         if text is not None:
             return Decoded(text, declared, declared, "declared")
     text = _strict(body, "gb18030")
-    if text is not None:
+    if text is not None and (not declared or not single_byte(declared) or is_chinese(text)):
         return Decoded(text, "gb18030", declared, _agreement("gb18030", declared))
+    if declared and single_byte(declared):
+        text = _strict(body, declared)
+        if text is not None:
+            return Decoded(text, declared, declared, "declared")
     encoding = declared or "utf-8"
     return Decoded(
         body.decode(encoding, "replace"), encoding, declared, "lossy: invalid bytes replaced"
     )
+
+
+@cache
+def single_byte(encoding: str) -> bool:
+    """Whether `encoding` reads one byte as one character (ISO-8859-x, windows-125x, KOI8…)."""
+    try:
+        return len(bytes(range(256)).decode(encoding, "replace")) == 256
+    except LookupError:
+        return False
+
+
+def is_chinese(text: str) -> bool:
+    """Whether nearly every non-ASCII character of `text` is in GB2312 (and there are some)."""
+    wide = [char for char in text if ord(char) > 0x7F]
+    if not wide:
+        return False
+    return sum(1 for char in wide if _in_gb2312(char)) >= CHINESE_SHARE * len(wide)
+
+
+@cache
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _declared(body: bytes, content_type: str | None) -> str | None:
