@@ -21,18 +21,41 @@ PR_CAPBSET_DROP = 24
 CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
 
 
-def start_crawl(base_url: str, db: Path, *extra: str, **popen: Any) -> subprocess.Popen[str]:
-    """`newsarchive crawl` in the background, in its own process group (as cron starts it)."""
+ROOT = Path(__file__).resolve().parent.parent
+# The two ways to run a crawl: the newsarchive command, and Scrapy's own from the project folder.
+ENTRY_POINTS = ("newsarchive", "scrapy")
+
+
+def crawl_command(base_url: str, db: Path, *extra: str, entry: str = "newsarchive") -> list[str]:
+    """`newsarchive crawl` (with --json), or `scrapy crawl chencang`, of the replica into `db`."""
+    if entry == "scrapy":
+        arguments = ["-a", f"base_url={base_url}", *FAST, "-s", f"NEWSARCHIVE_DB={db}"]
+        return [sys.executable, "-m", "scrapy", "crawl", "chencang", *arguments, *extra]
     command = [sys.executable, "-m", "newsarchive", "crawl", "--base-url", base_url, *FAST]
-    command += [*extra, "--json", "--db", str(db)]
+    return [*command, *extra, "--json", "--db", str(db)]
+
+
+def start_crawl(
+    base_url: str, db: Path, *extra: str, entry: str = "newsarchive", **popen: Any
+) -> subprocess.Popen[str]:
+    """A crawl in the background, in its own process group (as cron starts it)."""
     return subprocess.Popen(
-        command,
+        crawl_command(base_url, db, *extra, entry=entry),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        cwd=ROOT,
         **popen,
     )
+
+
+def run_crawl(
+    base_url: str, db: Path, *extra: str, entry: str = "newsarchive"
+) -> subprocess.CompletedProcess[str]:
+    """A crawl run to its end, its output captured; never raises on a non-zero exit."""
+    command = crawl_command(base_url, db, *extra, entry=entry)
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
 
 
 def count(db: Path, sql: str) -> int:

@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, inspect
 
 from archive.database import alembic_config, head_revision, open_archive, upgrade_archive
 from archive.errors import SchemaError, SchemaTooOld
-from archive.models import Base
+from archive.models import Base, Version
+from archive.records import RECORD_FIELDS
 from crawler.run.exits import archive_refusal
 
 
@@ -95,3 +96,9 @@ def test_upgrade_of_an_empty_file_reaches_head(tmp_path):
     old, new = upgrade_archive(str(path))
     assert (old, new) == (None, head_revision())
     open_archive(str(path), create=False).close()
+
+
+def test_the_version_table_stores_every_field_of_the_record():
+    """The record's fields are defined once (ArticleRecord); the table must keep each of them."""
+    columns = set(Version.__table__.columns.keys())
+    assert set(RECORD_FIELDS) <= columns

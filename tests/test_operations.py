@@ -16,13 +16,24 @@ import pytest
 from archive.database import resolve_db_url
 from crawler.run.lock import CrawlLock, lock_path
 from tests.cli import FAST, as_json, crawl, newsarchive
-from tests.operations import content, count, integrity, start_crawl, wait_until
+from tests.operations import (
+    ENTRY_POINTS,
+    content,
+    count,
+    integrity,
+    run_crawl,
+    start_crawl,
+    wait_until,
+)
 
 ARTICLES = 400  # enough work that every kill lands inside a crawl
 KILLS = 12
 RUNNING = "SELECT count(*) FROM crawl_run WHERE status = 'running'"
 # Downloads slower than the archive's writes, so a signal finds pages still to fetch.
 UNHURRIED = ("-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0.01")
+# Slower still: a crawl to be killed or locked out must not finish first, however loaded the
+# machine (the last articles of the site would otherwise take well under a second).
+SLOW = ("-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "DOWNLOAD_DELAY=0.02")
 ARTICLE_CAPTURES = (
     "SELECT count(*) FROM capture c JOIN page p ON p.id = c.page_id WHERE p.kind = 'article'"
 )
@@ -47,30 +58,36 @@ def test_the_reference_crawl_holds_every_article_once(site, reference):
     assert {len(versions) for _, _, versions in reference.values()} == {1}
 
 
-def test_a_second_crawl_exits_75_naming_the_holder(site, tmp_path):
+@pytest.mark.parametrize("second_entry", ENTRY_POINTS)
+@pytest.mark.parametrize("first_entry", ENTRY_POINTS)
+def test_a_second_crawl_exits_75_naming_the_holder(site, tmp_path, first_entry, second_entry):
     db = tmp_path / "archive.db"
-    first = start_crawl(site.base_url, db)
+    first = start_crawl(site.base_url, db, *SLOW, entry=first_entry)
     try:
         assert wait_until(lambda: count(db, RUNNING) == 1, first, timeout=60), first.stderr
-        second = newsarchive("crawl", "--base-url", site.base_url, *FAST, db=db)
+        second = run_crawl(site.base_url, db, entry=second_entry)
         assert second.returncode == 75
-        lines = second.stderr.strip().splitlines()
-        assert len(lines) == 1, second.stderr
-        assert f"PID {first.pid}" in lines[0] and "started 20" in lines[0]
+        (line,) = error_lines(second.stderr)
+        assert f"PID {first.pid}" in line and "started 20" in line
         assert second.stdout == ""
+        if second_entry == "newsarchive":
+            assert second.stderr.strip() == line
     finally:
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=120)
+    assert first.returncode == 130  # SIGTERM: both entry points stop gracefully
 
 
-def test_a_lock_held_by_another_process_is_respected_and_reported(site, tmp_path):
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+def test_a_lock_held_by_another_process_is_respected_and_reported(site, tmp_path, entry):
     db = tmp_path / "archive.db"
     crawl(site.base_url, db)
     before = content(db)
     with CrawlLock(lock_path(resolve_db_url(str(db)), "chencang")):
-        done = newsarchive("crawl", "--base-url", site.base_url, *FAST, db=db)
+        done = run_crawl(site.base_url, db, entry=entry)
         recheck = newsarchive("recheck", next(iter(before)), "--base-url", site.base_url, db=db)
-    assert done.returncode == 75 and f"PID {os.getpid()} on " in done.stderr
+    assert done.returncode == 75
+    assert [f"PID {os.getpid()} on " in line for line in error_lines(done.stderr)] == [True]
     assert recheck.returncode == 75
     assert content(db) == before
     assert [run["command"] for run in as_json("runs", db=db)] == ["crawl"]
@@ -105,15 +122,17 @@ def test_kill_9_at_random_moments_loses_nothing_and_the_next_run_completes(
     site, reference, tmp_path
 ):
     """Each kill lands inside a crawl: while it starts up, or after a random number of pages were
-    archived. Every other kill takes the whole process group (the writer mid-transaction
-    included); the others only the crawler, as `kill -9 PID` does."""
+    archived. The crawls alternate between `newsarchive crawl` and `scrapy crawl` (each resumes
+    the other's killed run); half the kills take the whole process group (the writer
+    mid-transaction included), the others only the crawler, as `kill -9 PID` does."""
     db = tmp_path / "archive.db"
     rng = random.Random(20261129)
-    landed, took_over = 0, 0
+    landed, took_over = [], 0
     for kill in range(KILLS):
-        process = start_crawl(site.base_url, db)
+        entry = ENTRY_POINTS[kill % 2]
+        process = start_crawl(site.base_url, db, *SLOW, entry=entry)
         already = count(db, ARTICLE_CAPTURES)
-        if kill % 4 == 0:
+        if kill % 3 == 0:
             never = lambda: False  # noqa: E731 - so a moment during start-up, by time
             wait_until(never, process, timeout=rng.uniform(0.2, 2.5))
         else:
@@ -121,8 +140,8 @@ def test_kill_9_at_random_moments_loses_nothing_and_the_next_run_completes(
             reached = lambda target=target: count(db, ARTICLE_CAPTURES) >= target  # noqa: E731
             wait_until(reached, process, timeout=120)
         if process.poll() is None:
-            landed += 1
-            (os.killpg if kill % 2 == 0 else os.kill)(process.pid, signal.SIGKILL)
+            landed.append(entry)
+            (os.killpg if (kill // 2) % 2 == 0 else os.kill)(process.pid, signal.SIGKILL)
         _, stderr = process.communicate(timeout=60)
         took_over += "Took over the crawl lock" in stderr
         if not db.exists():  # killed before the archive was made: nothing to check yet
@@ -130,8 +149,8 @@ def test_kill_9_at_random_moments_loses_nothing_and_the_next_run_completes(
         assert integrity(db) == "ok"
         verified = newsarchive("verify", "--json", db=db)
         assert verified.returncode == 0, verified.stdout
-    assert landed >= 10
-    assert took_over >= 1
+    assert sorted(landed) == sorted(ENTRY_POINTS * (KILLS // 2))  # no crawl ended before its kill
+    assert took_over >= 2
     final = crawl(site.base_url, db)
     assert final["errors"] == 0 and final["list_walk_complete"]
     assert content(db) == reference
@@ -204,6 +223,10 @@ def test_a_killed_run_shows_as_interrupted_before_any_crawl_closes_it(site, tmp_
     assert "interrupted" in newsarchive("runs", db=db).stdout
 
 
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("Error: ")]
+
+
 def pid_of_nothing() -> int:
     """A PID no process has now (a stale lock's holder)."""
     probe = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -211,10 +234,11 @@ def pid_of_nothing() -> int:
     return probe.pid
 
 
-def test_a_stale_lock_file_is_taken_over_with_a_log_line(site, tmp_path):
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+def test_a_stale_lock_file_is_taken_over_with_a_log_line(site, tmp_path, entry):
     db = tmp_path / "archive.db"
     stale = {"pid": pid_of_nothing(), "started_at": "2026-01-01T03:00:00+00:00", "host": "cron"}
     Path(lock_path(resolve_db_url(str(db)), "chencang")).write_text(json.dumps(stale))
-    done = newsarchive("crawl", "--base-url", site.base_url, *FAST, db=db)
+    done = run_crawl(site.base_url, db, entry=entry)
     assert done.returncode == 0
     assert f"Took over the crawl lock of chencang left by PID {stale['pid']} on cron" in done.stderr
