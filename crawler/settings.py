@@ -15,7 +15,7 @@ USER_AGENT = (
 ROBOTSTXT_OBEY = True
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
-# Freshness is decided by the archive, never by a heuristic cache (docs/site.md, revisits).
+# Freshness is decided by the archive, never by a heuristic cache (docs/decisions.md).
 HTTPCACHE_ENABLED = False
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2

@@ -127,7 +127,7 @@ def test_traditional_text_is_converted_only_for_a_simplified_site():
 
 
 def mojibake(run: str) -> str:
-    """SITE.md §6's damage, built by hand: the run's GBK bytes read one byte out of step, the
+    """docs/site.md §6's damage, built by hand: the run's GBK bytes read one byte out of step, the
     broken first byte shown as ?, a pad byte standing in for what followed the run."""
     return "?" + (run.encode("gbk")[1:] + b"\xa1").decode("gbk")
 

@@ -793,7 +793,7 @@ TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 ANNOTATION = re.compile(rf"(.)\(([a-zü{TONED}]+)\)")
 MIRROR_BREADCRUMB = "首頁(yè) > 新聞中心 > 陳倉(cāng)要聞 |"
 MIRROR_RANKS = {0, 1, 2, 3, 15, 19}
-# Lines of the real damaged copy in shared/seeds/ (SITE.md §6): the tables must agree with them.
+# Lines of the real damaged copy in tests/data/seed/ (docs/site.md §6): the tables must agree with them.
 SEED_EXCERPT = (
     "馬霄代表區(qū)委、區(qū)政府向三年來(lái)參與、支持疫情防控工作的全區(qū)廣大醫(yī)務(wù)工作者、志愿者、"
     "機(jī)關(guān)事業(yè)單位干部、熱心群眾等致以崇高的敬意和誠(chéng)摯的感謝。\n"

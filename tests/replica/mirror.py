@@ -1,4 +1,4 @@
-"""The mirror host: damaged copies of some 陈仓要闻 articles at their own paths (SITE.md §6)."""
+"""The mirror host: damaged copies of some 陈仓要闻 articles at their own paths (docs/site.md §6)."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ class Options:
     edit_rate: float = 0.0
     robots: str = "permissive"
     legacy: str = "page"
-    mirror: bool = False  # a second host serving damaged copies (SITE.md §6)
+    mirror: bool = False  # a second host serving damaged copies (docs/site.md §6)
     duplicates: bool = False  # the same article at two URLs, list-href traps
     invalid: bool = False  # three listed articles a crawler must reject
 

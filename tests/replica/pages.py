@@ -155,7 +155,7 @@ def description(content: Content) -> str:
 
 
 def news_article(article: Article, content: Content, canonical_url: str, seconds: bool) -> str:
-    """The 陈仓要闻 article page (SITE.md §2), as specified in the replica's brief."""
+    """The 陈仓要闻 article page (docs/site.md §2), as specified in the replica's brief."""
     return document(
         news_head(article, content, canonical_url, seconds), news_body(article, content)
     )
@@ -335,7 +335,7 @@ DATASTORE_NEXT = (
 
 
 def list_block(template: str, items: list[str]) -> list[str]:
-    """The three list markups of SITE.md §3 (A, B with invalid nesting, the datastore)."""
+    """The three list markups of docs/site.md §3 (A, B with invalid nesting, the datastore)."""
     if template == "B":
         return ['<ul class="list"><div id="12730"><div class="default_pgContainer">', *items]
     if template == "datastore":

@@ -24,7 +24,7 @@ PAIRS = """
 鸡雞 鸣鳴 麦麥
 """
 
-# One-to-many characters the mirror leaves as they are (SITE.md §6: 后 于 里 系 干 面 stay; the seed
+# One-to-many characters the mirror leaves as they are (docs/site.md §6: 后 于 里 系 干 面 stay; the seed
 # also keeps 制 表 志 致 愿, as in 機(jī)制, 代表, 志愿者, 致以).
 KEPT = frozenset("后于里系干面丰余台范采据咨游制着托志致表愿")
 
