@@ -1,4 +1,9 @@
-"""Opening an archive: database URLs, SQLite pragmas, the schema check against Alembic's head."""
+"""Opening an archive: database URLs, SQLite pragmas, the schema check against Alembic's head.
+
+Alembic is imported only to create or upgrade an archive, or to tell an older schema from a
+newer one: opening an archive at the head revision reads one row, which keeps every command
+(and every crawl) from paying for Alembic's import.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,8 +24,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from archive.clock import Clock, system_clock
 from archive.errors import ArchiveError, SchemaError, SchemaTooOld, StorageError, storage_failure
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 DB_ENV = "NEWSARCHIVE_DB"
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The newest migration's revision: the schema this code reads and writes (test_migrations checks
+# that it is Alembic's head; a new migration changes it).
+HEAD_REVISION = "0004"
 
 
 def default_db_path() -> Path:
@@ -48,6 +55,8 @@ def resolve_db_url(value: str | None = None) -> str:
 
 def alembic_config(engine: Engine | None = None) -> Config:
     """Alembic's configuration, built in code so an installed package needs no alembic.ini."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
@@ -56,6 +65,7 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str:
+    """The head revision as Alembic reads it from the migration scripts."""
     head = _scripts().get_current_head()
     assert head is not None
     return head
@@ -107,7 +117,7 @@ def upgrade_archive(url: str | None = None) -> tuple[str | None, str]:
         old = _current_revision(engine)
         _refuse_foreign(engine, old)
         _upgrade(engine)
-        return old, head_revision()
+        return old, HEAD_REVISION
     finally:
         engine.dispose()
 
@@ -183,7 +193,7 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
 def _check_schema(engine: Engine, *, create: bool) -> None:
     current = _current_revision(engine)
     _refuse_foreign(engine, current)
-    head = head_revision()
+    head = HEAD_REVISION
     if current == head:
         return
     if current is None and create:
@@ -205,11 +215,15 @@ def _check_schema(engine: Engine, *, create: bool) -> None:
 
 @lru_cache(maxsize=1)
 def _scripts() -> ScriptDirectory:
-    """The migration scripts, read once per process (every open of an archive checks them)."""
+    """The migration scripts, read once per process."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
 def _known_revision(revision: str) -> bool:
+    from alembic.util.exc import CommandError
+
     try:
         return _scripts().get_revision(revision) is not None
     except CommandError:
@@ -217,9 +231,13 @@ def _known_revision(revision: str) -> bool:
 
 
 def _current_revision(engine: Engine) -> str | None:
+    """The revision Alembic recorded in the database (None in a database without one)."""
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+            revisions = sorted(str(revision) for revision in found)
     except (DatabaseError, OperationalError) as exc:
         why = storage_failure(str(exc))
         if why is not None and why != "read-only":  # read-only is said as "not writable"
@@ -229,6 +247,8 @@ def _current_revision(engine: Engine) -> str | None:
         raise SchemaError(
             f"{_where(engine)} is not a database newsarchive can open: {_reason(exc)}."
         ) from None
+    # Several heads is no schema this code wrote: told apart as an unknown revision.
+    return ",".join(revisions) or None
 
 
 def _refuse_foreign(engine: Engine, revision: str | None) -> None:
@@ -238,6 +258,8 @@ def _refuse_foreign(engine: Engine, revision: str | None) -> None:
 
 
 def _upgrade(engine: Engine) -> None:
+    from alembic import command
+
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -73,6 +73,9 @@ NEWSARCHIVE_MAX_BOILERPLATE = 0.5
 NEWSARCHIVE_EXTRACT_WORKERS = "auto"
 # Pages are committed by one writer process beside the crawler (False: by the crawler itself).
 NEWSARCHIVE_WRITER_PROCESS = True
+# Those processes start once a crawl has read (or written) this many pages; until then, and in a
+# crawl that never gets there (a daily increment), the crawler does the work itself.
+NEWSARCHIVE_WORKERS_AFTER = 50
 # Worker processes hand results back through asyncio.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 

@@ -1,4 +1,6 @@
-"""Running the `newsarchive` command in a subprocess, as users and cron do (one reactor per process)."""
+"""Running the `newsarchive` command: crawls in a subprocess, as users and cron run them (one Twisted
+reactor per process); every other command in this process through click's test runner, which
+calls the same entry point with the same arguments, output streams and exit codes."""
 
 from __future__ import annotations
 
@@ -7,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from click.testing import CliRunner
+
+from newsarchive.cli import main
 
 # Politeness lifted for the local replica, as the README shows.
 FAST = [
@@ -31,12 +37,26 @@ RECORD_FIELDS = (
 )
 
 
+# The commands that run a crawl, and so need a process of their own.
+CRAWLING = frozenset({"crawl", "fetch", "recheck"})
+
+
 def newsarchive(*args: str | Path, db: Path | None = None) -> subprocess.CompletedProcess[str]:
     """`newsarchive ARGS --db DB`, its output captured; never raises on a non-zero exit."""
-    command = [sys.executable, "-m", "newsarchive", *map(str, args)]
-    if db is not None:
-        command += ["--db", str(db)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+    argv = [*map(str, args), *(["--db", str(db)] if db is not None else [])]
+    if argv and argv[0] in CRAWLING and "--help" not in argv:
+        command = [sys.executable, "-m", "newsarchive", *argv]
+        return subprocess.run(command, capture_output=True, text=True, timeout=600)
+    return in_process(argv)
+
+
+def in_process(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """The command run by click's test runner; an exception that escapes the command (which a
+    real process would print as a traceback) fails the test where it happened."""
+    result = CliRunner().invoke(main, argv, prog_name="newsarchive", catch_exceptions=False)
+    return subprocess.CompletedProcess(
+        ["newsarchive", *argv], result.exit_code, result.stdout, result.stderr
+    )
 
 
 def crawl(

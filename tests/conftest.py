@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +17,19 @@ def replica() -> Iterator[ReplicaProcess]:
     """The default small site (47 articles, day 1), shared: tests must not switch its day."""
     with ReplicaProcess() as process:
         yield process
+
+
+@pytest.fixture(scope="session")
+def day1_archive(replica, tmp_path_factory) -> Path:
+    """The default replica's day 1, crawled once for the whole session: tests that only read it
+    may use it as it is; a test that writes copies it first (shutil.copy)."""
+    from tests.cli import crawl
+
+    db = tmp_path_factory.mktemp("day1") / "archive.db"
+    crawl(replica.base_url, db)
+    with closing(sqlite3.connect(db)) as connection:  # everything in the file, nothing in a WAL
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return db
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import resource
@@ -79,6 +80,20 @@ def wait_until(
             return True
         time.sleep(0.02)
     return False
+
+
+def child_holding(pid: int, path: Path) -> int | None:
+    """The child process of `pid` that has `path` open (the archive writer holds the archive)."""
+    children = [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
+    for child in children:
+        with contextlib.suppress(OSError):
+            if any(str(path) == os.readlink(fd) for fd in Path(f"/proc/{child}/fd").iterdir()):
+                return child
+    return None
 
 
 def integrity(db: Path) -> str:

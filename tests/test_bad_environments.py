@@ -16,18 +16,11 @@ from tests.cli import FAST, as_json, crawl, newsarchive
 from tests.operations import content, honour_file_modes, integrity, limit_file_size
 
 
-@pytest.fixture(scope="module")
-def archived(replica, tmp_path_factory):
-    """An archive of the default replica's day 1; tests copy it before changing anything."""
-    db = tmp_path_factory.mktemp("bad") / "archive.db"
-    crawl(replica.base_url, db)
-    return db
-
-
 @pytest.fixture
-def archive(archived, tmp_path):
+def archive(day1_archive, tmp_path):
+    """A copy of the default replica's day-1 archive, for each test to change."""
     db = tmp_path / "archive.db"
-    shutil.copy(archived, db)
+    shutil.copy(day1_archive, db)
     return db
 
 
@@ -63,7 +56,7 @@ def test_a_response_that_is_not_html_is_refused_with_65(archive, replica):
     truth = replica.truth()
     attachment = next(a for a in truth["articles"] if a["attachments"])["attachments"][0]["url"]
     before = content(archive), digest(archive)
-    done = newsarchive("fetch", attachment, "--base-url", replica.base_url, db=archive)
+    done = newsarchive("fetch", attachment, "--base-url", replica.base_url, *FAST, db=archive)
     assert done.returncode == 65, done.stderr
     assert error_lines(done.stderr) == [
         f"Error: {replica.base_url}{attachment.removeprefix('http://www.chencang.gov.cn')} "
@@ -77,7 +70,7 @@ def test_a_response_over_the_size_cap_is_refused_with_65(archive, replica):
     url = replica.truth()["articles"][0]["url"]
     before = digest(archive)
     capped = ("-s", "DOWNLOAD_MAXSIZE=1000")
-    done = newsarchive("fetch", url, "--base-url", replica.base_url, *capped, db=archive)
+    done = newsarchive("fetch", url, "--base-url", replica.base_url, *FAST, *capped, db=archive)
     assert done.returncode == 65, done.stderr
     (line,) = error_lines(done.stderr)
     assert "is larger than the 1,000-byte download cap (DOWNLOAD_MAXSIZE)" in line

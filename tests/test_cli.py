@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from tests.cli import FAST, as_json, crawl, newsarchive
+from tests.cli import FAST, as_json, newsarchive
 
 RECORD_KEYS = [
     "url",
@@ -47,11 +47,9 @@ COMMANDS = [
 
 
 @pytest.fixture(scope="module")
-def archived(replica, tmp_path_factory):
+def archived(day1_archive):
     """An archive holding the default replica's day-1 crawl; tests must not write into it."""
-    db = tmp_path_factory.mktemp("cli") / "archive.db"
-    crawl(replica.base_url, db)
-    return db
+    return day1_archive
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +231,10 @@ def test_a_crawl_of_an_unreachable_site_exits_1_and_says_what_failed(tmp_path):
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
     db = tmp_path / "a.db"
-    done = newsarchive("crawl", "--base-url", f"http://127.0.0.1:{port}", *FAST, "--json", db=db)
+    quick = ("-s", "RETRY_BACKOFF_BASE=0.05")  # retried as usual, without the waits
+    done = newsarchive(
+        "crawl", "--base-url", f"http://127.0.0.1:{port}", *FAST, *quick, "--json", db=db
+    )
     assert done.returncode == 1
     summary = json.loads(done.stdout)
     assert summary["list_pages_failed"] == 1 and summary["errors"] >= 1

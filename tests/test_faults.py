@@ -116,7 +116,7 @@ def test_challenges_on_articles_in_a_row_stop_a_recheck(replica_factory, tmp_pat
     crawl(site.base_url, db)
     urls = [a["url"] for a in site.truth()["articles"][:8]]
     site.set_faults(block=True)
-    one_at_a_time = ("-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+    one_at_a_time = ("-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "DOWNLOAD_DELAY=0")
     done = newsarchive("recheck", *urls, "--base-url", site.base_url, *one_at_a_time, db=db)
     assert done.returncode == 75
     assert "answered 3 articles in a row with an anti-bot challenge" in done.stderr
@@ -129,7 +129,7 @@ def test_fewer_challenges_than_the_limit_are_recorded_like_any_page(replica_fact
     crawl(site.base_url, db)
     site.set_faults(block=True)
     urls = [a["url"] for a in site.truth()["articles"][:2]]
-    done = newsarchive("recheck", *urls, "--base-url", site.base_url, "--json", db=db)
+    done = newsarchive("recheck", *urls, "--base-url", site.base_url, *FAST, "--json", db=db)
     assert done.returncode == 1, done.stderr  # two pages failed; the run went to its end
     summary = json.loads(done.stdout)
     assert (summary["finish_reason"], summary["errors_by_kind"]) == ("finished", {"blocked": 2})

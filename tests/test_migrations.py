@@ -10,7 +10,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from archive.database import alembic_config, head_revision, open_archive, upgrade_archive
+from archive.database import (
+    HEAD_REVISION,
+    alembic_config,
+    head_revision,
+    open_archive,
+    upgrade_archive,
+)
 from archive.errors import SchemaError, SchemaTooOld
 from archive.models import Base, Version
 from archive.records import RECORD_FIELDS
@@ -102,3 +108,7 @@ def test_the_version_table_stores_every_field_of_the_record():
     """The record's fields are defined once (ArticleRecord); the table must keep each of them."""
     columns = set(Version.__table__.columns.keys())
     assert set(RECORD_FIELDS) <= columns
+
+
+def test_the_revision_archives_are_opened_at_is_alembics_head():
+    assert head_revision() == HEAD_REVISION

@@ -6,9 +6,12 @@ import json
 import os
 import pty
 import random
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from crawler.run.lock import CrawlLock, lock_path
 from tests.cli import FAST, as_json, crawl, newsarchive
 from tests.operations import (
     ENTRY_POINTS,
+    child_holding,
     content,
     count,
     integrity,
@@ -45,11 +49,20 @@ def site(replica_factory):
 
 
 @pytest.fixture(scope="module")
-def reference(site, tmp_path_factory):
-    """The archive of one uninterrupted crawl: what every interrupted history must end up as."""
+def reference_archive(site, tmp_path_factory):
+    """One uninterrupted crawl of the site; tests that write copy it first."""
     db = tmp_path_factory.mktemp("reference") / "archive.db"
     crawl(site.base_url, db)
-    return content(db)
+    with closing(sqlite3.connect(db)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return db
+
+
+@pytest.fixture(scope="module")
+def reference(reference_archive):
+    """What the archive of an uninterrupted crawl holds: what every interrupted history must
+    end up as."""
+    return content(reference_archive)
 
 
 def test_the_reference_crawl_holds_every_article_once(site, reference):
@@ -58,8 +71,11 @@ def test_the_reference_crawl_holds_every_article_once(site, reference):
     assert {len(versions) for _, _, versions in reference.values()} == {1}
 
 
-@pytest.mark.parametrize("second_entry", ENTRY_POINTS)
-@pytest.mark.parametrize("first_entry", ENTRY_POINTS)
+@pytest.mark.parametrize(
+    ("first_entry", "second_entry"),
+    [("newsarchive", "scrapy"), ("scrapy", "newsarchive")],
+    ids=["scrapy crawl refused", "newsarchive crawl refused"],
+)
 def test_a_second_crawl_exits_75_naming_the_holder(site, tmp_path, first_entry, second_entry):
     db = tmp_path / "archive.db"
     first = start_crawl(site.base_url, db, *SLOW, entry=first_entry)
@@ -79,9 +95,11 @@ def test_a_second_crawl_exits_75_naming_the_holder(site, tmp_path, first_entry, 
 
 
 @pytest.mark.parametrize("entry", ENTRY_POINTS)
-def test_a_lock_held_by_another_process_is_respected_and_reported(site, tmp_path, entry):
+def test_a_lock_held_by_another_process_is_respected_and_reported(
+    reference_archive, site, tmp_path, entry
+):
     db = tmp_path / "archive.db"
-    crawl(site.base_url, db)
+    shutil.copy(reference_archive, db)
     before = content(db)
     with CrawlLock(lock_path(resolve_db_url(str(db)), "chencang")):
         done = run_crawl(site.base_url, db, entry=entry)
@@ -90,7 +108,7 @@ def test_a_lock_held_by_another_process_is_respected_and_reported(site, tmp_path
     assert [f"PID {os.getpid()} on " in line for line in error_lines(done.stderr)] == [True]
     assert recheck.returncode == 75
     assert content(db) == before
-    assert [run["command"] for run in as_json("runs", db=db)] == ["crawl"]
+    assert [run["command"] for run in as_json("runs", db=db)] == ["crawl"]  # the reference's
 
 
 @pytest.mark.parametrize(
@@ -156,6 +174,30 @@ def test_kill_9_at_random_moments_loses_nothing_and_the_next_run_completes(
     assert content(db) == reference
     statuses = [run["status"] for run in as_json("runs", "--limit", "100", db=db)]
     assert statuses[0] == "finished" and set(statuses[1:]) == {"interrupted"}
+
+
+def test_a_writer_process_killed_mid_crawl_hands_its_pages_back_to_the_crawler(
+    site, reference, tmp_path
+):
+    """The pages sent to the writer when it died are written by the crawler, chained to what
+    the writer wrote: nothing lost, nothing twice, the fixity chain unbroken."""
+    db = tmp_path / "archive.db"
+    process = start_crawl(site.base_url, db, *SLOW, "-s", "NEWSARCHIVE_WORKERS_AFTER=5")
+    writer = None
+    try:
+        wait_until(lambda: count(db, ARTICLE_CAPTURES) >= 30, process, timeout=120)
+        writer = child_holding(process.pid, db)
+        assert writer is not None, "no writer process holds the archive"
+        os.kill(writer, signal.SIGKILL)
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert "writing pages from the crawler process instead" in stderr
+    assert json.loads(stdout)["errors"] == 0
+    assert content(db) == reference
+    assert newsarchive("verify", db=db).returncode == 0
 
 
 def test_quiet_prints_only_when_something_changed_or_failed(site, tmp_path):

@@ -64,7 +64,23 @@ def test_inline_and_worker_processes_archive_the_same_records(replica, tmp_path)
         "-s",
         "NEWSARCHIVE_WRITER_PROCESS=false",
     )
-    crawl(replica.base_url, processes, "-s", "NEWSARCHIVE_EXTRACT_WORKERS=2")
+    log = tmp_path / "processes.log"
+    after_ten = (
+        "-s",
+        "NEWSARCHIVE_WORKERS_AFTER=10",
+    )  # the first pages in the crawler, the rest not
+    crawl(
+        replica.base_url,
+        processes,
+        "-s",
+        "NEWSARCHIVE_EXTRACT_WORKERS=2",
+        *after_ten,
+        "--log-file",
+        str(log),
+    )
+    logged = log.read_text(encoding="utf-8")
+    assert "Reading pages in 2 extraction worker processes from now on" in logged
+    assert "Writing pages from a writer process from now on" in logged
 
     def records(db):
         return [{k: v for k, v in r.items() if k != "captured_at"} for r in export(db)]

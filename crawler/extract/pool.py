@@ -22,29 +22,31 @@ def default_workers() -> int:
 
 
 class ExtractionPool:
-    """Reads article pages in `workers` processes (started on first use), or inline with 0.
+    """Reads article pages in `workers` processes, or in this process.
 
-    Workers load the profile by name (a profile holds compiled patterns, which do not pickle), so
-    they read the same profile files. A worker that dies is dropped with a warning and its page is
-    read inline: a crawl never stops for it.
+    The workers start once `start_after` pages have been read here: a crawl that reads a few pages
+    (a daily increment) never pays for starting processes, one that reads thousands soon has
+    them. Workers load the profile by name (a profile holds compiled patterns, which do not
+    pickle), so they read the same profile files. A worker that dies is dropped with a warning
+    and its page is read inline: a crawl never stops for it.
     """
 
-    def __init__(self, extractor: ArticleExtractor, base_url: str | None, workers: int) -> None:
+    def __init__(
+        self, extractor: ArticleExtractor, base_url: str | None, workers: int, start_after: int
+    ) -> None:
         self.extractor = extractor
         self.base_url = base_url
         self.wanted = workers
+        self.start_after = start_after
+        self.read_here = 0
         self.workers: list[WorkerProcess] | None = None
-
-    def start(self) -> None:
-        """Start the workers (needs the running event loop); reading starts them if not yet."""
-        if self.workers is None:
-            self.workers = [self._start(number) for number in range(self.wanted)]
 
     async def read(self, body: bytes, content_type: str | None, url: str) -> ArticleReading:
         """The page read and its record cleaned: both CPU work, done by a worker when there is one."""
-        self.start()
-        assert self.workers is not None
+        if self.workers is None and self.wanted and self.read_here >= self.start_after:
+            self._start_workers()
         if not self.workers:
+            self.read_here += 1
             return read_and_clean(self.extractor, body, content_type, url)
         worker = min(self.workers, key=lambda w: w.load)
         try:
@@ -59,6 +61,11 @@ class ExtractionPool:
         for worker in self.workers or ():
             worker.close()
         self.workers = []
+
+    def _start_workers(self) -> None:
+        """Needs the running event loop (Scrapy's asyncio reactor)."""
+        self.workers = [self._start(number) for number in range(self.wanted)]
+        logger.info("Reading pages in %d extraction worker processes from now on", self.wanted)
 
     def _start(self, number: int) -> WorkerProcess:
         arguments = (self.extractor.profile.name, self.base_url)

@@ -38,10 +38,15 @@ class ArchivePipeline:
     fail the same way.
     """
 
-    def __init__(self, crawler: Crawler, context: CrawlContext, writer_process: bool) -> None:
+    def __init__(
+        self, crawler: Crawler, context: CrawlContext, writer_process: bool, writer_after: int
+    ) -> None:
         self.crawler = crawler
         self.context = context
-        self.use_writer = writer_process
+        # A crawl's writer process starts once `writer_after` pages were written in this one.
+        self.use_writer = writer_process and context.command == "crawl"
+        self.writer_after = writer_after
+        self.written_here = 0
         self.writer: WorkerProcess | None = None
         self.store: Store | None = None
         self.run_id: int | None = None
@@ -49,8 +54,10 @@ class ArchivePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        writer_process = crawler.settings.getbool("NEWSARCHIVE_WRITER_PROCESS", True)
-        pipeline = cls(crawler, crawl_context(crawler), writer_process)
+        settings = crawler.settings
+        writer_process = settings.getbool("NEWSARCHIVE_WRITER_PROCESS", True)
+        writer_after = settings.getint("NEWSARCHIVE_WORKERS_AFTER")
+        pipeline = cls(crawler, crawl_context(crawler), writer_process, writer_after)
         # The run is closed on spider_closed, which (unlike close_spider) knows the finish reason.
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
@@ -60,18 +67,25 @@ class ArchivePipeline:
         context = self.context
         if context.refusal is not None:
             return
-        assert context.options is not None
-        extractor = ArticleExtractor(context.profile, context.urls)
-        self.store = crawl_store(context.archive, extractor, context.options.gone_after)
+        self.store = self._inline_store()
         if context.command != "fetch":
             self._begin_run()
-        if self.use_writer and context.command == "crawl":
-            # Started now, so the process imports while the first list pages download.
-            url = context.archive.engine.url.render_as_string(hide_password=False)
-            now = self.crawler.settings.get("NEWSARCHIVE_NOW")
-            gone_after = context.options.gone_after.total_seconds()
-            arguments = (url, context.profile.name, context.request.base_url, now, gone_after)
-            self.writer = WorkerProcess(recorder, arguments, name="newsarchive-archive-writer")
+
+    def _inline_store(self) -> Store:
+        context = self.context
+        assert context.options is not None
+        extractor = ArticleExtractor(context.profile, context.urls)
+        return crawl_store(context.archive, extractor, context.options.gone_after)
+
+    def _start_writer(self) -> None:
+        context = self.context
+        assert context.options is not None
+        url = context.archive.engine.url.render_as_string(hide_password=False)
+        now = self.crawler.settings.get("NEWSARCHIVE_NOW")
+        gone_after = context.options.gone_after.total_seconds()
+        arguments = (url, context.profile.name, context.request.base_url, now, gone_after)
+        self.writer = WorkerProcess(recorder, arguments, name="newsarchive-archive-writer")
+        logger.info("Writing pages from a writer process from now on")
 
     async def process_item(self, item: Any) -> Any:
         await self._record_and_count(item.observation)
@@ -110,13 +124,19 @@ class ArchivePipeline:
         assert self.store is not None
         if self.run_id is None:
             self._begin_run()
+        if self.use_writer and self.writer is None and self.written_here >= self.writer_after:
+            self._start_writer()
         if self.writer is not None:
             try:
                 recorded: Recorded = await self.writer.call(observation, self.run_id)
                 return recorded
             except WorkerDied as exc:
                 logger.error("%s; writing pages from the crawler process instead", exc)
-                self.writer = None
+                self.writer, self.use_writer = None, False
+                # The writer wrote since this store last did: what it remembers of the run's
+                # chain of digests is out of date, so a fresh store reads it from the archive.
+                self.store = self._inline_store()
+        self.written_here += 1
         return self.store.record(observation, self.run_id)
 
     def _write_failed(self, observation: Observation, exc: Exception) -> None:

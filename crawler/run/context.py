@@ -121,10 +121,34 @@ def open_crawl(
     return context
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What a crawl's arguments resolve to: the site's URLs as fetched, the recheck URLs and
+    the page a fetch asks for (canonical), with the mirror URL it is copied at, if a copy."""
+
+    urls: SiteUrls
+    recheck: tuple[str, ...] = ()
+    target: str | None = None
+    copy_url: str | None = None
+
+
+def check_request(profile: SiteProfile, request: CrawlRequest, db_url: str | None) -> Checked:
+    """The checks of what a crawl is asked that need no Scrapy and write nothing (so the command
+    line makes them before starting Scrapy too): the base URL, the URLs to fetch, and, for a URL
+    on another host, the archived article it copies. CrawlRefused says what is wrong."""
+    urls = SiteUrls(profile, _base_url(request.base_url))
+    recheck = tuple(_fetchable(urls, url) for url in request.recheck)
+    target = _own_target(urls, request.url)
+    if request.url and target is None:
+        return Checked(urls, recheck, _copied(profile, db_url, request.url), request.url.strip())
+    return Checked(urls, recheck, target)
+
+
 def _prepare(context: CrawlContext, settings: Settings, db_url: str | None) -> None:
     """Every check before anything is written, then the archive, the lock, and the plan."""
     request, profile = context.request, context.profile
-    context.urls = SiteUrls(profile, _base_url(request.base_url))
+    checked = check_request(profile, request, db_url)
+    context.urls, context.target, context.copy_url = checked.urls, checked.target, checked.copy_url
     context.clock = _valid("NEWSARCHIVE_NOW", lambda: clock_from(settings.get("NEWSARCHIVE_NOW")))
     context.options = _valid(
         "",
@@ -132,22 +156,13 @@ def _prepare(context: CrawlContext, settings: Settings, db_url: str | None) -> N
             settings, profile.listing.stop_after_known_pages, request.max_revisits
         ),
     )
-    recheck = [_fetchable(context.urls, url) for url in request.recheck]
-    own_target = _own_target(context.urls, request.url)
-    if request.url and own_target is None:
-        context.target, context.copy_url = (
-            _copied(context, db_url, request.url),
-            request.url.strip(),
-        )
-    else:
-        context.target = own_target
     locked = context.command in LOCKED_COMMANDS
     context.session = open_session(db_url, profile.name, context.clock, locked=locked)
     context.started_at = context.clock()
-    context.plan = _plan(context, recheck)
+    context.plan = _plan(context, checked.recheck)
 
 
-def _plan(context: CrawlContext, recheck: list[str]) -> CrawlPlan:
+def _plan(context: CrawlContext, recheck: tuple[str, ...]) -> CrawlPlan:
     assert context.options is not None
     if context.command == "fetch":
         return CrawlPlan()
@@ -196,11 +211,10 @@ def _own_target(urls: SiteUrls, url: str | None) -> str | None:
     return urls.canonical(url) if urls.is_own(url) else None
 
 
-def _copied(context: CrawlContext, db_url: str | None, url: str) -> str:
+def _copied(profile: SiteProfile, db_url: str | None, url: str) -> str:
     """The archived article a URL on another host copies (same path); refused when there is none."""
-    found = copied_article(url, db_url, [context.profile])
+    found = copied_article(url, db_url, [profile])
     if found is None:
-        profile = context.profile
         raise CrawlRefused(
             f"{url.strip()} is not on {profile.name} ({profile.origin}).", EXIT_USAGE
         )

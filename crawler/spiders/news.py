@@ -84,17 +84,18 @@ class NewsSpider(Spider):
         self.extractor = ArticleExtractor(self.profile, urls)
         self.copies = CopyExtractor(self.profile)
         workers = _worker_count(settings) if self.context.command == "crawl" else 0
-        self.extraction = ExtractionPool(self.extractor, self.request.base_url, workers)
+        start_after = settings.getint("NEWSARCHIVE_WORKERS_AFTER")
+        self.extraction = ExtractionPool(
+            self.extractor, self.request.base_url, workers, start_after
+        )
         self.observer = Observer(self.profile, urls, self.extraction.read, self.context.clock)
 
     def opened(self) -> None:
-        """A crawl that must not start stops here, before any request; otherwise extraction
-        workers start, so they import while list pages download."""
+        """A crawl that must not start stops here, before any request."""
         if self.context.refusal is not None:
             self._set("refusal", self.context.refusal)
             raise CloseSpider(NOT_STARTED)
         self._count_plan()
-        self.extraction.start()
 
     def closed(self, reason: str) -> None:
         self.extraction.close()

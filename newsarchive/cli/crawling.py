@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from crawler.run.exits import EXIT_USAGE
+from crawler.run.context import CrawlRequest, check_request
+from crawler.run.exits import EXIT_USAGE, CrawlRefused
 from crawler.sites.profile import SiteProfile
 from crawler.sites.resolve import copied_article, profile_for
 from crawler.sites.urls import UrlError, well_formed
@@ -169,7 +170,12 @@ def _run(
     **arguments: Any,
 ) -> CrawlResult:
     """Runs the site's spider in this process. The crawl itself checks its arguments, takes the
-    lock and opens the archive; what stops it before it starts comes back as its refusal."""
+    lock and opens the archive; what stops it before it starts comes back as its refusal. The
+    arguments that can be checked without Scrapy are checked first, so a typo costs no start-up."""
+    try:
+        check_request(profile, CrawlRequest.from_arguments(**arguments), db_url)
+    except CrawlRefused as refused:
+        raise Failed(refused.refusal.sentence, refused.refusal.exit_code) from None
     from crawler.runner import CrawlNotStarted, project_settings, run_spider  # Scrapy, now
 
     settings = project_settings({**output.settings(), **parse_settings(overrides)})

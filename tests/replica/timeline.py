@@ -24,7 +24,9 @@ from .model import (
     Options,
 )
 
-OLD_ID_CUTOFF = date(2025, 10, 1)  # articles before it carry ids from the old range (docs/site.md §1)
+OLD_ID_CUTOFF = date(
+    2025, 10, 1
+)  # articles before it carry ids from the old range (docs/site.md §1)
 OLD_IDS_START, OLD_IDS_END = 141000, 160000
 NEW_IDS_START = 1230000
 STRICT_DISALLOW = "/col14317/"  # robots strict: the 信息公开 column (holds one listed article)
