@@ -20,6 +20,7 @@ from newsarchive.cli.options import (
     json_option,
     output_options,
     parse_settings,
+    source_options,
 )
 from newsarchive.cli.output import Output
 from newsarchive.cli.render import recorded_json, recorded_line
@@ -32,7 +33,6 @@ DEFAULT_SITE = "chencang"
 
 @click.command()
 @click.argument("site", default=DEFAULT_SITE)
-@click.option("--base-url", metavar="URL", help="Send every request to this origin, same paths.")
 @click.option(
     "--full",
     is_flag=True,
@@ -44,17 +44,15 @@ DEFAULT_SITE = "chencang"
     metavar="N",
     help="Check at most N known articles that are due, most overdue first.",
 )
-@click.option(
-    "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting."
-)
+@source_options
 @output_options
 @db_option
 @json_option
 def crawl(
     site: str,
-    base_url: str | None,
     full: bool,
     max_revisits: int | None,
+    base_url: str | None,
     overrides: tuple[str, ...],
     quiet: bool,
     log_file: str | None,

@@ -29,17 +29,20 @@ def json_option(command: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(command)
 
 
-def fetch_options(command: F) -> F:
-    """--site, --base-url and -s: which site, where its pages are fetched from, Scrapy settings."""
+def source_options(command: F) -> F:
+    """--base-url and -s: where the site's pages are fetched from, and Scrapy settings."""
     command = click.option(
         "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting."
     )(command)
-    command = click.option(
+    return click.option(
         "--base-url", metavar="URL", help="Send every request to this origin, same paths."
     )(command)
-    return click.option("--site", help="Site profile (default: the one whose host the URL is on).")(
-        command
-    )
+
+
+def fetch_options(command: F) -> F:
+    """--site and the source options: for the commands given URLs rather than a site."""
+    site = click.option("--site", help="Site profile (default: the one whose host the URL is on).")
+    return site(source_options(command))
 
 
 def output_options(command: F) -> F:
