@@ -7,6 +7,7 @@ from typing import Any
 
 from scrapy import logformatter
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
 
 class NewsLogFormatter(logformatter.LogFormatter):
@@ -14,7 +15,11 @@ class NewsLogFormatter(logformatter.LogFormatter):
     raw bytes, which Scrapy would print whole)."""
 
     def dropped(
-        self, item: Any, exception: BaseException, response: Response | None, spider: Any = None
+        self,
+        item: Any,
+        exception: BaseException,
+        response: Response | Failure | None,
+        spider: Any = None,
     ) -> Any:
         observation = getattr(item, "observation", None)
         url = observation.url if observation is not None else "an item"

@@ -92,7 +92,8 @@ class BackoffRetryMiddleware:
         if asked is not None:
             return min(asked, self.retry_after_max)
         attempt = int(retry.meta.get("retry_times", 1))
-        return min(self.base * 2 ** (attempt - 1), self.ceiling)
+        backoff: float = self.base * 2 ** (attempt - 1)
+        return min(backoff, self.ceiling)
 
 
 def _retry_reason(request: Request, response: Response, retry_codes: set[int]) -> str | None:

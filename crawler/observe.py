@@ -84,7 +84,7 @@ class Observer:
             final_url=fetched.requested_url,
             fetched_at=self.clock(),
             verdict=Outcome.ERROR,
-            error=f"{failure.type.__name__}: {failure.getErrorMessage()}",
+            error=f"{type(failure.value).__name__}: {failure.getErrorMessage()}",
             doc_id=fetched.doc_id,
         )
 

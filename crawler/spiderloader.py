@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Self
 
-from scrapy import Request, Spider
+from scrapy import Request
 from scrapy.settings import BaseSettings
 
 from crawler.sites.profile import ProfileError, available_profiles, load_profile
@@ -21,7 +22,7 @@ class ProfileSpiderLoader:
     def from_settings(cls, settings: BaseSettings) -> Self:
         return cls(settings)
 
-    def load(self, spider_name: str) -> type[Spider]:
+    def load(self, spider_name: str) -> type[NewsSpider]:
         try:
             return NewsSpider.for_profile(load_profile(spider_name))
         except ProfileError as exc:
@@ -30,5 +31,5 @@ class ProfileSpiderLoader:
     def list(self) -> list[str]:
         return available_profiles()
 
-    def find_by_request(self, request: Request) -> list[str]:
+    def find_by_request(self, request: Request) -> builtins.list[str]:
         return [name for name in self.list() if self.load(name).handles(request.url)]

@@ -39,7 +39,7 @@ def decode_html(body: bytes, content_type: str | None) -> Decoded:
     """Decode `body`: BOM first, then valid UTF-8, then the declared charset, then GB18030."""
     declared = _declared(body, content_type)
     bom_encoding, bom = read_bom(body)
-    if bom_encoding:
+    if bom_encoding and bom:
         return Decoded(body[len(bom) :].decode(bom_encoding), _name(bom_encoding), declared, "bom")
     # UTF-8 is self-validating: GBK text is almost never valid UTF-8, so valid UTF-8 outranks a
     # declaration (templates that say gb2312 around UTF-8 bytes exist).

@@ -10,9 +10,10 @@ an exit code, logged and reported, with nothing written.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from archive.clock import Clock, system_clock
@@ -29,6 +30,7 @@ from crawler.sites.resolve import copied_article
 from crawler.sites.urls import SiteUrls, UrlError, check_http
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class CrawlRequest:
 
 @dataclass
 class CrawlContext:
+    """The crawl's site, request, clock, options, archive session and plan, and what the crawl
+    learns as it goes (the URLs the list pages showed, whether the host blocked it)."""
+
     profile: SiteProfile
     request: CrawlRequest
     urls: SiteUrls
@@ -175,9 +180,13 @@ def _plan(context: CrawlContext, recheck: tuple[str, ...]) -> CrawlPlan:
                 f"{url} is not in the archive; archive it first with: newsarchive fetch {url}",
                 EXIT_ERRORS,
             ) from None
-    now = context.clock()
+    assert context.started_at is not None
     return plan_crawl(
-        context.archive, context.profile, context.options, now, full=context.request.full
+        context.archive,
+        context.profile,
+        context.options,
+        context.started_at,
+        full=context.request.full,
     )
 
 
@@ -221,7 +230,7 @@ def _copied(profile: SiteProfile, db_url: str | None, url: str) -> str:
     return found[1]
 
 
-def _valid(name: str, read: Any) -> Any:
+def _valid(name: str, read: Callable[[], T]) -> T:
     try:
         return read()
     except ValueError as exc:

@@ -175,12 +175,13 @@ class NewsSpider(Spider):
     def on_error(self, failure: Failure) -> Iterator[PageItem]:
         request: Request = failure.request  # type: ignore[attr-defined]
         fetched: Fetched = request.meta["fetched"]
-        if failure.check(IgnoreRequest):
+        if isinstance(failure.value, IgnoreRequest):
             # Not fetched at all (robots.txt forbids it): no capture, and not an error.
             self._count("skipped")
             self.logger.info("%s not fetched: %s", fetched.requested_url, failure.getErrorMessage())
             return
-        if self.context.target and failure.check(DownloadCancelledError, CancelledError):
+        cancelled = isinstance(failure.value, DownloadCancelledError | CancelledError)
+        if self.context.target and cancelled:
             cap = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
             self._refuse(
                 f"{fetched.requested_url} is larger than the {cap:,}-byte download cap "

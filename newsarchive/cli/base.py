@@ -18,7 +18,8 @@ class Failed(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = EXIT_ERRORS) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        # click reads the code from the exception; its class-level default is 1.
+        self.exit_code = exit_code  # type: ignore[misc]
 
 
 @contextmanager
