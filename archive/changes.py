@@ -42,6 +42,15 @@ def classify(
     return {name: change_class(name, old.get(name), new.get(name)) for name in fields}
 
 
+def version_counts(
+    counts: Mapping[str, tuple[int, int]], field_classes: Mapping[str, str | None]
+) -> tuple[int, int]:
+    """A version's characters added and removed: over its changed fields that have a class
+    (body_html presents the others, and would count their changes twice)."""
+    classed = [counts[name] for name, cls in field_classes.items() if cls is not None]
+    return sum(added for added, _ in classed), sum(removed for _, removed in classed)
+
+
 def version_classes(field_classes: Mapping[str, str | None]) -> list[str]:
     """A version's classes in report order; a version is cosmetic only if every change is."""
     found = {cls for cls in field_classes.values() if cls}

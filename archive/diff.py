@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -60,16 +61,28 @@ def diff_records(old: VersionRecord, new: VersionRecord) -> VersionDiff:
     """Every record field that differs between `old` and `new`, with character spans."""
     old_fields, new_fields = old.fields(), new.fields()
     diffs = tuple(
-        FieldDiff(
-            name,
-            old_fields[name],
-            new_fields[name],
-            char_spans(_text(old_fields[name]), _text(new_fields[name])),
-        )
+        field_diff(name, old_fields[name], new_fields[name])
         for name in RECORD_FIELDS
         if old_fields[name] != new_fields[name]
     )
     return VersionDiff(old.url, old.version, new.version, diffs)
+
+
+def field_diff(name: str, old: Any, new: Any) -> FieldDiff:
+    """One field compared character by character; lists and objects as their indented JSON."""
+    return FieldDiff(name, old, new, char_spans(_text(old), _text(new)))
+
+
+def field_counts(
+    old: Mapping[str, Any], new: Mapping[str, Any], names: Iterable[str]
+) -> dict[str, tuple[int, int]]:
+    """Characters added and removed in each of the fields `names`, exactly as a diff counts
+    them: the one computation behind diff, the change report and history."""
+    counts = {}
+    for name in names:
+        changed = field_diff(name, old.get(name), new.get(name))
+        counts[name] = (changed.chars_added, changed.chars_removed)
+    return counts
 
 
 def _text(value: Any) -> str:

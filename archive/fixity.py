@@ -13,18 +13,31 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    String,
+    Table,
+    TypeDecorator,
+    bindparam,
+    select,
+    type_coerce,
+)
 
 from archive import blobs
 from archive.database import Archive
-from archive.models import Blob, Capture, CrawlRun, Page, Version
-from archive.records import RECORD_FIELDS, content_sha256
+from archive.models import Blob, Capture, CrawlRun, Page, UTCDateTime, Version
+from archive.records import RECORD_FIELDS, content_sha256, record_sha256
 
 CAPTURE, RUN, VERSION = (cast(Table, m.__table__) for m in (Capture, CrawlRun, Version))
 BLOB, PAGE = cast(Table, Blob.__table__), cast(Table, Page.__table__)
 GENESIS = ""
+_TIME_COLUMNS = frozenset({"captured_at"})
+_JSON_COLUMNS = frozenset({"headers", "images", "attachments", "links"})
 # The evidence a capture's digest covers: what was asked, when, what came back, what it meant.
 CHAINED = (
     "page_id",
@@ -55,8 +68,10 @@ _LAST_BEFORE_RUN = (
 
 
 def capture_digest(previous: str, values: dict[str, Any]) -> str:
-    """The chain digest of a capture with these column values, after `previous`."""
-    evidence = {name: _plain(values.get(name)) for name in CHAINED}
+    """The chain digest of a capture with these column values, after `previous`. Each value is
+    taken in one canonical form, whatever form it arrived in: a time as UTC (the archive keeps
+    no offset, so one written at +08:00 must hash as it reads back), sequences as lists."""
+    evidence = {name: canonical(values.get(name)) for name in CHAINED}
     text = previous + json.dumps(
         evidence, ensure_ascii=False, sort_keys=True, separators=(",", ":")
     )
@@ -72,9 +87,16 @@ def chain_head(connection: Connection, run_id: int) -> str:
     return str(earlier) if earlier is not None else GENESIS
 
 
-def _plain(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
+def canonical(value: Any) -> Any:
+    """`value` as its digest sees it: aware times in UTC ISO 8601, tuples as lists."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the archive keeps aware times only")
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, list | tuple):
+        return [canonical(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): canonical(item) for key, item in value.items()}
     return value
 
 
@@ -140,15 +162,26 @@ def _verify_blobs(connection: Connection, report: Report) -> None:
 
 
 def _verify_versions(connection: Connection, report: Report) -> None:
-    columns = [VERSION.c.id, VERSION.c.number, VERSION.c.content_sha256, PAGE.c.current_url]
-    query = select(*columns, *(VERSION.c[name] for name in RECORD_FIELDS)).join(
-        PAGE, PAGE.c.id == VERSION.c.page_id
-    )
+    """Each version's content hash, and the digest of every stored field where it has one
+    (versions written before revision 0005 were given it by that migration)."""
+    columns = [
+        VERSION.c.id,
+        VERSION.c.number,
+        VERSION.c.content_sha256,
+        VERSION.c.record_sha256,
+        PAGE.c.current_url,
+    ]
+    stored = [_as_stored(VERSION.c[name]) for name in RECORD_FIELDS]
+    query = select(*columns, *stored).join(PAGE, PAGE.c.id == VERSION.c.page_id)
     for row in connection.execute(query):
         report.versions += 1
-        fields = {name: row._mapping[name] for name in RECORD_FIELDS}
-        if content_sha256(fields) != row.content_sha256:
-            detail = f"version {row.number} of {row.current_url} no longer matches its content hash"
+        fields = _read_back({name: row._mapping[name] for name in RECORD_FIELDS})
+        intact = fields is not None and (
+            content_sha256(fields) == row.content_sha256
+            and (row.record_sha256 is None or record_sha256(fields) == row.record_sha256)
+        )
+        if not intact:
+            detail = f"version {row.number} of {row.current_url} no longer matches its digests"
             report.problems.append(Problem("version", detail, (row.current_url,)))
 
 
@@ -171,8 +204,8 @@ def _verify_run(connection: Connection, run_id: int, head: str, report: Report) 
         report.captures += 1
         if capture["chain_sha256"] is None:
             continue
-        expected = capture_digest(head, capture)
-        if expected != capture["chain_sha256"]:
+        values = _read_back(capture)
+        if values is None or capture_digest(head, values) != capture["chain_sha256"]:
             url = connection.scalar(
                 select(PAGE.c.current_url).where(PAGE.c.id == capture["page_id"])
             )
@@ -186,10 +219,43 @@ def _verify_run(connection: Connection, run_id: int, head: str, report: Report) 
 
 
 def _captures(connection: Connection, run_id: int) -> Iterator[dict[str, Any]]:
-    columns = [CAPTURE.c[name] for name in ("id", *CHAINED, "chain_sha256")]
+    columns = [_as_stored(CAPTURE.c[name]) for name in ("id", *CHAINED, "chain_sha256")]
     query = select(*columns).where(CAPTURE.c.run_id == run_id).order_by(CAPTURE.c.id)
     for row in connection.execute(query):
         yield dict(row._mapping)
+
+
+def _as_stored(column: Any) -> Any:
+    """A time or JSON column as the driver returns it, without the type's conversion: a value
+    altered into something that no longer converts is then a finding, not a crash."""
+    if isinstance(column.type, JSON | DateTime | UTCDateTime):
+        return type_coerce(column, _Stored()).label(column.name)
+    return column
+
+
+class _Stored(TypeDecorator[Any]):
+    impl = String
+    cache_ok = True
+
+
+def _read_back(values: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored values converted as their types would (JSON text parsed, times made UTC), or
+    None when one no longer converts."""
+    try:
+        return {name: _converted(name, value) for name, value in values.items()}
+    except (TypeError, ValueError):
+        return None
+
+
+def _converted(name: str, value: Any) -> Any:
+    if name in _TIME_COLUMNS and value is not None:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if not isinstance(moment, datetime):
+            raise TypeError(f"{name} is not a time")
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if name in _JSON_COLUMNS and isinstance(value, str):
+        return json.loads(value)
+    return value
 
 
 def _pages_of(connection: Connection, condition: Any) -> tuple[str, ...]:

@@ -193,8 +193,13 @@ class Version(Base):
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     provenance: Mapped[dict[str, Any]]
     classes: Mapped[list[Any]] = mapped_column(server_default="[]")
+    # Characters added and removed in the changed fields that have a class (body_html, a
+    # presentation of the others, has none), as diff counts them; per field in version_change.
     chars_added: Mapped[int] = mapped_column(server_default="0")
     chars_removed: Mapped[int] = mapped_column(server_default="0")
+    # The SHA-256 of every stored field of the record (archive.records.record_sha256), for
+    # verify; content_sha256 leaves body_html out, being the identity that decides a new version.
+    record_sha256: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         UniqueConstraint("page_id", "number", name="uq_version_page_id_number"),
@@ -211,6 +216,9 @@ class VersionChange(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("version.id"), index=True)
     field: Mapped[str] = mapped_column(String(32))
     change_class: Mapped[str | None] = mapped_column(String(16))
+    # As diff counts them (archive.diff.field_counts).
+    chars_added: Mapped[int] = mapped_column(server_default="0")
+    chars_removed: Mapped[int] = mapped_column(server_default="0")
 
 
 class PageLink(Base):

@@ -52,21 +52,47 @@ class VersionRecord:
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """A field of a version that differs from its parent: its change class (None for
+    body_html) and the characters added and removed, as diff counts them."""
+
+    field: str
+    change_class: str | None
+    chars_added: int
+    chars_removed: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "class": self.change_class,
+            "chars_added": self.chars_added,
+            "chars_removed": self.chars_removed,
+        }
+
+
+@dataclass(frozen=True)
 class VersionSummary:
     number: int
     captured_at: datetime
-    changed_fields: tuple[str, ...]
+    fields: tuple[FieldChange, ...]
     classes: tuple[str, ...]
     chars_added: int
     chars_removed: int
     content_sha256: str
     parser_version: str
+    title: str
+
+    @property
+    def changed_fields(self) -> tuple[str, ...]:
+        return tuple(change.field for change in self.fields)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "version": self.number,
             "captured_at": self.captured_at.isoformat(),
+            "title": self.title,
             "changed_fields": list(self.changed_fields),
+            "fields": [change.to_json() for change in self.fields],
             "classes": list(self.classes),
             "chars_added": self.chars_added,
             "chars_removed": self.chars_removed,
@@ -94,14 +120,21 @@ class ChangeEvent:
     url: str
     kind: str
     at: datetime
+    title: str = ""
     version: int | None = None
     classes: tuple[str, ...] = ()
     chars_added: int | None = None
     chars_removed: int | None = None
+    fields: tuple[FieldChange, ...] = ()
     detail: tuple[tuple[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        shape: dict[str, Any] = {"url": self.url, "kind": self.kind, "at": self.at.isoformat()}
+        shape: dict[str, Any] = {
+            "url": self.url,
+            "kind": self.kind,
+            "at": self.at.isoformat(),
+            "title": self.title,
+        }
         if self.version is not None:
             shape["version"] = self.version
         if self.kind in ("changed", "reparsed"):
@@ -109,6 +142,7 @@ class ChangeEvent:
                 classes=list(self.classes),
                 chars_added=self.chars_added,
                 chars_removed=self.chars_removed,
+                fields=[change.to_json() for change in self.fields],
             )
         shape.update(self.detail)
         return shape
@@ -392,21 +426,25 @@ def _version_events(
 ) -> list[ChangeEvent]:
     query = select(Page.current_url, Version).join(Page, Page.id == Version.page_id)
     query = _in_site(_window(query, Version.created_at, since, until), site)
-    return [_version_event(url, version) for url, version in session.execute(query)]
+    found = session.execute(query).all()
+    changes = _changes_by_version(session, [version.id for _, version in found])
+    return [_version_event(url, version, changes[version.id]) for url, version in found]
 
 
-def _version_event(url: str, version: Version) -> ChangeEvent:
+def _version_event(url: str, version: Version, fields: tuple[FieldChange, ...]) -> ChangeEvent:
     if version.number == 1:
-        return ChangeEvent(url, "new", version.created_at, version=1)
+        return ChangeEvent(url, "new", version.created_at, version.title, version=1)
     kind = "reparsed" if version.classes == ["reparse"] else "changed"
     return ChangeEvent(
         url,
         kind,
         version.created_at,
+        version.title,
         version=version.number,
         classes=tuple(version.classes),
         chars_added=version.chars_added,
         chars_removed=version.chars_removed,
+        fields=fields,
     )
 
 
@@ -415,10 +453,34 @@ def _lifecycle_events(
 ) -> list[ChangeEvent]:
     query = select(Page.current_url, PageEvent).join(Page, Page.id == PageEvent.page_id)
     query = _in_site(_window(query, PageEvent.at, since, until), site)
+    found = session.execute(query).all()
+    titles = _latest_titles(session, {event.page_id for _, event in found})
     return [
-        ChangeEvent(url, event.kind, event.at, detail=tuple(sorted(event.detail.items())))
-        for url, event in session.execute(query)
+        ChangeEvent(
+            url,
+            event.kind,
+            event.at,
+            titles.get(event.page_id, ""),
+            detail=tuple(sorted(event.detail.items())),
+        )
+        for url, event in found
     ]
+
+
+def _latest_titles(session: Session, page_ids: Collection[int]) -> dict[int, str]:
+    """The title of each page's latest version (pages without a version have none)."""
+    if not page_ids:
+        return {}
+    latest = (
+        select(Version.page_id, func.max(Version.number).label("number"))
+        .where(Version.page_id.in_(page_ids))
+        .group_by(Version.page_id)
+        .subquery()
+    )
+    query = select(Version.page_id, Version.title).join(
+        latest, (latest.c.page_id == Version.page_id) & (latest.c.number == Version.number)
+    )
+    return {page_id: title for page_id, title in session.execute(query)}
 
 
 def page_and_site(session: Session, url: str) -> tuple[Page, Site]:
@@ -434,35 +496,45 @@ def page_and_site(session: Session, url: str) -> tuple[Page, Site]:
     return row[0], row[1]
 
 
-def _changes_by_version(session: Session, version_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+def _changes_by_version(
+    session: Session, version_ids: Sequence[int]
+) -> dict[int, tuple[FieldChange, ...]]:
+    """Each version's changed fields, in record order."""
     order = {name: index for index, name in enumerate(RECORD_FIELDS)}
-    found: dict[int, list[str]] = defaultdict(list)
-    if version_ids:
-        rows = session.execute(
-            select(VersionChange.version_id, VersionChange.field).where(
-                VersionChange.version_id.in_(version_ids)
-            )
-        )
-        for version_id, name in rows:
-            found[version_id].append(name)
+    found: dict[int, list[FieldChange]] = defaultdict(list)
+    for chunk in _chunks(version_ids, 500):
+        rows = session.scalars(select(VersionChange).where(VersionChange.version_id.in_(chunk)))
+        for row in rows:
+            change = FieldChange(row.field, row.change_class, row.chars_added, row.chars_removed)
+            found[row.version_id].append(change)
     return defaultdict(
         tuple,
-        {key: tuple(sorted(names, key=lambda n: order.get(n, 99))) for key, names in found.items()},
+        {
+            key: tuple(sorted(changes, key=lambda c: order.get(c.field, 99)))
+            for key, changes in found.items()
+        },
     )
 
 
-def _record(url: str, version: Version, changed: tuple[str, ...]) -> VersionRecord:
+def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _record(url: str, version: Version, changed: tuple[FieldChange, ...]) -> VersionRecord:
     fields = {name: getattr(version, name) for name in RECORD_FIELDS}
+    names = tuple(change.field for change in changed)
     return VersionRecord(
-        url, ArticleRecord.from_fields(fields), version.number, version.created_at, changed
+        url, ArticleRecord.from_fields(fields), version.number, version.created_at, names
     )
 
 
-def _version_summary(version: Version, changed: tuple[str, ...]) -> VersionSummary:
+def _version_summary(version: Version, changed: tuple[FieldChange, ...]) -> VersionSummary:
     return VersionSummary(
         number=version.number,
         captured_at=version.created_at,
-        changed_fields=changed,
+        fields=changed,
+        title=version.title,
         classes=tuple(version.classes),
         chars_added=version.chars_added,
         chars_removed=version.chars_removed,

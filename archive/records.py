@@ -98,6 +98,14 @@ def content_sha256(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def record_sha256(fields: Mapping[str, Any]) -> str:
+    """The SHA-256 of every field of the record exactly as stored (body_html too): the fixity
+    of a version, where content_sha256 is its identity for change detection."""
+    stored = {name: fields.get(name) for name in RECORD_FIELDS}
+    canonical = json.dumps(stored, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """The record fields whose values differ, in record order (None and "" are different)."""
     return [name for name in RECORD_FIELDS if _nfc(old.get(name)) != _nfc(new.get(name))]

@@ -11,8 +11,10 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from archive import blobs, changes, dedup, fixity, lifecycle
+from archive.changes import version_counts
 from archive.copies import keep_mirror_copy
 from archive.database import Archive
+from archive.diff import field_counts
 from archive.errors import NotArchived
 from archive.lifecycle import Event, Rules, State, Status
 from archive.models import (
@@ -34,10 +36,10 @@ from archive.records import (
     Recorded,
     changed_fields,
     content_sha256,
+    record_sha256,
 )
 from archive.runs import INTERRUPTED, RUNNING, RunArguments
 from archive.text import similarity
-from archive.text.diff import char_counts
 
 # Re-reads an earlier payload with today's parser: (payload, Content-Type, url) -> record fields,
 # or None if it holds no article. Lets a parser upgrade be told apart from an edit.
@@ -332,7 +334,8 @@ class Store:
         else:
             outcome = Outcome.CHANGED if latest else Outcome.NEW
             field_classes = _classes(changed, baseline or parent, fields)
-        added, removed = char_counts(parent.get("body"), fields["body"]) if latest else (0, 0)
+        counts = field_counts(parent, fields, changed)
+        added, removed = version_counts(counts, field_classes)
         number = latest.number + 1 if latest else 1
         fingerprint = observation.extracted.fingerprint or similarity.fingerprint(
             fields["title"], fields["body"]
@@ -343,6 +346,7 @@ class Store:
             "parent_id": latest.id if latest else None,
             "created_at": observation.fetched_at,
             "content_sha256": digest,
+            "record_sha256": record_sha256(fields),
             "parser_version": observation.extracted.parser_version,
             "provenance": dict(observation.extracted.provenance),
             "classes": changes.version_classes(field_classes),
@@ -360,7 +364,13 @@ class Store:
         )
         if changed:
             rows = [
-                {"version_id": version_id, "field": f, "change_class": field_classes[f]}
+                {
+                    "version_id": version_id,
+                    "field": f,
+                    "change_class": field_classes[f],
+                    "chars_added": counts[f][0],
+                    "chars_removed": counts[f][1],
+                }
                 for f in changed
             ]
             connection.execute(insert(CHANGE), rows)
@@ -408,10 +418,11 @@ class Store:
         if observation.verdict in (Outcome.CONTENT, Outcome.NOT_MODIFIED):
             values["etag"] = observation.header("ETag")
             values["last_modified"] = observation.header("Last-Modified")
-        if decision.new_fields is not None and decision.outcome is not Outcome.REPARSED:
+        if decision.new_fields is not None:
+            # The page's publication time is always its latest version's (reparsed ones too).
             values["published_at"] = _instant(decision.new_fields["published_at"])
-            if decision.outcome is Outcome.CHANGED:
-                values["last_changed_at"] = at
+        if decision.outcome is Outcome.CHANGED:
+            values["last_changed_at"] = at
         connection.execute(_UPDATE_PAGE, values)
 
     def _lifecycle(self, page: Any, observation: Observation, events: _Events) -> dict[str, Any]:

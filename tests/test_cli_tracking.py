@@ -48,10 +48,12 @@ def test_changes_json_lists_new_changed_and_unreachable_articles(two_days):
             "url",
             "kind",
             "at",
+            "title",
             "version",
             "classes",
             "chars_added",
             "chars_removed",
+            "fields",
         }
         assert event["version"] == 2 and event["at"] == "2025-12-02T15:00:00+00:00"
     added = {c["url"]: c for c in day2_changes(two_days, "edited")}
@@ -73,8 +75,29 @@ def test_changes_filters_by_class_and_kind(two_days):
 def test_changes_text_names_each_event(two_days):
     done = newsarchive("changes", "--since", "2025-12-02", "--until", "2025-12-03", db=two_days.db)
     assert done.returncode == 0
-    assert "changed     v2 [title] +" in done.stdout
+    titled = next(c for c in day2_changes(two_days, "edited") if c["classes"] == ["title"])
+    (line,) = [line for line in done.stdout.splitlines() if titled["url"] in line]
+    assert "changed     v2 [title] title +" in line
+    latest = as_json("show", titled["url"], db=two_days.db)["title"]
+    assert line.endswith(f"{titled['url']}  {latest}")
     assert "unreachable" in done.stdout
+
+
+def test_changes_and_history_count_each_field_exactly_as_diff_does(two_days):
+    report = as_json("changes", "--since", "2025-12-02", "--until", "2025-12-03", db=two_days.db)
+    changed = [event for event in report if event["kind"] == "changed"]
+    assert changed
+    for event in changed:
+        diff = as_json("diff", event["url"], "--to", str(event["version"]), db=two_days.db)
+        by_diff = {f["field"]: (f["chars_added"], f["chars_removed"]) for f in diff["fields"]}
+        by_report = {f["field"]: (f["chars_added"], f["chars_removed"]) for f in event["fields"]}
+        assert by_report == by_diff
+        classed = [f for f in event["fields"] if f["class"] is not None]
+        totals = (sum(f["chars_added"] for f in classed), sum(f["chars_removed"] for f in classed))
+        assert (event["chars_added"], event["chars_removed"]) == totals
+        history = as_json("history", event["url"], db=two_days.db)
+        (version,) = [v for v in history["versions"] if v["version"] == event["version"]]
+        assert version["fields"] == event["fields"]
 
 
 def test_history_shows_the_lifecycle(two_days):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
+from contextlib import closing
+from datetime import timedelta
 
 import pytest
 from alembic import command
@@ -20,7 +23,9 @@ from archive.database import (
 from archive.errors import SchemaError, SchemaTooOld
 from archive.models import Base, Version
 from archive.records import RECORD_FIELDS
+from archive.store import Store
 from crawler.run.exits import archive_refusal
+from tests.test_store import RECORD, T0, URL, observe
 
 
 def test_new_file_is_created_at_head(tmp_path):
@@ -112,3 +117,45 @@ def test_the_version_table_stores_every_field_of_the_record():
 
 def test_the_revision_archives_are_opened_at_is_alembics_head():
     assert head_revision() == HEAD_REVISION
+
+
+def test_revision_0005_fills_in_what_the_write_path_computes(tmp_path):
+    """An archive taken back to 0004 and upgraded again gets the record digests, per-field
+    counts and page publication times the write path gives new versions; and the views."""
+    path = tmp_path / "a.db"
+    archive = open_archive(str(path))
+    store = Store(archive)
+    store.record(observe())
+    edited = dataclasses.replace(
+        RECORD, title="我区召开全区工作大会", body=RECORD.body + "\n新的一段。"
+    )
+    store.record(observe(edited, at=T0 + timedelta(days=1), payload=b"v2"))
+    archive.close()
+    written = computed(path)
+    engine = create_engine(f"sqlite:///{path}")
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    engine.dispose()
+    assert upgrade_archive(str(path)) == ("0004", HEAD_REVISION)
+    assert computed(path) == written
+    with closing(sqlite3.connect(path)) as connection:
+        latest = connection.execute("SELECT url, version, title FROM latest_version").fetchall()
+        log = connection.execute("SELECT kind, version FROM change_log ORDER BY at").fetchall()
+    assert latest == [(URL, 2, "我区召开全区工作大会")]
+    assert log == [("new", 1), ("changed", 2)]
+
+
+def computed(path):
+    with closing(sqlite3.connect(path)) as connection:
+        return (
+            connection.execute(
+                "SELECT id, record_sha256, chars_added, chars_removed FROM version ORDER BY id"
+            ).fetchall(),
+            connection.execute(
+                "SELECT version_id, field, chars_added, chars_removed FROM version_change "
+                "ORDER BY id"
+            ).fetchall(),
+            connection.execute("SELECT id, published_at FROM page ORDER BY id").fetchall(),
+        )

@@ -10,7 +10,7 @@ from typing import Any
 from archive.copies import CopySummary
 from archive.diff import VersionDiff
 from archive.fixity import Report
-from archive.query import ChangeEvent, PageHistory, VersionRecord
+from archive.query import ChangeEvent, FieldChange, PageHistory, VersionRecord
 from archive.records import Recorded
 from archive.runs import RunSummary
 from archive.text.diff import render_spans
@@ -18,14 +18,16 @@ from crawler.sites.profile import SiteProfile
 
 
 def history_lines(found: PageHistory) -> Iterator[str]:
-    yield f"{found.url}\n  site {found.site} · doc id {found.doc_id or '—'} · {found.kind}"
+    title = found.versions[-1].title if found.versions else "(no version)"
+    yield f"{found.url}\n  {title}"
+    yield f"  site {found.site} · doc id {found.doc_id or '—'} · {found.kind}"
     listed = "listed" if found.is_listed else "unlisted"
     yield f"  state: {found.state}, {listed} (last listed {_when(found.last_listed_at)})"
     for earlier in found.urls[:-1] if len(found.urls) > 1 else ():
         yield f"  also known as {earlier}"
     yield f"versions ({len(found.versions)}):"
     for v in found.versions:
-        changed = ", ".join(v.changed_fields) or "first version"
+        changed = field_counts_text(v.fields) or "first version"
         classes = f"  [{', '.join(v.classes)}]" if v.classes else ""
         yield f"  {v.number:>3}  {v.captured_at.isoformat()}  {changed}{classes}"
     yield f"lifecycle ({len(found.events)}):"
@@ -35,7 +37,15 @@ def history_lines(found: PageHistory) -> Iterator[str]:
     for c in found.captures:
         version = f"v{c.version}" if c.version else "—"
         status = c.status if c.status is not None else "—"
-        yield f"  {c.captured_at.isoformat()}  {status!s:>3}  {c.outcome:<12} {version:<5} {c.error or ''}"
+        yield (
+            f"  {c.captured_at.isoformat()}  {status!s:>3}  {c.outcome:<12} {version:<5} "
+            f"{c.payload_sha256 or '—':<64}  {c.error or ''}".rstrip()
+        )
+
+
+def field_counts_text(changes: tuple[FieldChange, ...]) -> str:
+    """`title +1 −1, body +12 −3`: each changed field and its characters, as diff counts them."""
+    return ", ".join(f"{c.field} +{c.chars_added} −{c.chars_removed}" for c in changes)
 
 
 def record_lines(record: VersionRecord) -> Iterator[str]:
@@ -57,14 +67,13 @@ def diff_lines(changes: VersionDiff, *, context: int) -> Iterator[str]:
 def change_line(event: ChangeEvent) -> str:
     line = f"{event.at.isoformat()}  {event.kind:<11} "
     if event.kind in ("changed", "reparsed"):
-        counts = f"+{event.chars_added} −{event.chars_removed}"
-        line += f"v{event.version} [{', '.join(event.classes)}] {counts}  "
+        line += f"v{event.version} [{', '.join(event.classes)}] {field_counts_text(event.fields)}  "
     elif event.version:
         line += f"v{event.version}  "
     detail = dict(event.detail)
     if event.kind == "moved":
-        line += f"→ {detail.get('to')}  "
-    return line + event.url
+        return line + f"{detail.get('from')} → {detail.get('to')}  {event.title}".rstrip()
+    return f"{line}{event.url}  {event.title}".rstrip()
 
 
 def copy_lines(copy: CopySummary) -> Iterator[str]:
