@@ -92,14 +92,22 @@ class Archive:
 
 
 def open_archive(
-    url: str | None = None, *, create: bool = True, clock: Clock = system_clock
+    url: str | None = None,
+    *,
+    create: bool = True,
+    clock: Clock = system_clock,
+    read_only: bool = False,
 ) -> Archive:
     """Open the archive at `url`, creating it at the head schema if it is new and `create` is set.
 
-    Raises SchemaError, with the command to run, when the schema is older or newer than this code.
+    `read_only` opens an existing archive for reading only, and writes nothing to it, not even
+    SQLite's journal: an evidence copy on a read-only file, folder or medium can be read.
+    Raises SchemaError when the schema is older or newer than this code.
     """
+    if create and read_only:
+        raise ValueError("an archive opened read-only cannot be created")
     db_url = resolve_db_url(url)
-    engine = _engine(db_url, create=create)
+    engine = _engine(db_url, create=create, read_only=read_only)
     if create:
         _create_sqlite_file(engine)
     try:
@@ -122,19 +130,37 @@ def upgrade_archive(url: str | None = None) -> tuple[str | None, str]:
         engine.dispose()
 
 
-def _engine(db_url: str, *, create: bool) -> Engine:
+def _engine(db_url: str, *, create: bool, read_only: bool = False) -> Engine:
     url = make_url(db_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(db_url)
+        return _server_engine(db_url, read_only)
     path = Path(url.database or "")
-    if url.database not in (None, "", ":memory:"):
-        _check_sqlite_path(path, create=create)
+    if url.database in (None, "", ":memory:"):
+        read_only = False  # nothing on disk to protect
+    else:
+        _check_sqlite_path(path, create=create, writable=not read_only)
+    if read_only:
+        engine = create_engine(db_url, creator=lambda: _connect_read_only(path))
+        event.listen(engine, "connect", _sqlite_read_pragmas)
+        return engine
     engine = create_engine(db_url, connect_args={"timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 
-def _check_sqlite_path(path: Path, *, create: bool) -> None:
+def _server_engine(db_url: str, read_only: bool) -> Engine:
+    backend = make_url(db_url).get_backend_name()
+    options = {"postgresql_readonly": True} if read_only and backend == "postgresql" else {}
+    try:
+        return create_engine(db_url, execution_options=options)
+    except ImportError as exc:
+        extra = f" (pip install 'newsarchive[{backend}]')" if backend == "postgresql" else ""
+        raise ArchiveError(
+            f"The database driver for {backend} is not installed{extra}: {exc}."
+        ) from None
+
+
+def _check_sqlite_path(path: Path, *, create: bool, writable: bool = True) -> None:
     if path.is_dir():
         raise ArchiveError(f"{path} is a directory, not a database file.")
     if not path.exists():
@@ -144,8 +170,43 @@ def _check_sqlite_path(path: Path, *, create: bool) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ArchiveError(f"Cannot create the folder {path.parent}: {exc.strerror}.") from None
+    if not writable:
+        return
     if not os.access(path if path.exists() else path.parent, os.W_OK):
         raise ArchiveError(f"The archive {path} is not writable.")
+    if not os.access(path.parent, os.W_OK):
+        raise ArchiveError(
+            f"The archive {path} cannot be written: its folder {path.parent} is read-only "
+            "(SQLite keeps its journal beside the file)."
+        )
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write. A file nobody can write (read-only, immutable, on a
+    read-only medium) without a write-ahead log beside it is read as immutable: nothing is
+    created beside it. Any other is read in `mode=ro`, which shares the WAL index with a crawl
+    that may be writing; where SQLite cannot create that index (a read-only folder), as
+    immutable again, unless a log holds changes not yet in the file (immutable would miss them)."""
+    wal = path.with_name(path.name + "-wal")
+    if not os.access(path, os.W_OK) and not wal.exists():
+        return _sqlite_uri(path, "immutable=1")
+    connection = _sqlite_uri(path, "mode=ro")
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return connection
+    except sqlite3.OperationalError:
+        connection.close()
+    if wal.exists() and wal.stat().st_size > 0:
+        raise sqlite3.OperationalError(
+            f"its write-ahead log {wal} holds changes and its folder is read-only: read a copy "
+            "of both files from writable storage"
+        )
+    return _sqlite_uri(path, "immutable=1")
+
+
+def _sqlite_uri(path: Path, parameters: str) -> sqlite3.Connection:
+    uri = f"{path.resolve().as_uri()}?{parameters}"
+    return sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
 
 
 def _create_sqlite_file(engine: Engine) -> None:
@@ -178,6 +239,13 @@ def _sqlite_file(engine: Engine) -> Path | None:
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
     return Path(url.database or "")
+
+
+def _sqlite_read_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
 
 
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:

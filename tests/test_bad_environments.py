@@ -161,3 +161,78 @@ def test_a_disk_without_room_to_open_the_archive_is_74_not_a_bad_database(replic
         "disk I/O error."
     ]
     assert digest(archive) == before
+
+
+QUERIES = [
+    ["runs"],
+    ["verify"],
+    ["changes", "--since", "2020-01-01"],
+    ["export"],
+    ["history", "{url}"],
+    ["show", "{url}"],
+    ["copies", "{url}"],
+]
+
+
+def read_only_storage(how: str, folder):
+    """Make `folder` unwritable the way `how` says; returns the way back, or skips when this
+    machine does not allow it (chattr needs an ext filesystem, a bind mount needs root)."""
+    if how == "modes":
+        folder.chmod(0o555)
+        return lambda: folder.chmod(0o755)
+    if how == "immutable":
+        archive = folder / "archive.db"
+        if subprocess.run(["chattr", "+i", str(archive)], capture_output=True).returncode:
+            pytest.skip("chattr +i is not available here")
+        return lambda: subprocess.run(["chattr", "-i", str(archive)], check=True)
+    mounted = subprocess.run(
+        ["mount", "--bind", "-o", "ro", str(folder), str(folder)], capture_output=True
+    )
+    if mounted.returncode:
+        pytest.skip(f"a read-only bind mount is not allowed here: {mounted.stderr.strip()}")
+    subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=True)
+    return lambda: subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("how", ["modes", "immutable", "bind-mount"])
+def test_every_query_reads_an_archive_on_read_only_storage(day1_archive, replica, tmp_path, how):
+    """An evidence copy: a read-only file in a read-only folder (checked as a user without
+    root's override), an immutable file, a read-only mount. Queries and verify read it and
+    write nothing; a crawl says in one sentence that it cannot write there."""
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    db = folder / "archive.db"
+    shutil.copy(day1_archive, db)
+    db.chmod(0o444)
+    url = replica.truth()["articles"][0]["url"]
+    before = sorted(folder.iterdir()), digest(db)
+    restore = read_only_storage(how, folder)
+    try:
+        for args in QUERIES:
+            done = run_as_user([a.format(url=url) for a in args], db)
+            assert done.returncode == 0, (args, done.stderr)
+        crawl_there = run_as_user(["crawl", "--base-url", replica.base_url, *FAST], db)
+    finally:
+        restore()
+    assert (sorted(folder.iterdir()), digest(db)) == before
+    assert crawl_there.returncode == 2
+    (line,) = error_lines(crawl_there.stderr)
+    assert "is not writable" in line or "is read-only" in line
+
+
+def run_as_user(args: list[str], db) -> subprocess.CompletedProcess[str]:
+    """The command in a process without root's override of file modes."""
+    command = [sys.executable, "-m", "newsarchive", *args, "--db", str(db)]
+    return subprocess.run(
+        command, capture_output=True, text=True, preexec_fn=honour_file_modes, timeout=300
+    )
+
+
+def test_a_query_of_an_empty_file_says_so_and_leaves_it_empty(tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    for args in (["history", "http://www.chencang.gov.cn/a.html"], ["verify"], ["runs"]):
+        done = newsarchive(*args, db=empty)
+        assert done.returncode == 2 and error_lines(done.stderr) == [done.stderr.strip()]
+        assert "holds no archive" in done.stderr
+    assert empty.stat().st_size == 0 and sorted(tmp_path.iterdir()) == [empty]

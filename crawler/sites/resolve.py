@@ -49,7 +49,7 @@ def copied_article(
 ) -> tuple[SiteProfile, str] | None:
     """archived_original in the archive at `db_url`, if there is one (none is created)."""
     try:
-        archive = open_archive(db_url, create=False)
+        archive = open_archive(db_url, create=False, read_only=True)
     except ArchiveError:
         return None
     try:

@@ -26,7 +26,7 @@ class Failed(click.ClickException):
 def reading(db_url: str | None) -> Iterator[Archive]:
     """An existing archive, for queries: never creates one; archive errors become sentences."""
     try:
-        archive = open_archive(db_url, create=False)
+        archive = open_archive(db_url, create=False, read_only=True)
     except ArchiveError as exc:
         raise _failed(exc) from None
     try:
