@@ -30,6 +30,10 @@ class NotArchived(ArchiveError):
         self.url = url
 
 
+class Untracked(NotArchived):
+    """A page an archivist took out of the crawl: archived, but not to be fetched."""
+
+
 # What database drivers say when the storage, not the data, is at fault.
 _STORAGE_FAILURES = (
     ("database or disk is full", "disk full"),

@@ -13,6 +13,8 @@ class State(StrEnum):
     LIVE = "live"
     UNREACHABLE = "unreachable"
     GONE = "gone"
+    # Taken out of the crawl by an archivist (archived by mistake): history kept, never fetched.
+    UNTRACKED = "untracked"
 
 
 class Event(StrEnum):
@@ -25,6 +27,8 @@ class Event(StrEnum):
     UNLISTED = "unlisted"
     RELISTED = "relisted"
     MOVED = "moved"
+    UNTRACKED = "untracked"
+    TRACKED = "tracked"
 
 
 # A 404, a 410, a soft 404 and a redirect to a non-article page all say "not here any more";

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from archive import blobs
 from archive.database import Archive
-from archive.errors import NotArchived
+from archive.errors import NotArchived, Untracked
+from archive.lifecycle import State
 from archive.models import (
     Blob,
     Capture,
@@ -24,7 +25,7 @@ from archive.models import (
     Version,
     VersionChange,
 )
-from archive.records import RECORD_FIELDS, ArticleRecord, PageKind
+from archive.records import RECORD_FIELDS, ArticleRecord, Outcome, PageKind
 
 
 @dataclass(frozen=True)
@@ -303,8 +304,11 @@ class TrackedPage:
     published_at: datetime | None
     last_changed_at: datetime | None
     last_captured_at: datetime
+    # Its latest capture was refused by validation: no article to watch closely yet.
+    rejected: bool = False
 
 
+UNTRACKED = State.UNTRACKED.value
 _TRACKED = (
     Page.id,
     Page.current_url,
@@ -314,24 +318,40 @@ _TRACKED = (
     Page.published_at,
     Page.last_changed_at,
     Page.last_captured_at,
+    (Page.last_outcome == Outcome.REJECTED.value).label("rejected"),
 )
 
 
+def _tracked(row: Any) -> TrackedPage:
+    return TrackedPage(
+        page_id=row.id,
+        url=row.current_url,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        first_seen_at=row.first_seen_at,
+        published_at=row.published_at,
+        last_changed_at=row.last_changed_at,
+        last_captured_at=row.last_captured_at,
+        rejected=bool(row.rejected),
+    )
+
+
 def tracked_articles(archive: Archive, site: str) -> list[TrackedPage]:
-    """Every article page of `site`, for the revisit planner."""
+    """Every article page of `site` still tracked, for the revisit planner."""
     query = (
         select(*_TRACKED)
         .join(Site, Site.id == Page.site_id)
-        .where(Site.name == site, Page.kind == PageKind.ARTICLE.value)
+        .where(Site.name == site, Page.kind == PageKind.ARTICLE.value, Page.state != UNTRACKED)
     )
     with archive.reading() as session:
-        return [TrackedPage(*row) for row in session.execute(query)]
+        return [_tracked(row) for row in session.execute(query)]
 
 
 def tracked_pages(archive: Archive, urls: Sequence[str]) -> list[TrackedPage]:
-    """The archived pages at `urls` (each once, in order); NotArchived names the first missing."""
+    """The archived pages at `urls` (each once, in order); NotArchived names the first missing,
+    Untracked the first an archivist took out of the crawl."""
     query = (
-        select(*_TRACKED)
+        select(*_TRACKED, Page.state)
         .join(PageUrl, PageUrl.page_id == Page.id)
         .where(PageUrl.url == bindparam("url"))
     )
@@ -341,18 +361,51 @@ def tracked_pages(archive: Archive, urls: Sequence[str]) -> list[TrackedPage]:
             row = session.execute(query, {"url": url}).first()
             if row is None:
                 raise NotArchived(f"{url} is not in the archive.", url)
-            pages.setdefault(row.id, TrackedPage(*row))
+            if row.state == UNTRACKED:
+                raise Untracked(f"{url} is untracked.", url)
+            pages.setdefault(row.id, _tracked(row))
     return list(pages.values())
 
 
+def untracked_urls(archive: Archive, site: str) -> set[str]:
+    """Every URL (moved ones too) of the site's pages an archivist untracked: never fetched."""
+    query = (
+        select(PageUrl.url)
+        .join(Page, Page.id == PageUrl.page_id)
+        .join(Site, Site.id == Page.site_id)
+        .where(Site.name == site, Page.state == UNTRACKED)
+    )
+    with archive.reading() as session:
+        return set(session.scalars(query))
+
+
+def rejections(archive: Archive, site: str) -> dict[str, str]:
+    """The site's article pages whose latest capture validation refused, with the reason given:
+    the next refusal for the same reason is no news."""
+    query = (
+        select(Page.current_url, Capture.error)
+        .join(Site, Site.id == Page.site_id)
+        .join(Capture, Capture.page_id == Page.id)
+        .where(Site.name == site, Page.last_outcome == Outcome.REJECTED.value)
+        .where(Capture.captured_at == Page.last_captured_at)
+    )
+    with archive.reading() as session:
+        return {url: error or "" for url, error in session.execute(query)}
+
+
 def known_article_urls(archive: Archive, site: str) -> set[str]:
-    """Every canonical URL (moved ones too) of the site's articles that have a version."""
+    """Every canonical URL (moved ones too) of the site's articles that a list walk need not
+    fetch: those with a version, those validation refused (their schedule re-checks them), and
+    those untracked."""
+    has_version = select(Version.id).where(Version.page_id == Page.id).exists()
     query = (
         select(PageUrl.url)
         .join(Page, Page.id == PageUrl.page_id)
         .join(Site, Site.id == Page.site_id)
         .where(Site.name == site, Page.kind == PageKind.ARTICLE.value)
-        .where(select(Version.id).where(Version.page_id == Page.id).exists())
+        .where(
+            has_version | (Page.last_outcome == Outcome.REJECTED.value) | (Page.state == UNTRACKED)
+        )
     )
     with archive.reading() as session:
         return set(session.scalars(query))

@@ -15,7 +15,7 @@ from archive.changes import version_counts
 from archive.copies import keep_mirror_copy
 from archive.database import Archive
 from archive.diff import field_counts
-from archive.errors import NotArchived
+from archive.errors import ArchiveError, NotArchived
 from archive.lifecycle import Event, Rules, State, Status
 from archive.models import (
     Blob,
@@ -200,6 +200,25 @@ class Store:
             decision.duplicates,
         )
         return capture, recorded
+
+    def set_tracked(self, url: str, tracked: bool, reason: str) -> str:
+        """Take the page at `url` out of the crawl (an article archived by mistake), or put it
+        back: its state, and an event with the archivist's reason. Its history stays whole.
+        Returns the page's current URL."""
+        at = self.archive.clock()
+        with self.archive.engine.begin() as connection:
+            page = connection.execute(_PAGE_BY_URL, {"url": url}).first()
+            if page is None:
+                raise NotArchived(f"{url} is not in the archive.", url)
+            if (page.state == State.UNTRACKED.value) != tracked:
+                already = "tracked" if tracked else "untracked"
+                raise ArchiveError(f"{page.current_url} is {already} already.")
+            state = State.LIVE if tracked else State.UNTRACKED
+            event = Event.TRACKED if tracked else Event.UNTRACKED
+            values = {"page_id_": page.id, "state": state.value, "state_since": at}
+            connection.execute(_UPDATE_PAGE, values)
+            _Events(connection, page.id, at, None, None).add(event, {"reason": reason})
+        return str(page.current_url)
 
     def record_listing(
         self,

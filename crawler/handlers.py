@@ -12,6 +12,7 @@ from scrapy.http import Response
 
 from crawler.context import crawl_context
 from crawler.run.context import CrawlContext
+from crawler.run.summary import STATS
 
 
 class PoliteHTTPDownloadHandler(HTTP11DownloadHandler):
@@ -38,4 +39,7 @@ class PoliteHTTPDownloadHandler(HTTP11DownloadHandler):
     async def download_request(self, request: Request) -> Response:
         if self.context is not None and self.context.blocked:
             raise IgnoreRequest("not sent: the host is answering with challenges")
+        if "fetched" in request.meta and self.crawler.stats is not None:
+            # The run's "pages requested": every request for a page sent, robots.txt aside.
+            self.crawler.stats.inc_value(f"{STATS}/requests")
         return await super().download_request(request)

@@ -20,3 +20,5 @@ class PageItem:
     observation: Observation
     cleaned: Cleaned | None = None
     boilerplate_share: float = 0.0
+    # Refused by validation for the reason its previous capture was: logged as no news.
+    repeated_rejection: bool = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 from datetime import UTC, datetime
 from typing import Self
 
@@ -82,6 +83,9 @@ class BackoffRetryMiddleware:
             reason=reason,
             max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
             priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
+            # A request that got no answer is said once, by the archive pipeline, when it
+            # knows whether the whole site was out of reach; an HTTP error is said here.
+            give_up_log_level=logging.DEBUG if response is None else logging.ERROR,
         )
         if retry is not None:
             retry.meta[DELAY_KEY] = self._delay(retry, response)

@@ -178,6 +178,35 @@ def _header(response: Response, name: str) -> str | None:
     return value.decode("latin-1") if value else None
 
 
+# What a request that got no response at all says about the host, by the failure's type.
+_NO_ANSWER = {
+    "CannotResolveHostError": "DNS lookup failed",
+    "DownloadConnectionRefusedError": "connection refused",
+    "DownloadTimeoutError": "no answer in time",
+    "DownloadFailedError": "the connection failed",
+    "DNSLookupError": "DNS lookup failed",
+    "ConnectionRefusedError": "connection refused",
+    "ConnectError": "could not connect",
+    "TCPTimedOutError": "no answer in time",
+    "TimeoutError": "no answer in time",
+    "ConnectionLost": "the connection was lost",
+    "ConnectionDone": "the connection was closed",
+    "ResponseNeverReceived": "no response",
+    "NoRouteError": "no route to the host",
+}
+
+
+def got_no_answer(observation: Observation) -> bool:
+    """Whether the request got no response at all (DNS, refused, timeout, reset)."""
+    return observation.status is None and observation.verdict is Outcome.ERROR
+
+
+def no_answer_reason(observation: Observation) -> str:
+    """`DNS lookup failed`, `connection refused`…: why a request got no response, in words."""
+    kind, _, message = (observation.error or "").partition(": ")
+    return _NO_ANSWER.get(kind, message.rstrip(".") or kind or "no response")
+
+
 def is_self_redirect(url: str, response: Response) -> bool:
     """A redirect to the same URL but for its query: a loop, or cache busting, not a move.
     (A change of scheme or host is a move of the whole site, and is judged as a redirect.)"""

@@ -125,7 +125,7 @@ def test_export_csv_has_one_row_per_article(archived, replica, tmp_path):
 def test_runs_json(archived):
     (run,) = as_json("runs", db=archived)
     assert (run["command"], run["status"], run["exit_code"]) == ("crawl", "finished", 0)
-    assert run["counts"]["new"] == run["counts"]["requested"] - 4  # robots.txt and 3 list pages
+    assert run["counts"]["new"] == run["counts"]["requested"] - 3  # 3 list pages (robots.txt aside)
 
 
 def test_sites_lists_the_profiles():
@@ -226,7 +226,7 @@ def test_an_archive_path_that_cannot_be_created_is_refused(tmp_path):
     assert blocker.read_text() == "a file where a folder should be"
 
 
-def test_a_crawl_of_an_unreachable_site_exits_1_and_says_what_failed(tmp_path):
+def test_a_crawl_of_an_unreachable_site_exits_69_and_says_so_in_one_sentence(tmp_path):
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
@@ -235,8 +235,9 @@ def test_a_crawl_of_an_unreachable_site_exits_1_and_says_what_failed(tmp_path):
     done = newsarchive(
         "crawl", "--base-url", f"http://127.0.0.1:{port}", *FAST, *quick, "--json", db=db
     )
-    assert done.returncode == 1
+    assert done.returncode == 69
+    assert done.stderr.strip() == f"Error: cannot reach 127.0.0.1:{port}: connection refused."
     summary = json.loads(done.stdout)
-    assert summary["list_pages_failed"] == 1 and summary["errors"] >= 1
+    assert summary["unreachable"] == f"cannot reach 127.0.0.1:{port}: connection refused"
     (run,) = as_json("runs", db=db)
-    assert run["exit_code"] == 1
+    assert (run["status"], run["exit_code"]) == ("failed", 69)

@@ -125,8 +125,8 @@ def test_recheck_sends_validators_and_records_a_304(two_days):
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
-    # robots.txt and the page
-    assert (summary["requested"], summary["not-modified"], summary["revisits_checked"]) == (2, 1, 1)
+    # the page (robots.txt is not one)
+    assert (summary["requested"], summary["not-modified"], summary["revisits_checked"]) == (1, 1, 1)
     history = as_json("history", edited["url"], db=two_days.db)
     assert history["captures"][-1]["outcome"] == "not-modified"
     assert history["captures"][-1]["status"] == 304

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -16,6 +17,7 @@ from archive.records import Observation, Outcome, PageKind, Recorded
 from archive.store import Store
 from crawler.context import crawl_context
 from crawler.extract.article import ArticleExtractor
+from crawler.observe import got_no_answer, no_answer_reason
 from crawler.run.context import CrawlContext
 from crawler.run.store import crawl_store, recorder
 from crawler.run.summary import STATS, STORAGE_FAILED, RunSummary
@@ -36,6 +38,11 @@ class ArchivePipeline:
     as it was; a crawl that was refused opens none. A page that cannot be written is an error of
     the run; when the storage is at fault (a full disk), the crawl stops: every later page would
     fail the same way.
+
+    A request that got no answer at all (DNS, refused, timeout) is held back until the site has
+    answered something: only then is it a capture of an unreachable page. When the site never
+    answers, the run could not reach it: nothing is kept of those pages, the run is failed and
+    says so in one sentence (exit 69), and no page changes state.
     """
 
     def __init__(
@@ -48,6 +55,7 @@ class ArchivePipeline:
         self.writer_after = writer_after
         self.written_here = 0
         self.writer: WorkerProcess | None = None
+        self.unanswered: list[Observation] = []
         self.store: Store | None = None
         self.run_id: int | None = None
         self.stopping = False
@@ -109,11 +117,22 @@ class ArchivePipeline:
         return self.run_id
 
     async def _record_and_count(self, observation: Observation) -> None:
+        if got_no_answer(observation) and not self.context.site_answered:
+            self.unanswered.append(observation)
+            return
+        held, self.unanswered = self.unanswered, []
+        for earlier in held:
+            await self._record_and_count(earlier)
+        if got_no_answer(observation):
+            logger.warning("%s failed: %s", observation.requested_url, observation.error)
         try:
             recorded = await self._record(observation)
         except Exception as exc:  # the page is not archived; a later crawl fetches it again
             self._write_failed(observation, exc)
             return
+        self._count(observation, recorded)
+
+    def _count(self, observation: Observation, recorded: Recorded) -> None:
         if observation.kind is PageKind.ARTICLE:
             self._stats.inc_value(f"{STATS}/outcome/{recorded.outcome.value}")
         for kind, _, _ in recorded.duplicates:
@@ -163,6 +182,7 @@ class ArchivePipeline:
             self.writer.close()
         walk = self.context.plan.walk
         self._stats.set_value(f"{STATS}/list_walk_state", walk.state())
+        self._settle_unanswered()
         if self.store is None or self.run_id is None:
             return
         try:
@@ -174,6 +194,30 @@ class ArchivePipeline:
             # After a storage failure this is expected, and was said already.
             log = logger.info if self.stopping else logger.error
             log("The run could not be closed in the archive: %s", _first_line(str(exc)))
+
+    def _settle_unanswered(self) -> None:
+        """Requests still held back at the end: if the site answered after all, they are pages
+        it did not answer for, and are recorded; if it never did, the run could not reach it."""
+        if not self.unanswered:
+            return
+        if self.context.site_answered and self.store is not None:
+            self.store = self._inline_store()  # the writer may have written since it did
+            for observation in self.unanswered:
+                logger.warning("%s failed: %s", observation.requested_url, observation.error)
+                if self.run_id is None:
+                    self._begin_run()
+                try:
+                    self._count(observation, self.store.record(observation, self.run_id))
+                except Exception as exc:
+                    self._write_failed(observation, exc)
+            return
+        first = self.unanswered[0]
+        host = urlsplit(first.requested_url).netloc
+        sentence = f"cannot reach {host}: {no_answer_reason(first)}"
+        logger.info(
+            "%s; nothing was archived of the %d pages asked for", sentence, len(self.unanswered)
+        )
+        self._stats.set_value(f"{STATS}/unreachable", sentence)
 
     def _record_listing(self) -> None:
         assert self.store is not None and self.run_id is not None

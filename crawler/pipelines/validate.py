@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Self
 
@@ -21,10 +22,17 @@ class ValidatePipeline:
     (NEWSARCHIVE_EARLIEST_DATE, NEWSARCHIVE_MAX_BOILERPLATE). The archive pipeline keeps the
     capture of a dropped page, with its reason, as a rejected one."""
 
-    def __init__(self, crawler: Crawler, validation: Validation, clock: Clock) -> None:
+    def __init__(
+        self,
+        crawler: Crawler,
+        validation: Validation,
+        clock: Clock,
+        rejected: Mapping[str, str] | None = None,
+    ) -> None:
         self.crawler = crawler
         self.validation = validation
         self.clock = clock
+        self.rejected = rejected or {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -35,7 +43,8 @@ class ValidatePipeline:
             ),
             max_boilerplate=settings.getfloat("NEWSARCHIVE_MAX_BOILERPLATE", 0.5),
         )
-        return cls(crawler, validation, crawl_context(crawler).clock)
+        context = crawl_context(crawler)
+        return cls(crawler, validation, context.clock, context.plan.rejected)
 
     def process_item(self, item: PageItem) -> PageItem:
         observation = item.observation
@@ -47,5 +56,7 @@ class ValidatePipeline:
             reason, sentence = problem
             if self.crawler.stats is not None:
                 self.crawler.stats.inc_value(f"{STATS}/dropped/{reason}")
-            raise DropItem(f"{reason}: {sentence}")
+            why = f"{reason}: {sentence}"
+            item.repeated_rejection = self.rejected.get(observation.url) == why
+            raise DropItem(why)
         return item

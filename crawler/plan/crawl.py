@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from archive.database import Archive
-from archive.query import known_article_urls, tracked_articles, tracked_pages
+from archive.query import (
+    known_article_urls,
+    rejections,
+    tracked_articles,
+    tracked_pages,
+    untracked_urls,
+)
 from archive.runs import (
     Cursor,
     PreviousCrawl,
@@ -26,6 +32,10 @@ class CrawlPlan:
     """Known articles (not fetched again from the lists), the list walk, and the pages to check."""
 
     known: set[str] = field(default_factory=set)
+    # Pages an archivist untracked: never fetched, even by an audit.
+    untracked: set[str] = field(default_factory=set)
+    # Pages whose latest capture validation refused, with why: the same refusal again is no news.
+    rejected: dict[str, str] = field(default_factory=dict)
     walk: ListWalk = field(default_factory=lambda: ListWalk((), incremental=False))
     revisits: RevisitPlan = field(default_factory=RevisitPlan)
     conditional: bool = True
@@ -51,7 +61,14 @@ def plan_crawl(
         full or last_complete_walk(archive, site) is None or last_crawl_cut_short(archive, site)
     )
     walk = _list_walk(profile, options, now, previous_crawl(archive, site), walk_all=walk_all)
-    return CrawlPlan(known_article_urls(archive, site), walk, revisits, conditional=not full)
+    return CrawlPlan(
+        known_article_urls(archive, site),
+        untracked_urls(archive, site),
+        rejections(archive, site),
+        walk,
+        revisits,
+        conditional=not full,
+    )
 
 
 def plan_recheck(archive: Archive, urls: Sequence[str]) -> CrawlPlan:

@@ -46,9 +46,13 @@ class RevisitPolicy:
                 return every
         return self.floor
 
-    def overdue(self, age: timedelta, since_check: timedelta) -> timedelta | None:
-        """How far past due a page is (zero or more), or None if it is not due yet."""
-        interval = self.interval(age)
+    def overdue(
+        self, age: timedelta, since_check: timedelta, *, rejected: bool = False
+    ) -> timedelta | None:
+        """How far past due a page is (zero or more), or None if it is not due yet. A page whose
+        last capture validation refused is checked as seldom as the oldest (`floor`): there is
+        no article to watch closely, and an audit (--full) fetches it anyway."""
+        interval = self.floor if rejected else self.interval(age)
         if since_check.total_seconds() < interval.total_seconds() * (1 - self.slack):
             return None
         return max(since_check - interval, timedelta(0))
@@ -105,7 +109,7 @@ def _due_page(
 ) -> DuePage | None:
     # First sight stands in for publication only when the page never said when it was published.
     start = max(t for t in (page.published_at or page.first_seen_at, page.last_changed_at) if t)
-    overdue = policy.overdue(now - start, now - page.last_captured_at)
+    overdue = policy.overdue(now - start, now - page.last_captured_at, rejected=page.rejected)
     if overdue is None and not everything:
         return None
     return DuePage.of(page, overdue or timedelta(0))

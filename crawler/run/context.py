@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 from archive.clock import Clock, system_clock
 from archive.database import Archive
-from archive.errors import NotArchived
+from archive.errors import NotArchived, Untracked
+from archive.query import known_article_urls, untracked_urls
 from archive.runs import RunArguments
 from crawler.plan.crawl import CrawlPlan, plan_crawl, plan_recheck
 from crawler.plan.options import Options, Settings
@@ -83,6 +84,9 @@ class CrawlContext:
     listed_urls: set[str] = field(default_factory=set)
     # Set when the host blocks the crawler: requests still queued are then never sent.
     blocked: bool = False
+    # Set at the first response of any kind: until then, a request that got no answer says
+    # nothing about its page (the whole site may be out of reach: a typo, no network).
+    site_answered: bool = False
 
     @property
     def command(self) -> str:
@@ -170,10 +174,16 @@ def _prepare(context: CrawlContext, settings: Settings, db_url: str | None) -> N
 def _plan(context: CrawlContext, recheck: tuple[str, ...]) -> CrawlPlan:
     assert context.options is not None
     if context.command == "fetch":
-        return CrawlPlan()
+        return CrawlPlan(known=_archived_target(context))
     if context.command == "recheck":
         try:
             return plan_recheck(context.archive, recheck)
+        except Untracked as exc:
+            url = exc.url or ""
+            raise CrawlRefused(
+                f"{url} is untracked; to check it again, first: newsarchive track {url}",
+                EXIT_USAGE,
+            ) from None
         except NotArchived as exc:
             url = exc.url or ""
             raise CrawlRefused(
@@ -188,6 +198,18 @@ def _plan(context: CrawlContext, recheck: tuple[str, ...]) -> CrawlPlan:
         context.started_at,
         full=context.request.full,
     )
+
+
+def _archived_target(context: CrawlContext) -> set[str]:
+    """The page a fetch asks for, if archived (a fetch then records whatever it gets); a page an
+    archivist untracked is not fetched at all."""
+    target, site = context.target or "", context.profile.name
+    if target in untracked_urls(context.archive, site):
+        raise CrawlRefused(
+            f"{target} is untracked; to fetch it again, first: newsarchive track {target}",
+            EXIT_USAGE,
+        )
+    return {target} & known_article_urls(context.archive, site)
 
 
 def _base_url(base_url: str | None) -> str | None:

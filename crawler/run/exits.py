@@ -11,6 +11,7 @@ EXIT_OK = 0
 EXIT_ERRORS = 1  # finished, but some pages failed; or what was asked for is not archived
 EXIT_USAGE = 2  # usage or configuration error
 EXIT_REFUSED = 65  # EX_DATAERR: the page fetched is not one the archive takes (not HTML, too big)
+EXIT_UNREACHABLE = 69  # EX_UNAVAILABLE: no request got any answer (DNS, refused, no network)
 EXIT_STORAGE = 74  # EX_IOERR: the archive could not be opened or written (disk full)
 EXIT_TEMPORARY = 75  # EX_TEMPFAIL: locked by another crawl, or the host answers challenges
 EXIT_INTERRUPTED = 130  # stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report Ctrl-C)

@@ -14,6 +14,7 @@ from crawler.run.exits import (
     EXIT_OK,
     EXIT_STORAGE,
     EXIT_TEMPORARY,
+    EXIT_UNREACHABLE,
     Refusal,
 )
 
@@ -61,11 +62,13 @@ class RunSummary:
     retry_waited_seconds: float = 0.0
     # Why the crawl did not start, or a fetch kept nothing (the page is not one the archive takes).
     refusal: Refusal | None = None
+    # `cannot reach HOST: why`, when no request of the run got any answer at all.
+    unreachable: str | None = None
 
     @classmethod
     def from_stats(cls, stats: Mapping[str, Any], finish_reason: str | None = None) -> RunSummary:
         return cls(
-            requested=int(stats.get("downloader/request_count", 0)),
+            requested=int(stats.get(f"{STATS}/requests", 0)),
             outcomes={
                 o.value: int(stats.get(f"{STATS}/outcome/{o.value}", 0))
                 for o in Outcome
@@ -79,6 +82,7 @@ class RunSummary:
             bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
             finish_reason=finish_reason or str(stats.get("finish_reason", "unknown")),
             refusal=stats.get(f"{STATS}/refusal"),
+            unreachable=stats.get(f"{STATS}/unreachable"),
             retries=int(stats.get("retry/count", 0)),
             retry_waited_seconds=float(stats.get(f"{STATS}/retry/waited_seconds", 0.0)),
         )
@@ -102,12 +106,16 @@ class RunSummary:
     def status(self) -> str:
         """finished; interrupted (a signal); blocked (challenges); failed (the archive could not
         be written); anything else that stopped Scrapy early counts as interrupted."""
+        if self.unreachable is not None:
+            return "failed"
         return _STOPPED.get(self.finish_reason, ("interrupted", None))[0]
 
     @property
     def exit_code(self) -> int:
         if self.refusal is not None:
             return self.refusal.exit_code
+        if self.unreachable is not None:
+            return EXIT_UNREACHABLE
         stopped = _STOPPED.get(self.finish_reason, ("interrupted", EXIT_ERRORS))[1]
         if stopped is not None:
             return stopped
@@ -127,18 +135,20 @@ class RunSummary:
             "retries": self.retries,
             "retry_waited_seconds": round(self.retry_waited_seconds, 3),
             "finish_reason": self.finish_reason,
+            "unreachable": self.unreachable,
         }
 
     def line(self) -> str:
         """One line for people: what the run did."""
         o, c = self.outcomes, self.counters
         gone = o["not-found"] + o["soft-404"] + o["redirected"]
-        return (
+        line = (
             f"{self.requested} pages requested: {o['new']} new, {o['changed']} changed, "
             f"{o['unchanged']} unchanged, {o['not-modified']} not modified, {gone} missing, "
-            f"{self.errors} errors; re-checks: {c['revisits_due']} due, {c['revisits_checked']} "
-            f"checked, {c['revisits_left']} left for later"
+            f"{o['rejected']} rejected, {self.errors} errors; re-checks: {c['revisits_due']} due, "
+            f"{c['revisits_checked']} checked, {c['revisits_left']} left for later"
         )
+        return line if self.status == "finished" else f"{line}; {self.status}"
 
 
 def _by_prefix(stats: Mapping[str, Any], prefix: str) -> dict[str, int]:

@@ -14,7 +14,7 @@ from scrapy.settings import BaseSettings
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
-from archive.records import PageKind
+from archive.records import Observation, Outcome, PageKind
 from crawler.extract.article import ArticleExtractor
 from crawler.extract.copies import CopyExtractor
 from crawler.extract.listing import ListExtractor
@@ -24,7 +24,7 @@ from crawler.observe import BLOCKED_STATUSES, REDIRECT_STATUSES, Fetched, Observ
 from crawler.plan.crawl import CrawlPlan
 from crawler.plan.revisits import DuePage
 from crawler.run.context import CrawlContext, CrawlRequest, open_crawl
-from crawler.run.exits import EXIT_REFUSED, Refusal
+from crawler.run.exits import EXIT_ERRORS, EXIT_REFUSED, Refusal
 from crawler.run.summary import BLOCKED, NOT_STARTED, STATS
 from crawler.sites.profile import SiteProfile
 from crawler.sites.urls import SiteUrls
@@ -37,6 +37,8 @@ ARTICLE_STATUSES = [304, *REDIRECT_STATUSES, *range(400, 600)]
 # list pages, so a stopped run has archived what it saw.
 NEW_ARTICLE_PRIORITY = 10
 REVISIT_PRIORITY = 5
+# What a new page may answer for a while without being missing: tried again later, not refused.
+TRANSIENT = frozenset({Outcome.ERROR, Outcome.BLOCKED, Outcome.TRUNCATED})
 
 
 class NewsSpider(Spider):
@@ -72,6 +74,7 @@ class NewsSpider(Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider._configure(crawler.settings)
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider.answered, signal=signals.response_received)
         crawler.signals.connect(spider.context.close, signal=signals.engine_stopped)
         return spider
 
@@ -96,6 +99,10 @@ class NewsSpider(Spider):
             self._set("refusal", self.context.refusal)
             raise CloseSpider(NOT_STARTED)
         self._count_plan()
+
+    def answered(self) -> None:
+        """A response came (robots.txt included): the site can be reached."""
+        self.context.site_answered = True
 
     def closed(self, reason: str) -> None:
         self.extraction.close()
@@ -134,11 +141,11 @@ class NewsSpider(Spider):
             return
         page = self.lists.read(response.body, _content_type(response), fetched.url)
         articles = [entry.url for entry in page.articles(self.context.urls)]
-        self._count_list_page(page.template, len(articles))
+        self._count_list_page(fetched.requested_url, page.template, len(articles))
         yield PageItem(self.observer.listing(fetched, response))
         self.context.listed_urls.update(articles)
         for url in dict.fromkeys(articles):
-            if self.request.full or url not in self.plan.known:
+            if url not in self.plan.untracked and (self.request.full or url not in self.plan.known):
                 yield self._article_request(url)
         for next_number in walk.next_pages(
             path, number, page.total_pages, articles, self.plan.known
@@ -151,6 +158,8 @@ class NewsSpider(Spider):
             self._refuse(f"{response.url} is not an HTML page ({content_type}).")
             return
         observation, cleaned = await self.observer.article(response.meta["fetched"], response)
+        if self._fetched_nothing_to_keep(observation):
+            return
         yield PageItem(observation, cleaned=cleaned)
         self._watch_challenges(response)
         if observation.moved_to:
@@ -195,7 +204,8 @@ class NewsSpider(Spider):
         if fetched.kind is PageKind.LIST:
             self._count("list_pages_failed")
             self.plan.walk.page_failed(request.cb_kwargs["path"], request.cb_kwargs["number"])
-        self.logger.warning("%s failed: %s", fetched.requested_url, failure.getErrorMessage())
+        # Said by the archive pipeline once it knows whether the site answers at all.
+        self.logger.debug("%s failed: %s", fetched.requested_url, failure.getErrorMessage())
         yield PageItem(self.observer.failure(fetched, failure))
 
     def _watch_challenges(self, response: Response, *, stop_now: bool = False) -> None:
@@ -220,11 +230,26 @@ class NewsSpider(Spider):
         self.context.blocked = True
         raise CloseSpider(BLOCKED)
 
-    def _refuse(self, reason: str) -> None:
+    def _fetched_nothing_to_keep(self, observation: Observation) -> bool:
+        """A fetch of a page not yet archived keeps it only if it is an article (or moved to
+        one): the home page, a list page or a 404 would become a page every crawl re-checks."""
+        context = self.context
+        if observation.url != context.target or observation.url in self.plan.known:
+            return False
+        if observation.verdict in (Outcome.CONTENT, Outcome.MOVED):
+            return False
+        why = observation.error or f"HTTP {observation.status}"
+        if observation.verdict in TRANSIENT and (observation.status or 0) != 200:
+            self._refuse(f"{observation.requested_url} could not be fetched ({why}).", EXIT_ERRORS)
+        else:
+            self._refuse(f"{observation.requested_url} is not an article ({why}).")
+        return True
+
+    def _refuse(self, reason: str, exit_code: int = EXIT_REFUSED) -> None:
         """A fetch of a page the archive does not take: nothing is recorded, the user is told."""
         sentence = f"{reason} Nothing was archived."
         self.logger.info(sentence)
-        self._set("refusal", Refusal(sentence, EXIT_REFUSED))
+        self._set("refusal", Refusal(sentence, exit_code))
 
     def _copy_request(self, original: str, copy_url: str) -> Request:
         fetched = Fetched(
@@ -298,11 +323,11 @@ class NewsSpider(Spider):
         self._set("revisits_left", revisits.left)
         self._set("list_walk", "incremental" if self.plan.walk.incremental else "complete")
 
-    def _count_list_page(self, template: str | None, articles: int) -> None:
+    def _count_list_page(self, url: str, template: str | None, articles: int) -> None:
         self._count("list_pages")
         self._count(f"list_template/{template or 'none'}")
         if template is None:
-            self.logger.error("no list template of %s matched a list page", self.profile.name)
+            self.logger.error("%s: no list template of %s matched", url, self.profile.name)
         self._count("list_entries", articles)
 
     def _count(self, key: str, count: int = 1) -> None:

@@ -7,6 +7,7 @@ import click
 from newsarchive import __version__
 from newsarchive.cli.crawling import crawl, fetch, recheck
 from newsarchive.cli.history import changes, copies_command, diff, history, show
+from newsarchive.cli.tracking import track, untrack
 from newsarchive.cli.upkeep import db, export, runs_command, sites, verify
 
 
@@ -22,7 +23,18 @@ def main() -> None:
     """
 
 
-for command in (crawl, fetch, recheck, history, show, diff, changes, copies_command):
+for command in (
+    crawl,
+    fetch,
+    recheck,
+    untrack,
+    track,
+    history,
+    show,
+    diff,
+    changes,
+    copies_command,
+):
     main.add_command(command)
 for command in (export, verify, runs_command, sites, db):
     main.add_command(command)

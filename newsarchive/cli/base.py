@@ -37,6 +37,21 @@ def reading(db_url: str | None) -> Iterator[Archive]:
         archive.close()
 
 
+@contextmanager
+def writing(db_url: str | None) -> Iterator[Archive]:
+    """An existing archive, to write to; archive errors become sentences."""
+    try:
+        archive = open_archive(db_url, create=False)
+    except ArchiveError as exc:
+        raise _failed(exc) from None
+    try:
+        yield archive
+    except ArchiveError as exc:
+        raise _failed(exc) from None
+    finally:
+        archive.close()
+
+
 def site_profile(name: str) -> SiteProfile:
     try:
         return load_profile(name)

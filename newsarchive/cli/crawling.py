@@ -122,6 +122,8 @@ def fetch(
     profile = site_profile(site) if site else _site_of(url, base_url, db_url, copies=True)
     result = _run(profile, db_url, overrides, Output(as_json=as_json), base_url=base_url, url=url)
     recorded = result.last_recorded
+    if result.summary.unreachable:
+        raise Failed(f"{result.summary.unreachable}.", result.summary.exit_code)
     if recorded is None:
         raise Failed(f"{url} could not be fetched or read; the log above says why.")
     click.echo(json.dumps(recorded_json(recorded)) if as_json else recorded_line(recorded))

@@ -42,7 +42,9 @@ class Output:
         summary = result.summary
         if self.as_json:
             click.echo(json.dumps({"site": site, "run": result.run_id, **summary.counts()}))
-        elif not self.quiet or summary.exit_code != 0 or _news(summary.counts()):
+        if summary.unreachable:
+            click.echo(f"Error: {summary.unreachable}.", err=True)
+        elif not self.as_json and (not self.quiet or summary.exit_code or _news(summary.counts())):
             click.echo(f"{site}: {summary.line()}")
 
 
