@@ -38,6 +38,9 @@ class VersionRecord:
     version: int
     captured_at: datetime
     changed_fields: tuple[str, ...]
+    # The page's state now (live, unreachable, gone, untracked) and whether its column lists it.
+    state: str = "live"
+    listed: bool = True
 
     def fields(self) -> dict[str, Any]:
         return self.record.fields()
@@ -49,6 +52,8 @@ class VersionRecord:
             "version": self.version,
             "captured_at": self.captured_at.isoformat(),
             "changed_fields": list(self.changed_fields),
+            "state": self.state,
+            "listed": self.listed,
         }
 
 
@@ -270,19 +275,25 @@ def version_record(
         if version is None:
             raise NotArchived(_missing_version_sentence(page.url, number, at))
         changes = _changes_by_version(session, [version.id])
-        return _record(page.current_url, version, changes[version.id])
+        return _record(page, version, changes[version.id])
 
 
 def iter_records(
-    archive: Archive, *, all_versions: bool = False, site: str | None = None
+    archive: Archive,
+    *,
+    all_versions: bool = False,
+    site: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Iterator[VersionRecord]:
-    """Article records, latest version per page by default, ordered by URL then version."""
+    """Article records, ordered by URL then version: every version captured in [since, until),
+    or (by default) the latest of those per page."""
     with archive.reading() as session:
-        query = _records_query(all_versions, site)
+        query = _records_query(all_versions, site, since, until)
         for chunk in session.execute(query.execution_options(yield_per=500)).partitions():
             changes = _changes_by_version(session, [version.id for _, version in chunk])
-            for url, version in chunk:
-                yield _record(url, version, changes[version.id])
+            for page, version in chunk:
+                yield _record(page, version, changes[version.id])
 
 
 def archived(archive: Archive, url: str) -> bool:
@@ -444,11 +455,23 @@ def payload(archive: Archive, sha256: str) -> bytes:
         return blobs.decompress(blob.compression, blob.data)
 
 
-def _records_query(all_versions: bool, site: str | None) -> Any:
-    query = select(Page.current_url, Version).join(Version, Version.page_id == Page.id)
+def _records_query(
+    all_versions: bool, site: str | None, since: datetime | None, until: datetime | None
+) -> Any:
+    query = _window(
+        select(Page, Version).join(Version, Version.page_id == Page.id),
+        Version.created_at,
+        since,
+        until,
+    )
     if not all_versions:
         latest = (
-            select(Version.page_id, func.max(Version.number).label("number"))
+            _window(
+                select(Version.page_id, func.max(Version.number).label("number")),
+                Version.created_at,
+                since,
+                until,
+            )
             .group_by(Version.page_id)
             .subquery()
         )
@@ -574,11 +597,16 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
         yield items[start : start + size]
 
 
-def _record(url: str, version: Version, changed: tuple[FieldChange, ...]) -> VersionRecord:
+def _record(page: Page, version: Version, changed: tuple[FieldChange, ...]) -> VersionRecord:
     fields = {name: getattr(version, name) for name in RECORD_FIELDS}
-    names = tuple(change.field for change in changed)
     return VersionRecord(
-        url, ArticleRecord.from_fields(fields), version.number, version.created_at, names
+        url=page.current_url,
+        record=ArticleRecord.from_fields(fields),
+        version=version.number,
+        captured_at=version.created_at,
+        changed_fields=tuple(change.field for change in changed),
+        state=page.state,
+        listed=page.is_listed,
     )
 
 

@@ -166,14 +166,17 @@ class RunSummary:
         }
 
 
-def runs(archive: Archive, *, limit: int = 20) -> list[RunSummary]:
-    """The most recent runs, newest first; a run whose process is gone shows as interrupted."""
+def runs(archive: Archive, *, limit: int = 20, site: str | None = None) -> list[RunSummary]:
+    """The most recent runs (of `site`), newest first; a run whose process is gone shows as
+    interrupted."""
     query = (
         select(CrawlRun, Site.name)
         .join(Site, Site.id == CrawlRun.site_id)
         .order_by(CrawlRun.id.desc())
         .limit(limit)
     )
+    if site is not None:
+        query = query.where(Site.name == site)
     with archive.reading() as session:
         return [_run_summary(run, name) for run, name in session.execute(query)]
 

@@ -445,6 +445,8 @@ class Store:
         connection.execute(_UPDATE_PAGE, values)
 
     def _lifecycle(self, page: Any, observation: Observation, events: _Events) -> dict[str, Any]:
+        if page.state == State.UNTRACKED.value:
+            return {}  # an archivist took it out of the crawl: only `track` puts it back
         before = Status(State(page.state), page.missing_since, page.missing_checks)
         after, event = lifecycle.after_capture(
             before, observation.verdict, observation.fetched_at, self.rules

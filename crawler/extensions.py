@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import Self
+from typing import Any, Self
 
 from rich.console import Console
 from rich.live import Live
@@ -22,13 +23,15 @@ REFRESH_SECONDS = 0.5
 class ProgressDisplay:
     """One line on stderr, redrawn twice a second while the crawl runs: list pages read, articles
     done and queued, the rate, and errors. On when NEWSARCHIVE_PROGRESS is (the CLI turns it on
-    when stderr is a terminal); it leaves nothing behind, the summary line follows."""
+    when stderr is a terminal); it leaves nothing behind, the summary line follows. Log lines
+    written to the terminal while it shows go above it, each on its own line."""
 
     def __init__(self, crawler: Crawler, console: Console) -> None:
         self.crawler = crawler
         self.live = Live(console=console, transient=True, auto_refresh=False)
         self.ticker = task.LoopingCall(self.refresh)
         self.started = time.monotonic()
+        self.rerouted: list[tuple[logging.StreamHandler[Any], Any]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -42,12 +45,23 @@ class ProgressDisplay:
     def spider_opened(self) -> None:
         self.started = time.monotonic()
         self.live.start()
+        self._reroute_logging()
         self.ticker.start(REFRESH_SECONDS)
 
     def spider_closed(self) -> None:
         if self.ticker.running:
             self.ticker.stop()
+        for handler, stream in self.rerouted:
+            handler.setStream(stream)
+        self.rerouted = []
         self.live.stop()
+
+    def _reroute_logging(self) -> None:
+        """The log handlers writing to the terminal write through the live display instead,
+        which prints above the progress line rather than onto it."""
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler) and _on_terminal(handler):
+                self.rerouted.append((handler, handler.setStream(_AboveLive(self.live))))
 
     def refresh(self) -> None:
         self.live.update(self.line(), refresh=True)
@@ -65,3 +79,24 @@ class ProgressDisplay:
         text.append(f"{done} articles done, {waiting + in_flight} queued · {rate:.1f}/s · ")
         text.append(f"{errors} errors", style="bold red" if errors else "")
         return text
+
+
+def _on_terminal(handler: logging.StreamHandler[Any]) -> bool:
+    if isinstance(handler, logging.FileHandler):
+        return False
+    return bool(getattr(handler.stream, "isatty", lambda: False)())
+
+
+class _AboveLive:
+    """A stream for a log handler: each line printed above the live display."""
+
+    def __init__(self, live: Live) -> None:
+        self.live = live
+
+    def write(self, text: str) -> int:
+        if text.strip():
+            self.live.console.print(text.rstrip("\n"), markup=False, highlight=False)
+        return len(text)
+
+    def flush(self) -> None:
+        return None

@@ -59,3 +59,22 @@ def test_character_counts():
     assert char_counts("全区工作会义召开", "全区工作会议召开") == (1, 1)
     assert char_counts("", "新段落") == (3, 0)
     assert char_counts(None, None) == (0, 0)
+
+
+def test_the_summary_line_counts_refusals_and_says_how_a_run_ended():
+    from crawler.run.summary import RunSummary
+
+    stats = {
+        "newsarchive/requests": 12,
+        "newsarchive/outcome/new": 5,
+        "newsarchive/outcome/rejected": 2,
+        "finish_reason": "shutdown",
+    }
+    line = RunSummary.from_stats(stats).line()
+    assert line.startswith("12 pages requested: 5 new,") and "2 rejected" in line
+    assert line.endswith("; interrupted")
+    assert (
+        not RunSummary.from_stats({**stats, "finish_reason": "finished"})
+        .line()
+        .endswith("interrupted")
+    )

@@ -28,6 +28,8 @@ RECORD_KEYS = [
     "version",
     "captured_at",
     "changed_fields",
+    "state",
+    "listed",
 ]
 COMMANDS = [
     "crawl",
@@ -177,7 +179,7 @@ def test_a_url_that_is_not_archived_exits_1_and_changes_nothing(archived, args, 
     ("args", "message"),
     [
         (["crawl", "atlantis"], "no site profile named 'atlantis'"),
-        (["fetch", "not a url"], "No site profile covers"),
+        (["fetch", "not a url"], "is not an http(s) URL"),
         (
             ["fetch", "ftp://www.chencang.gov.cn/a.html", "--site", "chencang"],
             "is not an http(s) URL",
@@ -241,3 +243,49 @@ def test_a_crawl_of_an_unreachable_site_exits_69_and_says_so_in_one_sentence(tmp
     assert summary["unreachable"] == f"cannot reach 127.0.0.1:{port}: connection refused"
     (run,) = as_json("runs", db=db)
     assert (run["status"], run["exit_code"]) == ("failed", 69)
+
+
+def test_status_shows_the_archive_at_a_glance(archived, replica):
+    articles = len(replica.truth()["articles"])
+    status = as_json("status", db=archived)
+    (site,) = status["sites"]
+    assert (site["name"], site["articles"], site["by_state"]) == (
+        "chencang",
+        articles,
+        {"live": articles},
+    )
+    assert site["versions"] == articles and site["captures"] > articles
+    assert (site["last_run"]["status"], site["last_run"]["exit_code"]) == ("finished", 0)
+    assert site["rechecks_due"]["count"] >= 0
+    assert status["blobs"] > articles and status["stored_bytes"] < status["blob_bytes"]
+    text = newsarchive("status", db=archived).stdout
+    assert f"articles: {articles} ({articles} live; 0 unlisted)" in text
+
+
+def test_history_text_shows_each_capture_with_its_payload_sha256(archived, article):
+    history = as_json("history", article["url"], db=archived)
+    text = newsarchive("history", article["url"], db=archived).stdout
+    assert history["captures"][0]["payload_sha256"] in text
+    assert as_json("show", article["url"], db=archived)["title"] in text.splitlines()[1]
+
+
+def test_export_takes_a_window_carries_the_state_and_writes_csv_for_spreadsheets(
+    archived, tmp_path
+):
+    records = [json.loads(line) for line in newsarchive("export", db=archived).stdout.splitlines()]
+    assert {(r["state"], r["listed"]) for r in records} == {("live", True)}
+    times = sorted(r["captured_at"] for r in records)
+    middle = times[len(times) // 2]
+    later = newsarchive("export", "--since", middle, db=archived).stdout.splitlines()
+    expected = {r["url"] for r in records if r["captured_at"] >= middle}
+    assert {json.loads(line)["url"] for line in later} == expected and 0 < len(expected) < len(
+        times
+    )
+    before = newsarchive("export", "--until", times[0], db=archived)
+    assert (before.returncode, before.stdout) == (0, "")  # nothing before the first capture
+    out = tmp_path / "excel.csv"
+    done = newsarchive("export", "--format", "csv", "--excel", "-o", out, db=archived)
+    assert done.returncode == 0
+    raw = out.read_bytes()
+    assert raw.startswith("\ufeff".encode()) and raw.count("\ufeff".encode()) == 1
+    assert "版" in raw.decode("utf-8-sig") or "区" in raw.decode("utf-8-sig")

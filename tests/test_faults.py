@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import re
+import subprocess
+import sys
 
 import pytest
 
@@ -133,3 +138,30 @@ def test_fewer_challenges_than_the_limit_are_recorded_like_any_page(replica_fact
     assert done.returncode == 1, done.stderr  # two pages failed; the run went to its end
     summary = json.loads(done.stdout)
     assert (summary["finish_reason"], summary["errors_by_kind"]) == ("finished", {"blocked": 2})
+
+
+def test_log_lines_on_a_terminal_never_glue_onto_the_progress_line(replica_factory, tmp_path):
+    """Lines logged while the progress display shows are printed above it, whole."""
+    site = replica_factory(**FAULTS)
+    parent, child = pty.openpty()
+    command = [sys.executable, "-m", "newsarchive", "crawl", "--base-url", site.base_url, *FAST]
+    command += ["-s", "RETRY_TIMES=0", "--db", str(tmp_path / "archive.db")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=child, text=True)
+    os.close(child)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(parent, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    process.communicate(timeout=120)
+    os.close(parent)
+    text = shown.decode("utf-8", "replace")
+    logged = re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[[\w.]+\] (?:ERROR|WARNING):", text)
+    assert logged, "the faults should have made the crawl log something"
+    glued = re.findall(r"errors[^\r\n]{0,40}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[", text)
+    assert glued == []
+    assert "articles done" in text

@@ -250,7 +250,20 @@ def test_runs_record_arguments_counts_and_exit_status(site, tmp_path):
     assert counts["requested"] > ARTICLES and counts["bytes"] > 0
     assert (run["status"], run["exit_code"]) == ("finished", 0)
     text = newsarchive("runs", db=db)
-    assert "finished" in text.stdout and "exit 0" in text.stdout
+    (header, row) = text.stdout.splitlines()
+    assert header.split() == [
+        "run",
+        "started",
+        "(UTC)",
+        "site",
+        "command",
+        "status",
+        "new",
+        "changed",
+        "errors",
+        "exit",
+    ]
+    assert row.split()[3:] == ["crawl", "finished", str(ARTICLES), "0", "0", "0"]
 
 
 def test_a_killed_run_shows_as_interrupted_before_any_crawl_closes_it(site, tmp_path):

@@ -16,7 +16,7 @@ import pytest
 
 from archive.database import open_archive
 from archive.query import page_history
-from tests.cli import as_json, crawl, export
+from tests.cli import as_json, crawl, export, newsarchive
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = date(2025, 12, 1)
@@ -183,3 +183,13 @@ def test_pages_that_are_not_content_are_captures_never_versions(timeline, kind, 
     assert [(c.outcome, c.status, c.version) for c in that_day] == [(outcome, status, None)]
     assert that_day[0].payload_sha256 is not None  # the evidence is kept
     assert [v.number for v in history.versions] == [1]
+
+
+def test_the_change_report_shows_a_move_from_and_to_with_its_title(timeline):
+    moves = [event for event in timeline.report if event["kind"] == "moved"]
+    assert moves
+    window = ("--since", "2025-11-01", "--until", "2026-02-01", "--kind", "moved")
+    lines = newsarchive("changes", *window, db=timeline.db).stdout.splitlines()
+    assert len(lines) == len(moves)
+    for event, line in zip(moves, lines, strict=True):
+        assert f"{event['from']} → {event['to']}  {event['title']}" in line

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from archive.query import TrackedPage
+from archive.database import Archive
+from archive.query import TrackedPage, tracked_articles
 from crawler.plan.durations import parse_duration
 
 
@@ -102,6 +104,37 @@ def plan_revisits(
     due.sort(key=lambda page: (-page.overdue.total_seconds(), page.page_id))
     chosen = due if limit is None else due[: max(0, limit)]
     return RevisitPlan(tuple(chosen), len(due))
+
+
+@dataclass(frozen=True)
+class DueSummary:
+    """How many of a site's pages are due for a check now, and the one due the longest."""
+
+    count: int
+    oldest_url: str | None = None
+    due_since: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        since = self.due_since.isoformat() if self.due_since else None
+        return {"count": self.count, "oldest": self.oldest_url, "due_since": since}
+
+
+def due_rechecks(archive: Archive, site: str, now: datetime) -> DueSummary:
+    """The site's pages due at `now` by the shipped schedule, and the one overdue the longest."""
+    plan = plan_revisits(tracked_articles(archive, site), now, default_policy(), limit=1)
+    if not plan.pages:
+        return DueSummary(plan.due)
+    oldest = plan.pages[0]
+    return DueSummary(plan.due, oldest.url, now - oldest.overdue)
+
+
+def default_policy() -> RevisitPolicy:
+    """The schedule the project's settings ship (NEWSARCHIVE_REVISIT_STEPS and _FLOOR)."""
+    from crawler import settings  # plain constants: no Scrapy
+
+    return RevisitPolicy.from_text(
+        settings.NEWSARCHIVE_REVISIT_STEPS, settings.NEWSARCHIVE_REVISIT_FLOOR
+    )
 
 
 def _due_page(

@@ -8,7 +8,7 @@ from archive.database import Archive, open_archive
 from archive.errors import ArchiveError
 from archive.query import archived
 from crawler.sites.profile import SiteProfile, available_profiles, load_profile
-from crawler.sites.urls import SiteUrls
+from crawler.sites.urls import SiteUrls, check_http
 
 
 def all_profiles() -> list[SiteProfile]:
@@ -22,7 +22,9 @@ def profile_for(url: str, base_url: str | None = None) -> SiteProfile | None:
 
 def archive_key(url: str) -> str:
     """The URL the archive knows a page by: canonical for the site whose host it is on, else
-    as given (a URL of no site can only be found as it was stored)."""
+    as given (a URL of no site can only be found as it was stored). UrlError when it is not a
+    well-formed http(s) URL."""
+    check_http(url)
     profile = profile_for(url)
     return SiteUrls(profile).canonical(url) if profile else url.strip()
 

@@ -19,12 +19,13 @@ from crawler.extract.article import ArticleExtractor
 from crawler.extract.copies import CopyExtractor
 from crawler.extract.listing import ListExtractor
 from crawler.extract.pool import ExtractionPool, default_workers
+from crawler.extract.record import read_and_clean
 from crawler.items import PageItem
 from crawler.observe import BLOCKED_STATUSES, REDIRECT_STATUSES, Fetched, Observer, is_html
 from crawler.plan.crawl import CrawlPlan
 from crawler.plan.revisits import DuePage
 from crawler.run.context import CrawlContext, CrawlRequest, open_crawl
-from crawler.run.exits import EXIT_ERRORS, EXIT_REFUSED, Refusal
+from crawler.run.exits import EXIT_ERRORS, EXIT_REFUSED, EXIT_USAGE, Refusal
 from crawler.run.summary import BLOCKED, NOT_STARTED, STATS
 from crawler.sites.profile import SiteProfile
 from crawler.sites.urls import SiteUrls
@@ -167,6 +168,15 @@ class NewsSpider(Spider):
 
     def parse_copy(self, response: Response) -> Iterator[PageItem]:
         fetched: Fetched = response.meta["fetched"]
+        if response.status == 200 and self._is_the_site_itself(fetched, response):
+            origin = "{0.scheme}://{0.netloc}".format(urlsplit(response.url))
+            self._refuse(
+                f"{response.url} serves {self.profile.name}'s own pages (its template, its text "
+                f"unchanged), not a copy; to archive it from there: newsarchive fetch "
+                f"{fetched.url} --base-url {origin}.",
+                EXIT_USAGE,
+            )
+            return
         extracted = (
             self.copies.read(response.body, _content_type(response))
             if response.status == 200
@@ -180,6 +190,19 @@ class NewsSpider(Spider):
             )
             return
         yield PageItem(self.observer.copy(fetched, response, extracted))
+
+    def _is_the_site_itself(self, fetched: Fetched, response: Response) -> bool:
+        """Whether a page at another origin is the site's own page served there (a replica, a
+        proxy): the profile's rules read a whole record from it, and its text needs no repair
+        (a mirror's copy is in another template, or damaged)."""
+        reading = read_and_clean(
+            self.extractor, response.body, _content_type(response), fetched.url
+        )
+        if reading.extracted is None or reading.cleaned is None:
+            return False
+        provenance = reading.extracted.provenance
+        read_by_rules = all(provenance.get(f, "none") != "none" for f in ("title", "published_at"))
+        return read_by_rules and not reading.cleaned.repairs
 
     def on_error(self, failure: Failure) -> Iterator[PageItem]:
         request: Request = failure.request  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from newsarchive import __version__
 from newsarchive.cli.crawling import crawl, fetch, recheck
 from newsarchive.cli.history import changes, copies_command, diff, history, show
 from newsarchive.cli.tracking import track, untrack
-from newsarchive.cli.upkeep import db, export, runs_command, sites, verify
+from newsarchive.cli.upkeep import db, export, runs_command, sites, status, verify
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -36,5 +36,5 @@ for command in (
     copies_command,
 ):
     main.add_command(command)
-for command in (export, verify, runs_command, sites, db):
+for command in (status, export, verify, runs_command, sites, db):
     main.add_command(command)

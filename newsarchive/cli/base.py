@@ -11,6 +11,8 @@ from archive.database import Archive, open_archive
 from archive.errors import ArchiveError
 from crawler.run.exits import EXIT_ERRORS, EXIT_USAGE, archive_refusal
 from crawler.sites.profile import ProfileError, SiteProfile, load_profile
+from crawler.sites.resolve import archive_key
+from crawler.sites.urls import UrlError
 
 
 class Failed(click.ClickException):
@@ -50,6 +52,14 @@ def writing(db_url: str | None) -> Iterator[Archive]:
         raise _failed(exc) from None
     finally:
         archive.close()
+
+
+def page_key(url: str) -> str:
+    """The archive's key for a URL given on the command line; a malformed one is exit 2."""
+    try:
+        return archive_key(url)
+    except UrlError as exc:
+        raise Failed(str(exc), EXIT_USAGE) from None
 
 
 def site_profile(name: str) -> SiteProfile:

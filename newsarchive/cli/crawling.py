@@ -12,7 +12,7 @@ from crawler.run.context import CrawlRequest, check_request
 from crawler.run.exits import EXIT_USAGE, CrawlRefused
 from crawler.sites.profile import SiteProfile
 from crawler.sites.resolve import copied_article, profile_for
-from crawler.sites.urls import UrlError, well_formed
+from crawler.sites.urls import UrlError, check_http
 from newsarchive.cli.base import Failed, site_profile
 from newsarchive.cli.options import (
     db_option,
@@ -195,7 +195,7 @@ def _site_of(url: str, base_url: str | None, db_url: str | None, *, copies: bool
     """The site whose host `url` is on; with `copies`, else the site of the archived article a
     mirror's URL copies."""
     try:
-        host = well_formed(url.strip()).hostname or url
+        host = check_http(url).hostname or url
     except UrlError as exc:
         raise Failed(str(exc), EXIT_USAGE) from None
     found = profile_for(url, base_url)

@@ -10,7 +10,15 @@ from typing import TextIO
 from archive.query import VersionRecord
 from archive.records import RECORD_FIELDS
 
-CSV_COLUMNS = ["url", *RECORD_FIELDS, "version", "captured_at", "changed_fields"]
+CSV_COLUMNS = [
+    "url",
+    *RECORD_FIELDS,
+    "version",
+    "captured_at",
+    "changed_fields",
+    "state",
+    "listed",
+]
 
 
 def write_jsonl(records: Iterable[VersionRecord], out: TextIO) -> int:
@@ -32,8 +40,9 @@ def write_csv(records: Iterable[VersionRecord], out: TextIO) -> int:
 
 
 def _cell(value: object) -> object:
-    return (
-        value
-        if isinstance(value, str | int) or value is None
-        else json.dumps(value, ensure_ascii=False)
-    )
+    """A cell as spreadsheets read it: text and numbers as they are, true/false, lists as JSON."""
+    if isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, str | int) or value is None:
+        return value
+    return json.dumps(value, ensure_ascii=False)

@@ -12,9 +12,8 @@ from archive.diff import diff_records
 from archive.lifecycle import Event
 from archive.query import change_report, page_history, version_record
 from crawler.run.exits import EXIT_USAGE
-from crawler.sites.resolve import archive_key
-from newsarchive.cli.base import Failed, reading
-from newsarchive.cli.options import db_option, json_option, parse_moment
+from newsarchive.cli.base import Failed, page_key, reading, site_profile
+from newsarchive.cli.options import db_option, json_option, parse_moment, parse_window
 from newsarchive.cli.render import (
     change_line,
     copy_lines,
@@ -37,8 +36,9 @@ def history(url: str, db_url: str | None, as_json: bool) -> None:
     \b
     newsarchive history http://www.chencang.gov.cn/col8173/col8174/202402/t20240207_160040.html
     """
+    key = page_key(url)
     with reading(db_url) as archive:
-        found = page_history(archive, archive_key(url))
+        found = page_history(archive, key)
     click.echo(json_text(found.to_json()) if as_json else "\n".join(history_lines(found)))
 
 
@@ -59,9 +59,9 @@ def show(url: str, number: int | None, at: str | None, db_url: str | None, as_js
     """
     if number is not None and at is not None:
         raise Failed("Give --version or --at, not both.", EXIT_USAGE)
-    moment = parse_moment(at)
+    key, moment = page_key(url), parse_moment(at)
     with reading(db_url) as archive:
-        record = version_record(archive, archive_key(url), number=number, at=moment)
+        record = version_record(archive, key, number=number, at=moment)
     click.echo(json_text(record.to_json()) if as_json else "\n".join(record_lines(record)))
 
 
@@ -81,7 +81,7 @@ def diff(
     newsarchive diff URL                 # the latest change
     newsarchive diff URL --from 1 --to 3 --json
     """
-    key = archive_key(url)
+    key = page_key(url)
     with reading(db_url) as archive:
         newer = version_record(archive, key, number=new)
         older_number = old if old is not None else newer.version - 1
@@ -136,8 +136,11 @@ def changes(
     newsarchive changes --since 2025-12-01
     newsarchive changes --since 2025-12-01T00:00+08:00 --class title --class body --json
     """
-    start = parse_moment(since, end_of_day=False) or datetime.now(UTC) - timedelta(days=1)
-    end = parse_moment(until) or datetime.now(UTC) + timedelta(seconds=1)
+    now = datetime.now(UTC)
+    since_at, until_at = parse_window(since, until, default_since=now - timedelta(days=1))
+    start, end = since_at or now - timedelta(days=1), until_at or now + timedelta(seconds=1)
+    if site is not None:
+        site_profile(site)
     with reading(db_url) as archive:
         found = change_report(
             archive, since=start, until=end, kinds=kinds, classes=classes, site=site
@@ -166,8 +169,9 @@ def copies_command(url: str, db_url: str | None, as_json: bool) -> None:
     \b
     newsarchive copies http://www.chencang.gov.cn/col8173/col8174/202303/t20230313_142946.html
     """
+    key = page_key(url)
     with reading(db_url) as archive:
-        found = copies(archive, archive_key(url))
+        found = copies(archive, key)
     if as_json:
         click.echo(json_text([copy.to_json() for copy in found]))
     elif found:

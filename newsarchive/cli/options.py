@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -50,7 +52,7 @@ def output_options(command: F) -> F:
     command = click.option(
         "--log-file",
         metavar="PATH",
-        type=click.Path(dir_okay=False, writable=True),
+        callback=writable_file,
         help="Append the crawl's log (INFO and up) to this file instead of stderr.",
     )(command)
     return click.option(
@@ -59,6 +61,36 @@ def output_options(command: F) -> F:
         is_flag=True,
         help="For cron: print nothing unless something changed or went wrong.",
     )(command)
+
+
+def writable_file(
+    context: click.Context, parameter: click.Parameter, path: str | None
+) -> str | None:
+    """A click callback for an option naming a file to write: its folder must exist (a typo in
+    a cron line should not silently create folders) and be writable. One sentence if not."""
+    if path is None:
+        return None
+    option = parameter.opts[0] if parameter.opts else parameter.name
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise Failed(f"{option} {path} is a folder, not a file.", EXIT_USAGE)
+    folder = target.parent
+    if not folder.is_dir():
+        raise Failed(f"The folder {folder} for {option} does not exist.", EXIT_USAGE)
+    if not os.access(target if target.exists() else folder, os.W_OK):
+        raise Failed(f"{option} {path} cannot be written here (permission denied).", EXIT_USAGE)
+    return str(target)
+
+
+def parse_window(
+    since: str | None, until: str | None, *, default_since: datetime | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """--since and --until as times; a window that ends before it starts is a usage error."""
+    start = parse_moment(since, end_of_day=False) or default_since
+    end = parse_moment(until)
+    if start is not None and end is not None and start >= end:
+        raise Failed(f"--since {since} is not before --until {until}.", EXIT_USAGE)
+    return start, end
 
 
 def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from archive.copies import CopySummary
 from archive.diff import VersionDiff
 from archive.fixity import Report
+from archive.overview import Overview
 from archive.query import ChangeEvent, FieldChange, PageHistory, VersionRecord
 from archive.records import Recorded
 from archive.runs import RunSummary
 from archive.text.diff import render_spans
+from crawler.plan.revisits import DueSummary
 from crawler.sites.profile import SiteProfile
 
 
@@ -84,12 +86,49 @@ def copy_lines(copy: CopySummary) -> Iterator[str]:
     yield f"  {copy.text[:120]}{'…' if len(copy.text) > 120 else ''}"
 
 
+RUNS_HEADER = (
+    f"{'run':>5}  {'started (UTC)':<25}  {'site':<10} {'command':<13} {'status':<11} "
+    f"{'new':>5} {'changed':>7} {'errors':>6}  exit"
+)
+
+
 def run_line(run: RunSummary) -> str:
     counts = run.counts
+    command = run.command + (" --full" if run.arguments.get("full") else "")
+    exit_code = "—" if run.exit_code is None else run.exit_code
     return (
-        f"{run.id:>5}  {run.started_at.isoformat()}  {run.site:<10} {run.command:<6} "
-        f"{run.status:<11} new {counts.get('new', 0)} changed {counts.get('changed', 0)} "
-        f"errors {counts.get('errors', 0)} exit {run.exit_code}"
+        f"{run.id:>5}  {run.started_at.isoformat(timespec='seconds'):<25}  {run.site:<10} "
+        f"{command:<13} {run.status:<11} {counts.get('new', 0):>5} "
+        f"{counts.get('changed', 0):>7} {counts.get('errors', 0):>6}  {exit_code}"
+    )
+
+
+def status_lines(found: Overview, due: Mapping[str, DueSummary]) -> Iterator[str]:
+    """Each site: articles by state, versions, captures, last run, the oldest due check."""
+    for site in found.sites:
+        states = ", ".join(f"{count} {state}" for state, count in sorted(site.by_state.items()))
+        yield f"{site.name} ({site.origin})"
+        yield f"  articles: {site.articles} ({states or 'none'}; {site.unlisted} unlisted)"
+        yield f"  versions: {site.versions}, captures: {site.captures}"
+        run = site.last_run
+        if run is None:
+            yield "  last run: none"
+        else:
+            yield (
+                f"  last run: {run.id}, {run.command}, {run.status}, started "
+                f"{run.started_at.isoformat(timespec='seconds')}, exit {run.exit_code}"
+            )
+        checks = due[site.name]
+        oldest = (
+            f"; the oldest due since {checks.due_since.isoformat(timespec='seconds')} "
+            f"({checks.oldest_url})"
+            if checks.due_since
+            else ""
+        )
+        yield f"  re-checks due now: {checks.count}{oldest}"
+    yield (
+        f"{found.blobs} payloads stored once each: {found.blob_bytes:,} bytes as received, "
+        f"{found.stored_bytes:,} as kept; {found.runs} runs"
     )
 
 

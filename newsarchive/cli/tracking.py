@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from archive.store import Store
-from crawler.sites.resolve import archive_key
-from newsarchive.cli.base import writing
+from newsarchive.cli.base import page_key, writing
 from newsarchive.cli.options import db_option, json_option
 from newsarchive.cli.render import json_text
 
@@ -45,7 +44,7 @@ def track(url: str, reason: str, db_url: str | None, as_json: bool) -> None:
 
 def _set_tracked(url: str, tracked: bool, reason: str, db_url: str | None, as_json: bool) -> None:
     with writing(db_url) as archive:
-        page_url = Store(archive).set_tracked(archive_key(url), tracked, reason)
+        page_url = Store(archive).set_tracked(page_key(url), tracked, reason)
     state = "tracked" if tracked else "untracked"
     if as_json:
         click.echo(json_text({"url": page_url, "state": state, "reason": reason}))

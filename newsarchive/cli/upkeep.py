@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import TextIO
 
 import click
@@ -12,14 +13,24 @@ import click
 from archive.database import upgrade_archive
 from archive.errors import ArchiveError
 from archive.fixity import verify as verify_archive
+from archive.overview import overview
 from archive.query import iter_records
 from archive.runs import runs
+from crawler.plan.revisits import due_rechecks
 from crawler.run.exits import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 from crawler.sites.profile import available_profiles
 from newsarchive.cli.base import Failed, reading, site_profile
 from newsarchive.cli.formats import write_csv, write_jsonl
-from newsarchive.cli.options import db_option, json_option
-from newsarchive.cli.render import json_text, run_line, site_json, site_line, verify_lines
+from newsarchive.cli.options import db_option, json_option, parse_window, writable_file
+from newsarchive.cli.render import (
+    RUNS_HEADER,
+    json_text,
+    run_line,
+    site_json,
+    site_line,
+    status_lines,
+    verify_lines,
+)
 
 
 @click.command()
@@ -28,21 +39,43 @@ from newsarchive.cli.render import json_text, run_line, site_json, site_line, ve
     "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
 )
 @click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File (default: stdout)."
+    "--output", "-o", metavar="FILE", callback=writable_file, help="File (default: stdout)."
 )
 @click.option("--site", help="Only this site's articles.")
+@click.option("--since", metavar="DATETIME", help="Only versions captured from this time.")
+@click.option("--until", metavar="DATETIME", help="Only versions captured before this time.")
+@click.option("--excel", is_flag=True, help="CSV for spreadsheets: UTF-8 with a byte order mark.")
 @db_option
 def export(
-    all_versions: bool, fmt: str, output: str | None, site: str | None, db_url: str | None
+    all_versions: bool,
+    fmt: str,
+    output: str | None,
+    site: str | None,
+    since: str | None,
+    until: str | None,
+    excel: bool,
+    db_url: str | None,
 ) -> None:
-    """Export article records (the documented JSON record) as JSON Lines or CSV.
+    """Export article records (the documented JSON record, with the page's state) as JSON Lines
+    or CSV: the latest version of every article, or every version; with --since/--until, only
+    versions captured in that window (the latest of those per article, by default). A date
+    alone means the start of that day for --since and its end for --until.
 
     \b
     newsarchive export --output chencang.jsonl
-    newsarchive export --all-versions --format csv -o versions.csv
+    newsarchive export --all-versions --format csv --excel -o versions.csv
+    newsarchive export --since 2025-12-01 --until 2025-12-07 -o week.jsonl
     """
-    with reading(db_url) as archive, _open_output(output) as out:
-        records = iter_records(archive, all_versions=all_versions, site=site)
+    start, end = parse_window(since, until)
+    if site is not None:
+        site_profile(site)
+    if excel and fmt != "csv":
+        raise Failed("--excel is for --format csv.", EXIT_USAGE)
+    encoding = "utf-8-sig" if excel else "utf-8"
+    with reading(db_url) as archive, _open_output(output, encoding) as out:
+        records = iter_records(
+            archive, all_versions=all_versions, site=site, since=start, until=end
+        )
         count = (write_csv if fmt == "csv" else write_jsonl)(records, out)
     if output:
         click.echo(f"{count} records written to {output}", err=True)
@@ -67,6 +100,31 @@ def verify(db_url: str | None, as_json: bool) -> None:
     sys.exit(EXIT_OK if report.ok else EXIT_ERRORS)
 
 
+@click.command()
+@db_option
+@json_option
+def status(db_url: str | None, as_json: bool) -> None:
+    """The archive at a glance: each site's articles by state, versions and captures, its last
+    run and how it ended, and its oldest re-check that is due (by the shipped schedule); the
+    blobs stored and their bytes.
+
+    \b
+    newsarchive status
+    newsarchive status --json
+    """
+    now = datetime.now(UTC)
+    with reading(db_url) as archive:
+        found = overview(archive)
+        due = {site.name: due_rechecks(archive, site.name, now) for site in found.sites}
+    if as_json:
+        shape = found.to_json()
+        for site in shape["sites"]:
+            site["rechecks_due"] = due[site["name"]].to_json()
+        click.echo(json_text(shape))
+    else:
+        click.echo("\n".join(status_lines(found, due)))
+
+
 @click.command("runs")
 @click.option("--limit", default=20, show_default=True, help="How many of the latest runs.")
 @db_option
@@ -82,7 +140,7 @@ def runs_command(limit: int, db_url: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json_text([run.to_json() for run in found]))
     elif found:
-        click.echo("\n".join(run_line(run) for run in found))
+        click.echo("\n".join([RUNS_HEADER, *(run_line(run) for run in found)]))
 
 
 @click.command()
@@ -121,9 +179,11 @@ def db_upgrade(db_url: str | None) -> None:
 
 
 @contextmanager
-def _open_output(path: str | None) -> Iterator[TextIO]:
+def _open_output(path: str | None, encoding: str) -> Iterator[TextIO]:
     if path is None:
+        if encoding == "utf-8-sig":
+            sys.stdout.write("\ufeff")
         yield sys.stdout
         return
-    with open(path, "w", encoding="utf-8", newline="") as handle:
+    with open(path, "w", encoding=encoding, newline="") as handle:
         yield handle
