@@ -95,7 +95,9 @@ class _AboveLive:
 
     def write(self, text: str) -> int:
         if text.strip():
-            self.live.console.print(text.rstrip("\n"), markup=False, highlight=False)
+            self.live.console.print(
+                text.rstrip("\n"), markup=False, highlight=False, soft_wrap=True
+            )
         return len(text)
 
     def flush(self) -> None:

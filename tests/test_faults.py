@@ -164,4 +164,6 @@ def test_log_lines_on_a_terminal_never_glue_onto_the_progress_line(replica_facto
     assert logged, "the faults should have made the crawl log something"
     glued = re.findall(r"errors[^\r\n]{0,40}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[", text)
     assert glued == []
+    lines = re.findall(r"\] (?:ERROR|WARNING): ([^\r\n]*)", text)
+    assert lines and all("http://" in line for line in lines)  # every one names its URL
     assert "articles done" in text

@@ -144,3 +144,27 @@ def test_an_untracked_page_keeps_its_history_and_is_never_fetched_again(archive,
         newsarchive("recheck", url, "--base-url", replica.base_url, *FAST, db=archive).returncode
         == 0
     )
+
+
+def test_the_sites_own_page_served_elsewhere_is_not_kept_as_a_copy(archive, replica):
+    """A replica or proxy URL given without --base-url: the site's own template and text."""
+    url = article(replica, 5)
+    proxied = replica.base_url + url.removeprefix("http://www.chencang.gov.cn")
+    before, runs = state(archive), as_json("runs", db=archive)
+    done = newsarchive("fetch", proxied, *FAST, db=archive)
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert f"newsarchive fetch {url} --base-url {replica.base_url}" in line
+    assert state(archive) == before and as_json("runs", db=archive) == runs
+    assert as_json("copies", url, db=archive) == []
+
+
+def test_a_site_that_cannot_be_reached_leaves_its_traceback_to_a_debug_log(tmp_path, closed_port):
+    log = tmp_path / "crawl.log"
+    nowhere = ("--base-url", f"http://127.0.0.1:{closed_port}", *FAST, *QUICK)
+    done = newsarchive(
+        "crawl", *nowhere, "--log-file", log, "-s", "LOG_LEVEL=DEBUG", db=tmp_path / "a.db"
+    )
+    assert done.returncode == 69 and "Traceback" not in done.stderr
+    logged = log.read_text(encoding="utf-8")
+    assert "Error downloading" in logged and "Traceback" in logged
