@@ -132,6 +132,7 @@ def test_an_untracked_page_keeps_its_history_and_is_never_fetched_again(archive,
     assert [e["url"] for e in events] == [url]
     audit = crawl(replica.base_url, archive, "--full")  # every other page, fetched again
     assert audit["unchanged"] == len(replica.truth()["articles"]) - 1
+    assert " crawl --full " in newsarchive("runs", db=archive).stdout.splitlines()[1]
     assert len(as_json("history", url, db=archive)["captures"]) == captures
     for command in ("fetch", "recheck"):
         refused = newsarchive(command, url, "--base-url", replica.base_url, *FAST, db=archive)
