@@ -32,6 +32,7 @@ from archive import blobs
 from archive.database import Archive
 from archive.models import Blob, Capture, CrawlRun, Page, UTCDateTime, Version
 from archive.records import RECORD_FIELDS, content_sha256, record_sha256
+from archive.search import check_index
 
 CAPTURE, RUN, VERSION = (cast(Table, m.__table__) for m in (Capture, CrawlRun, Version))
 BLOB, PAGE = cast(Table, Blob.__table__), cast(Table, Page.__table__)
@@ -136,12 +137,15 @@ class Report:
 
 
 def verify(archive: Archive) -> Report:
-    """Recompute every blob's SHA-256, every version's content hash and every run's chain."""
+    """Recompute every blob's SHA-256, every version's digests and every run's chain, and check
+    the search index against the versions."""
     report = Report()
     with archive.engine.connect() as connection:
         _verify_blobs(connection, report)
         _verify_versions(connection, report)
         _verify_chains(connection, report)
+        for problem in check_index(connection):
+            report.problems.append(Problem("index", problem))
     return report
 
 

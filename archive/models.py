@@ -266,6 +266,39 @@ class MirrorCopy(Base):
     body: Mapped[str] = mapped_column(Text)
 
 
+# The search index's FTS5 table on SQLite (archive.search): created by migration 0006, not a model.
+FTS_TABLE = "segment_fts"
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """For Alembic's autogenerate: the FTS5 table and its shadow tables are not models."""
+    return not (type_ == "table" and name is not None and name.startswith(FTS_TABLE))
+
+
+class TextSegment(Base):
+    """A title or paragraph of some version, stored once however many versions hold it: what
+    search indexes (archive.search); `folded` is the text as search compares it."""
+
+    __tablename__ = "text_segment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    folded: Mapped[str] = mapped_column(Text)
+
+
+class VersionSegment(Base):
+    """Which segments a version holds, where: its title (position 0) and body paragraphs."""
+
+    __tablename__ = "version_segment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id"), index=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("text_segment.id"), index=True)
+    field: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int]
+
+
 class Capture(Base):
     """One fetch attempt of a page, successful or not, with what it observed."""
 
@@ -304,6 +337,8 @@ __all__ = [
     "PageUrl",
     "SimilarityBand",
     "Site",
+    "TextSegment",
     "Version",
     "VersionChange",
+    "VersionSegment",
 ]

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from archive import blobs, changes, dedup, fixity, lifecycle
+from archive import blobs, changes, dedup, fixity, lifecycle, search
 from archive.changes import version_counts
 from archive.copies import keep_mirror_copy
 from archive.database import Archive
@@ -377,6 +377,7 @@ class Store:
             **fields,
         }
         version_id = _insert(connection, VERSION, values)
+        search.index_version(connection, version_id, fields["title"], fields["body"])
         at = observation.fetched_at
         duplicates = dedup.index_version(
             connection, page_id, version_id, fields["body"], fingerprint, at

@@ -21,7 +21,7 @@ from archive.database import (
     upgrade_archive,
 )
 from archive.errors import SchemaError, SchemaTooOld
-from archive.models import Base, Version
+from archive.models import Base, Version, include_name
 from archive.records import RECORD_FIELDS
 from archive.store import Store
 from crawler.run.exits import archive_refusal
@@ -43,7 +43,8 @@ def test_models_and_database_agree(tmp_path):
     open_archive(str(tmp_path / "a.db")).close()
     engine = create_engine(f"sqlite:///{tmp_path / 'a.db'}")
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": include_name})
+        differences = compare_metadata(context, Base.metadata)
     assert differences == []
 
 

@@ -3,14 +3,19 @@
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
-from archive.models import Base
+from archive.models import Base, include_name
 
 config = context.config
 
 
 def run_migrations(connection: Connection) -> None:
     # Batch mode lets ALTER-style migrations work on SQLite by copying tables.
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=True,
+        include_name=include_name,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -6,7 +6,14 @@ import click
 
 from newsarchive import __version__
 from newsarchive.cli.crawling import crawl, fetch, recheck
-from newsarchive.cli.history import changes, copies_command, diff, history, show
+from newsarchive.cli.history import (
+    changes,
+    copies_command,
+    diff,
+    history,
+    search_command,
+    show,
+)
 from newsarchive.cli.tracking import track, untrack
 from newsarchive.cli.upkeep import db, export, runs_command, sites, status, verify
 
@@ -23,18 +30,10 @@ def main() -> None:
     """
 
 
-for command in (
-    crawl,
-    fetch,
-    recheck,
-    untrack,
-    track,
-    history,
-    show,
-    diff,
-    changes,
-    copies_command,
-):
+# In the order `newsarchive --help` lists them: fetching, reading, the archive as a whole.
+for command in (crawl, fetch, recheck, untrack, track):
+    main.add_command(command)
+for command in (history, show, diff, changes, search_command, copies_command):
     main.add_command(command)
 for command in (status, export, verify, runs_command, sites, db):
     main.add_command(command)

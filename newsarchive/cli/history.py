@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import click
 
@@ -11,6 +12,7 @@ from archive.copies import copies
 from archive.diff import diff_records
 from archive.lifecycle import Event
 from archive.query import change_report, page_history, version_record
+from archive.search import WHERE, QueryError, Where, search
 from crawler.run.exits import EXIT_USAGE
 from newsarchive.cli.base import Failed, page_key, reading, site_profile
 from newsarchive.cli.options import db_option, json_option, parse_moment, parse_window
@@ -21,6 +23,7 @@ from newsarchive.cli.render import (
     history_lines,
     json_text,
     record_lines,
+    search_lines,
 )
 
 EVENT_KINDS = ("new", "changed", "reparsed", *(event.value for event in Event))
@@ -153,6 +156,68 @@ def changes(
         click.echo("\n".join(change_line(event) for event in found))
     else:
         click.echo(f"nothing happened between {start.isoformat()} and {end.isoformat()}")
+
+
+@click.command("search")
+@click.argument("query")
+@click.option(
+    "--in",
+    "where",
+    type=click.Choice(WHERE),
+    default="any",
+    show_default=True,
+    help="current: the latest version holds it; removed: only earlier versions did.",
+)
+@click.option("--site", help="Only this site's articles.")
+@click.option("--from", "published_from", metavar="DATE", help="Published on or after this date.")
+@click.option("--to", "published_to", metavar="DATE", help="Published on or before this date.")
+@click.option("--limit", default=20, show_default=True, help="How many articles to show.")
+@db_option
+@json_option
+def search_command(
+    query: str,
+    where: str,
+    site: str | None,
+    published_from: str | None,
+    published_to: str | None,
+    limit: int,
+    db_url: str | None,
+    as_json: bool,
+) -> None:
+    """Find the articles whose title or text holds QUERY, in any version: words of one, two or
+    more Chinese characters, mixed with Latin letters and digits (full-width or not, any case).
+
+    Results are grouped by article, titles first, the latest versions before earlier ones, with
+    the versions that hold the query and a snippet. --in removed finds what an article said once
+    and no longer says: deleted or reworded text.
+
+    \b
+    newsarchive search 会议
+    newsarchive search 疫情防控 --in removed --json
+    newsarchive search 2025年 --site chencang --from 2025-01-01 --to 2025-06-30
+    """
+    start, end = parse_window(published_from, published_to)
+    if site is not None:
+        site_profile(site)
+    with reading(db_url) as archive:
+        try:
+            found = search(
+                archive,
+                query,
+                where=cast(Where, where),
+                site=site,
+                published_from=start,
+                published_to=end,
+                limit=limit,
+            )
+        except QueryError as exc:
+            raise Failed(str(exc), EXIT_USAGE) from None
+    if as_json:
+        click.echo(json_text(found.to_json()))
+    elif found.hits:
+        click.echo("\n".join(search_lines(found)))
+    else:
+        click.echo(f"no article holds {query!r}" + ("" if where == "any" else f" ({where})"))
 
 
 @click.command("copies")

@@ -89,7 +89,7 @@ def parse_window(
     start = parse_moment(since, end_of_day=False) or default_since
     end = parse_moment(until)
     if start is not None and end is not None and start >= end:
-        raise Failed(f"--since {since} is not before --until {until}.", EXIT_USAGE)
+        raise Failed(f"{since} is not before {until}: the window is empty.", EXIT_USAGE)
     return start, end
 
 

@@ -14,6 +14,7 @@ from archive.overview import Overview
 from archive.query import ChangeEvent, FieldChange, PageHistory, VersionRecord
 from archive.records import Recorded
 from archive.runs import RunSummary
+from archive.search import Results
 from archive.text.diff import render_spans
 from crawler.plan.revisits import DueSummary
 from crawler.sites.profile import SiteProfile
@@ -175,6 +176,20 @@ def recorded_line(recorded: Recorded) -> str:
         return f"{outcome}: {recorded.url} (no version)"
     changed = f" ({', '.join(recorded.changed_fields)})" if recorded.changed_fields else ""
     return f"{outcome}: {recorded.url} is at version {recorded.version}{changed}"
+
+
+def search_lines(found: Results) -> Iterator[str]:
+    """Each article found: its title and URL, the versions holding the query, a snippet."""
+    yield f"{found.total} articles hold {found.query!r} ({found.where})"
+    for hit in found.hits:
+        where = (
+            "latest version" if hit.in_latest else f"only earlier versions (latest v{hit.latest})"
+        )
+        versions = ", ".join(f"v{n}" for n in hit.versions)
+        before, match, after = hit.snippet
+        yield f"{hit.title}  {hit.url}"
+        yield f"  {versions}; {where}; in the {hit.field}"
+        yield f"  {before}[{match}]{after}"
 
 
 def json_text(value: Any) -> str:
