@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from archive import blobs
 from archive.database import Archive
 from archive.errors import NotArchived, Untracked
-from archive.lifecycle import State
+from archive.lifecycle import Event, State
 from archive.models import (
     Blob,
     Capture,
@@ -26,6 +26,9 @@ from archive.models import (
     VersionChange,
 )
 from archive.records import RECORD_FIELDS, ArticleRecord, Outcome, PageKind
+
+# The kinds of event the change report holds, in the order it documents them.
+EVENT_KINDS = ("new", "changed", "reparsed", *(event.value for event in Event))
 
 
 @dataclass(frozen=True)

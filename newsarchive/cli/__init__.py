@@ -14,6 +14,7 @@ from newsarchive.cli.history import (
     search_command,
     show,
 )
+from newsarchive.cli.serving import serve
 from newsarchive.cli.tracking import track, untrack
 from newsarchive.cli.upkeep import db, export, runs_command, sites, status, verify
 
@@ -33,7 +34,7 @@ def main() -> None:
 # In the order `newsarchive --help` lists them: fetching, reading, the archive as a whole.
 for command in (crawl, fetch, recheck, untrack, track):
     main.add_command(command)
-for command in (history, show, diff, changes, search_command, copies_command):
+for command in (history, show, diff, changes, search_command, copies_command, serve):
     main.add_command(command)
 for command in (status, export, verify, runs_command, sites, db):
     main.add_command(command)

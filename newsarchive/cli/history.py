@@ -10,8 +10,7 @@ import click
 from archive.changes import CLASSES
 from archive.copies import copies
 from archive.diff import diff_records
-from archive.lifecycle import Event
-from archive.query import change_report, page_history, version_record
+from archive.query import EVENT_KINDS, change_report, page_history, version_record
 from archive.search import WHERE, QueryError, Where, search
 from crawler.run.exits import EXIT_USAGE
 from newsarchive.cli.base import Failed, page_key, reading, site_profile
@@ -25,8 +24,6 @@ from newsarchive.cli.render import (
     record_lines,
     search_lines,
 )
-
-EVENT_KINDS = ("new", "changed", "reparsed", *(event.value for event in Event))
 
 
 @click.command()
