@@ -42,7 +42,7 @@ def test_every_shipped_unit_verifies_clean(unit, tmp_path):
         if shipped.exists():
             text = shipped.read_text(encoding="utf-8").replace(INSTALLED, str(executable))
             (tmp_path / shipped.name).write_text(text, encoding="utf-8")
-    instances = []
+    instances = [str(plain) for plain in tmp_path.iterdir() if "@." not in plain.name]
     for template in tmp_path.glob("*@.*"):
         instance = tmp_path / template.name.replace("@.", "@chencang.")
         instance.symlink_to(template.name)

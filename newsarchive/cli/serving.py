@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import click
 
-from newsarchive.cli.base import reading
+from crawler.run.exits import EXIT_TEMPORARY, EXIT_USAGE
+from newsarchive.cli.base import Failed, reading
 from newsarchive.cli.options import db_option
+
+PORT = click.IntRange(0, 65535)
 
 
 @click.command()
@@ -14,12 +17,12 @@ from newsarchive.cli.options import db_option
     "--port",
     default=8080,
     show_default=True,
-    type=click.IntRange(1, 65535),
-    help="The application's port.",
+    type=PORT,
+    help="The application's port (0: any free one).",
 )
 @click.option(
     "--replay-port",
-    type=click.IntRange(1, 65535),
+    type=PORT,
     help="Port of the second origin that serves archived pages and Memento [default: PORT+1].",
 )
 @click.option(
@@ -36,38 +39,34 @@ def serve(
     Pages: / (sites, latest changes), /sites/SITE, /articles/ID (timeline), its versions and
     diffs, /changes (and .atom feeds), /search, /runs. Archived pages are shown, sandboxed, from
     a second origin on REPLAY-PORT, which also answers /web/TIMESTAMP/URL, /timegate/URL and
-    /timemap/link/URL. Only GET and HEAD; nothing is written.
+    /timemap/link/URL. Only GET and HEAD; nothing is written. SIGINT or SIGTERM stops it (exit 0).
 
     \b
     newsarchive serve                                # http://127.0.0.1:8080/
     newsarchive serve --port 9000 --db /srv/archive/newsarchive.db
     newsarchive serve --host 0.0.0.0                 # reachable from other machines
     """
-    from newsarchive.web.server import is_loopback
+    from newsarchive.web.server import ListenError, Origins, is_loopback
     from newsarchive.web.server import serve as run
 
-    replay = replay_port or port + 1
-    if replay == port:
-        from crawler.run.exits import EXIT_USAGE
-        from newsarchive.cli.base import Failed
-
+    replay = replay_port if replay_port is not None else (port + 1 if port else 0)
+    if replay == port and port:
         raise Failed(
             "--replay-port must differ from --port: archived pages need their own origin.",
             EXIT_USAGE,
         )
-    with reading(db_url) as archive:
-        if not is_loopback(host):
-            click.echo(
-                f"Warning: serving on {host}, not loopback: anyone who can reach this machine "
-                "can read the archive.",
-                err=True,
-            )
+    if not is_loopback(host):
         click.echo(
-            f"newsarchive: http://{_shown(host)}:{port}/ (archived pages from port {replay})",
+            f"Warning: serving on {host}, not loopback: anyone who can reach this machine "
+            "can read the archive.",
             err=True,
         )
-        run(archive, host, port, replay, replay_origin)
 
+    def announce(origins: Origins) -> None:
+        click.echo(f"newsarchive: {origins.app}/ (archived pages from {origins.replay})", err=True)
 
-def _shown(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
+    with reading(db_url) as archive:
+        try:
+            run(archive, host, (port, replay), replay_origin, announce)
+        except ListenError as exc:
+            raise Failed(str(exc), EXIT_TEMPORARY if exc.in_use else EXIT_USAGE) from None

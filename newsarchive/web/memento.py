@@ -47,7 +47,7 @@ def timestamp(moment: datetime) -> str:
 def parse_timestamp(digits: str) -> datetime:
     """1 to 14 digits as a UTC time, completed as the earliest moment they name; ValueError if
     they are not digits or name no date."""
-    if not digits.isdigit() or not 1 <= len(digits) <= 14:
+    if not (digits.isascii() and digits.isdigit()) or not 1 <= len(digits) <= 14:
         raise ValueError(f"{digits!r} is not a timestamp of 1 to 14 digits")
     padded = digits + _PADDING[len(digits) :] if len(digits) < 14 else digits
     return datetime.strptime(padded, TIMESTAMP).replace(tzinfo=UTC)
