@@ -775,6 +775,7 @@ def test_truth_document_shape(truth: dict) -> None:
         "duplicates",
         "traps",
         "invalid",
+        "hostile",
         "faulted",
     }
     assert truth["canonical_origin"] == ORIGIN and truth["list_path"] == LIST

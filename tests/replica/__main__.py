@@ -51,6 +51,12 @@ def parse_options(
         action="store_true",
         help="list three invalid articles (1970 date, future date, boilerplate-only body)",
     )
+    parser.add_argument(
+        "--hostile",
+        action="store_true",
+        help="list two articles a crawler must keep whose pages are hostile to a viewer (live "
+        "markup calling /_replica/beacon; text that reads as markup, bidi controls, a 1 MB line)",
+    )
     faults = parser.add_argument_group(
         "fault modes", "off by default; also at runtime through POST /_replica/faults"
     )
@@ -110,6 +116,7 @@ def parse_options(
         mirror=args.mirror,
         duplicates=args.duplicates,
         invalid=args.invalid,
+        hostile=args.hostile,
     )
     return options, fault_settings, args.host, args.port, args.print_scenario
 

@@ -1,4 +1,5 @@
-"""Listed pages behind options: duplicates and href traps (--duplicates), invalid articles (--invalid)."""
+"""Listed pages behind options: duplicates and href traps (--duplicates), invalid articles
+(--invalid), hostile articles (--hostile)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from . import textgen
+from . import hostile, textgen
 from .model import (
     CANONICAL_ORIGIN,
     LIST_PATH,
@@ -37,6 +38,7 @@ EPOCH = datetime(1970, 1, 1, 8, 0, tzinfo=SHANGHAI)  # a zero timestamp shown in
 FUTURE = timedelta(days=3)
 SENTENCE = re.compile(r".+?。(?!”)")
 BOILERPLATE = ("【字号：大 中 小】", "打印本页", "关闭窗口")
+INVALID_ROLES = ("date_too_old", "date_in_future", "boilerplate_body")
 EXTRA_IDS = (1230000, 1260000)  # fresh doc ids are drawn here, never an article's id
 PLAIN = Features(
     template="news",
@@ -61,7 +63,8 @@ PLAIN = Features(
 class Extra:
     """A page beyond the timeline's articles; article gives its doc id, first day and template."""
 
-    role: str  # two_columns | legacy_url | re_edited | date_too_old | date_in_future | boilerplate_body
+    role: str  # two_columns | legacy_url | re_edited | date_too_old | date_in_future |
+    # boilerplate_body | hostile_markup | hostile_text
     article: Article
     path: str
     original: int | None  # the duplicated article's key
@@ -94,17 +97,19 @@ def news_path(moment: datetime, doc_id: int) -> str:
 
 
 class Extras:
-    """The extra pages of the options in force, by index; empty when both flags are off."""
+    """The extra pages of the options in force, by index; empty when the flags are off."""
 
     def __init__(self, timeline: Timeline) -> None:
         self.timeline = timeline
         self.options = timeline.options
-        ids = self._fresh_ids(6)
+        ids = self._fresh_ids(8)  # drawn in order: a flag's ids never depend on the others
         self.items: list[Extra] = []
         if self.options.duplicates:
             self.items += self._duplicates(ids[:3])
         if self.options.invalid:
-            self.items += self._invalid(ids[3:])
+            self.items += self._invalid(ids[3:6])
+        if self.options.hostile:
+            self.items += self._hostile(ids[6:])
         self.by_path = {extra.path: index for index, extra in enumerate(self.items)}
 
     def _fresh_ids(self, count: int) -> list[int]:
@@ -164,6 +169,17 @@ class Extras:
             result.append(Extra(role, article, news_path(moment, doc_id), None, style))
         return result
 
+    def _hostile(self, ids: list[int]) -> list[Extra]:
+        start = self.options.start_date
+        rng = random.Random(f"{self.options.seed}:hostile")
+        result = []
+        for doc_id, role, style in zip(ids, hostile.ROLES, ("root", "relative"), strict=True):
+            minute = rng.randrange(8 * 60, 18 * 60)
+            moment = datetime.combine(start, time(minute // 60, minute % 60), SHANGHAI)
+            article = self._identity(doc_id, moment, PLAIN)
+            result.append(Extra(role, article, news_path(moment, doc_id), None, style))
+        return result
+
     # --- queries
 
     def existing(self, day: int) -> list[int]:
@@ -183,6 +199,8 @@ class Extras:
             if extra.role == "re_edited":
                 return re_edited(seed, extra, self.timeline.article(extra.original), original)
             return original
+        if extra.role in hostile.ROLES:
+            return hostile.content(seed, extra.role, extra.article)
         base = textgen.base_content(seed, extra.article)
         if extra.role == "date_too_old":
             return replace(base, published_at=EPOCH)
@@ -208,6 +226,7 @@ class Extras:
             "duplicates": self._duplicates_truth(day),
             "traps": self._traps_truth(day),
             "invalid": self._invalid_truth(day),
+            "hostile": self._hostile_truth(day),
         }
 
     def _duplicates_truth(self, day: int) -> list[dict]:
@@ -248,7 +267,7 @@ class Extras:
         entries = []
         for index in self.existing(day):
             extra = self.items[index]
-            if not extra.duplicate:
+            if extra.role in INVALID_ROLES:
                 content = self.content(index, day)
                 entries.append(
                     {
@@ -256,6 +275,28 @@ class Extras:
                         "reason": extra.role,
                         "title": content.title,
                         "published_at": content.published_at.isoformat(),
+                    }
+                )
+        return entries
+
+    def _hostile_truth(self, day: int) -> list[dict]:
+        entries = []
+        for index in self.existing(day):
+            extra = self.items[index]
+            if extra.role in hostile.ROLES:
+                content = self.content(index, day)
+                markup = extra.role == "hostile_markup"
+                entries.append(
+                    {
+                        "role": extra.role,
+                        "doc_id": str(extra.article.doc_id),
+                        "url": CANONICAL_ORIGIN + extra.path,
+                        "path": extra.path,
+                        "title": content.title,
+                        "published_at": content.published_at.isoformat(),
+                        "source": content.source,
+                        "paragraphs": hostile.expected_paragraphs(content),
+                        "beacons": list(hostile.BEACONS) if markup else [],
                     }
                 )
         return entries

@@ -36,6 +36,7 @@ class Options:
     mirror: bool = False  # a second host serving damaged copies (docs/site.md §6)
     duplicates: bool = False  # the same article at two URLs, list-href traps
     invalid: bool = False  # three listed articles a crawler must reject
+    hostile: bool = False  # two listed articles a crawler must keep, hostile to a viewer
 
     def date_of(self, day: int) -> date:
         return self.start_date + timedelta(days=day - 1)

@@ -104,6 +104,8 @@ def visible_time(published: datetime, variant: str) -> str:
 
 
 def segment_html(segment: Segment) -> str:
+    if segment.kind == "markup":  # --hostile: live markup, written as it is
+        return segment.text
     if segment.kind == "strong":
         return f"<strong>{text(segment.text)}</strong>"
     if segment.kind == "span":
@@ -131,6 +133,8 @@ def paragraph_html(paragraph: Paragraph, indent: str, cache_bust: bool) -> str:
             'border="0" alt="" style="max-width:600px"></p>'
         )
     inner = "".join(segment_html(s) for s in paragraph.segments)
+    if paragraph.kind == "markup":  # --hostile: its own elements, no <p> around them
+        return inner
     if paragraph.kind == "caption":
         return f'<p style="text-align:center">{inner}</p>'
     return INDENTS[indent].format(inner)

@@ -84,6 +84,15 @@ class ReplicaProcess:
     def reset_stats(self) -> dict:
         return self._call("/_replica/stats/reset", {})
 
+    def requests(self) -> dict:
+        """The request log: {"requests": [{"method", "path" (with query), "user_agent"}, …]},
+        oldest first; control API calls are not in it."""
+        return self._call("/_replica/requests")
+
+    def reset_requests(self) -> dict:
+        """Empty the request log; returns it ({"requests": []})."""
+        return self._call("/_replica/requests/reset", {})
+
     def faults(self) -> dict:
         """The fault settings in force and the counted attempts per faulted page."""
         return self._call("/_replica/faults")

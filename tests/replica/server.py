@@ -1,4 +1,5 @@
-"""The HTTP layer: a threading HTTP/1.1 keep-alive server, request stats and the control API."""
+"""The HTTP layer: a threading HTTP/1.1 keep-alive server, request stats, the request log, the
+beacon and the control API."""
 
 from __future__ import annotations
 
@@ -9,16 +10,44 @@ import sys
 import threading
 import time
 import traceback
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from . import pages
 from .faults import ERROR_STATUS, KINDS, RETRY_AFTER, SLOW_DELAY, Decision
+from .hostile import BEACON_PATH
 from .site import Response, Site, html_response
 
-CONTROL_PREFIX = "/_replica/"
+CONTROL_PREFIX = "/_replica/"  # the control API: everything under it but the beacon
+REQUEST_LOG_LIMIT = 100_000  # the request log keeps the most recent entries
+
+
+def is_control(path: str) -> bool:
+    return path.startswith(CONTROL_PREFIX) and path != BEACON_PATH
+
+
+class RequestLog:
+    """Every request the site receives (control API calls excluded), in order of arrival: method,
+    request target as sent (path and query) and User-Agent (None when absent)."""
+
+    def __init__(self, limit: int = REQUEST_LOG_LIMIT) -> None:
+        self.lock = threading.Lock()
+        self.entries: deque[dict[str, str | None]] = deque(maxlen=limit)
+
+    def record(self, method: str, target: str, user_agent: str | None) -> None:
+        entry = {"method": method, "path": target, "user_agent": user_agent}
+        with self.lock:
+            self.entries.append(entry)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+    def document(self) -> dict[str, list[dict[str, str | None]]]:
+        with self.lock:
+            return {"requests": list(self.entries)}
 
 
 class Stats:
@@ -83,6 +112,7 @@ class ReplicaServer(ThreadingHTTPServer):
         super().__init__(address, ReplicaHandler)
         self.site = site
         self.stats = Stats()
+        self.requests = RequestLog()
         self.aborting: set[socket.socket] = set()  # reset faults: close with RST, no FIN first
         self.aborting_lock = threading.Lock()
 
@@ -129,6 +159,11 @@ class MirrorServer(ThreadingHTTPServer):
         return f"http://{host}:{port}"
 
 
+def beacon_response() -> Response:
+    """/_replica/beacon: 204 No Content, never cached, so every load is a logged request."""
+    return Response(204, b"", [("Cache-Control", "no-store")], "other")
+
+
 def json_response(status: int, document: object) -> Response:
     body = json.dumps(document, ensure_ascii=False).encode("utf-8")
     return Response(status, body, [("Content-Type", "application/json; charset=utf-8")])
@@ -146,7 +181,20 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         return self.server_version
 
     def log_message(self, format: str, *args: object) -> None:
-        """Quiet: the replica logs nothing per request."""
+        """Quiet: the replica prints nothing per request (the request log is in memory)."""
+
+    def parse_request(self) -> bool:
+        """Every well-formed request (any method) goes into the request log before it is
+        answered, unless it calls the control API."""
+        if not super().parse_request():
+            return False
+        self.log_request_line()
+        return True
+
+    def log_request_line(self) -> None:
+        if not is_control(urlsplit(self.path).path):
+            agent = self.headers.get("User-Agent")
+            self.server.requests.record(self.command, self.path, agent)
 
     def do_GET(self) -> None:
         self.respond(head=False)
@@ -158,12 +206,18 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         payload = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
+        if path == BEACON_PATH:
+            self.send(beacon_response(), head=False, count=True)
+            return
         response = self.guarded(lambda: self.control_post(path, payload))
         self.send(response, head=False, count=False)
 
     def respond(self, head: bool) -> None:
         parts = urlsplit(self.path)
         path = parts.path
+        if path == BEACON_PATH:
+            self.send(beacon_response(), head, count=True)
+            return
         if path.startswith(CONTROL_PREFIX):
             self.send(self.guarded(lambda: self.control_get(path)), head, count=False)
             return
@@ -218,11 +272,11 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             return Response(500, b"internal error\n", [("Content-Type", "text/plain")])
 
     def send(self, response: Response, head: bool, count: bool) -> None:
-        """Contract: every response carries Content-Length except 304, which has no body."""
+        """Contract: every response carries Content-Length except 204 and 304 (no body)."""
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
-        has_body = response.status != 304
+        has_body = response.status not in (204, 304)
         if has_body:
             self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
@@ -250,6 +304,8 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             return json_response(200, self.server.stats.snapshot())
         if path == "/_replica/faults":
             return json_response(200, site.faults.document())
+        if path == "/_replica/requests":
+            return json_response(200, self.server.requests.document())
         if path == "/_replica/options":
             options = asdict(site.options)
             options["start_date"] = site.options.start_date.isoformat()
@@ -274,6 +330,9 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         if path == "/_replica/stats/reset":
             self.server.stats.reset()
             return json_response(200, self.server.stats.snapshot())
+        if path == "/_replica/requests/reset":
+            self.server.requests.reset()
+            return json_response(200, self.server.requests.document())
         return json_response(404, {"error": f"no control endpoint {path}"})
 
 
@@ -281,6 +340,9 @@ class MirrorHandler(ReplicaHandler):
     """GET and HEAD of the mirror host; everything it does not hold is a 404."""
 
     server: MirrorServer  # type: ignore[assignment]
+
+    def log_request_line(self) -> None:
+        """The mirror host keeps no request log."""
 
     def respond(self, head: bool) -> None:
         path = urlsplit(self.path).path

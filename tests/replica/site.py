@@ -147,7 +147,7 @@ class Site:
         if found is None:
             extra = self.timeline.extras.find(path, day)
             if extra is not None:
-                return self.extra_response(extra, day, headers)
+                return self.extra_response(extra, day, headers, host)
             return html_response(404, pages.NOT_FOUND_PAGE, "article")
         key, role = found
         state = self.timeline.state_on(key, day)
@@ -193,8 +193,12 @@ class Site:
         content = self.timeline.content_on_version(key, version)
         return compile_article(article, content, served)
 
-    def extra_response(self, index: int, day: int, headers: Mapping[str, str]) -> Response:
-        """A --duplicates or --invalid page: served like an article, always live."""
+    def extra_response(
+        self, index: int, day: int, headers: Mapping[str, str], host: str
+    ) -> Response:
+        """A --duplicates, --invalid or --hostile page: served like an article, always live.
+        Its compiled page is cached (the 1 MB --hostile page too); host fills the absolute
+        beacon URL of the hostile_markup page."""
         extra = self.timeline.extras.items[index]
         content = self.timeline.extras.content(index, day)
         compiled = self.compiled_extra(extra, content)
@@ -202,7 +206,9 @@ class Site:
         validators = [("ETag", compiled.etag), ("Last-Modified", http_date(last_modified))]
         if not_modified(headers, compiled.etag, last_modified):
             return Response(304, b"", validators, "article")
-        body = self.render(compiled, self.view_slots(extra.article.key, extra.article.doc_id, day))
+        slots = self.view_slots(extra.article.key, extra.article.doc_id, day)
+        slots["host"] = lambda: pages.attr(host)
+        body = self.render(compiled, slots)
         return Response(200, body, [("Content-Type", HTML_UTF8), *validators], "article")
 
     @staticmethod
@@ -330,7 +336,7 @@ class Site:
     def fault_page(self, path: str, day: int) -> tuple[str, str] | None:
         """(page path, stats kind) when path names a faultable page on the day: a list page
         (index.html is page 0, named by the list path) or an article-shaped path the site
-        serves (canonical, moved, --duplicates and --invalid pages); else None."""
+        serves (canonical, moved, --duplicates, --invalid and --hostile pages); else None."""
         if match := LIST_PAGE.match(path):
             page = int(match.group(1) or 0)
             if page >= self.timeline.list_pages(day):
