@@ -23,6 +23,13 @@ FAST = [
     "-s",
     "AUTOTHROTTLE_ENABLED=false",
 ]
+# Every article checked every day and every list page walked every day, so each event can be
+# expected on the day it happens; in-process extraction and writes keep 30 crawls quick.
+DAILY = [
+    *("-s", "NEWSARCHIVE_REVISIT_STEPS=1d=0", "-s", "NEWSARCHIVE_REVISIT_FLOOR=1d"),
+    *("-s", "NEWSARCHIVE_LIST_WALK_EVERY=0"),
+    *("-s", "NEWSARCHIVE_EXTRACT_WORKERS=0", "-s", "NEWSARCHIVE_WRITER_PROCESS=false"),
+]
 # The record fields the replica's truth states (the archive's record has bylines too).
 RECORD_FIELDS = (
     "title",

@@ -33,6 +33,19 @@ def day1_archive(replica, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def web_archive(replica_factory, tmp_path_factory) -> tuple[Path, ReplicaProcess]:
+    """Fourteen days of a replica with extra edits and its two hostile articles, crawled daily
+    (tests/web.py), and the replica itself (its request log shows who asked it for what). The
+    archive is only read: a test that writes copies it first."""
+    from tests.web import EDIT_RATE, WEB_DAYS, crawl_days
+
+    site = replica_factory(day=1, edit_rate=EDIT_RATE, hostile=True)
+    db = tmp_path_factory.mktemp("web") / "archive.db"
+    crawl_days(site, db, WEB_DAYS)
+    return db, site
+
+
+@pytest.fixture(scope="session")
 def replica_factory() -> Iterator[Callable[..., ReplicaProcess]]:
     """Start an extra replica per call, e.g. replica_factory(day=2, template="B"); a test that
     switches the day needs its own. All are stopped at the end of the session."""

@@ -16,18 +16,11 @@ import pytest
 
 from archive.database import open_archive
 from archive.query import page_history
-from tests.cli import as_json, crawl, export, newsarchive
+from tests.cli import DAILY, as_json, crawl, export, newsarchive
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = date(2025, 12, 1)
 DAYS = 30
-# Every article checked every day and every list page walked every day, so each event can be
-# expected on the day it happens; in-process extraction and writes keep 30 crawls quick.
-DAILY = [
-    *("-s", "NEWSARCHIVE_REVISIT_STEPS=1d=0", "-s", "NEWSARCHIVE_REVISIT_FLOOR=1d"),
-    *("-s", "NEWSARCHIVE_LIST_WALK_EVERY=0"),
-    *("-s", "NEWSARCHIVE_EXTRACT_WORKERS=0", "-s", "NEWSARCHIVE_WRITER_PROCESS=false"),
-]
 # Removals that make a page gone once confirmed a day later; the others are passing failures.
 MISSING = {"deleted", "deleted_410", "soft_404"}
 PASSING = {"challenge", "truncated", "server_error", "redirect_home"}

@@ -12,6 +12,7 @@ from newsarchive.web import views
 from newsarchive.web.pages import Page, lookup_id
 from newsarchive.web.params import (
     ArchiveDep,
+    BadRequest,
     article_id,
     change_filters,
     column_filters,
@@ -40,10 +41,18 @@ def site_column(
 
 
 @router.get(
-    "/articles/{pid}", summary="An article: its current record, versions, captures, events, copies"
+    "/articles/{pid}",
+    summary="An article: its current record, versions, captures, events, copies; "
+    "with `at`, the version current at that time",
 )
-def article(pid: str, archive: ArchiveDep) -> Json:
-    return views.article(archive, article_id(pid)).to_json()
+def article(pid: str, archive: ArchiveDep, at: str | None = None) -> Json:
+    number = article_id(pid)
+    when = moment(at, "at", end_of_day=True)
+    if when is not None:
+        return views.version_view(
+            archive, number, views.version_at(archive, number, when)
+        ).to_json()
+    return views.article(archive, number).to_json()
 
 
 @router.get(
@@ -88,6 +97,8 @@ def search(
     published_to: Annotated[str | None, Query(alias="to")] = None,
     page: Page = 1,
 ) -> Json:
+    if not q.strip():
+        raise BadRequest("Give something to search for (q=).")
     published = (
         moment(published_from, "from", end_of_day=False),
         moment(published_to, "to", end_of_day=True),

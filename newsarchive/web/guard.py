@@ -43,6 +43,7 @@ class ReadOnlyGuard:
             )
             return
         policy = self.policy(scope) if self.policy else None
+        head = scope["method"] == "HEAD"
 
         async def send_with_policy(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -51,9 +52,12 @@ class ReadOnlyGuard:
                     headers["Content-Security-Policy"] = policy
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}  # HEAD: the GET's headers, no body
             await send(message)
 
-        await self.app(scope, receive, send_with_policy)
+        # Every route answers HEAD as its GET (FastAPI routes declare GET alone).
+        await self.app({**scope, "method": "GET"} if head else scope, receive, send_with_policy)
 
 
 async def _sentence(

@@ -64,12 +64,13 @@ def serve(
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """A socket bound to host:port, or ListenError saying why not."""
+    """A socket listening on host:port, or ListenError saying why not."""
     try:
         family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(family, kind)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
+        sock.listen(2048)  # connections wait in the backlog until the server runs
     except OSError as exc:
         reason = exc.strerror or str(exc)
         sentence = f"Cannot listen on {host}:{port}: {reason.lower()}."
