@@ -776,6 +776,7 @@ def test_truth_document_shape(truth: dict) -> None:
         "traps",
         "invalid",
         "hostile",
+        "files",
         "faulted",
     }
     assert truth["canonical_origin"] == ORIGIN and truth["list_path"] == LIST

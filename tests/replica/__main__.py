@@ -57,6 +57,12 @@ def parse_options(
         help="list two articles a crawler must keep whose pages are hostile to a viewer (live "
         "markup calling /_replica/beacon; text that reads as markup, bidi controls, a 1 MB line)",
     )
+    parser.add_argument(
+        "--files",
+        action="store_true",
+        help="list nine articles whose images and attachments are hard for an archiver of files "
+        "(shared, changing, vanishing, 30 MB, lying Content-Type, off-site, many types)",
+    )
     faults = parser.add_argument_group(
         "fault modes", "off by default; also at runtime through POST /_replica/faults"
     )
@@ -117,6 +123,7 @@ def parse_options(
         duplicates=args.duplicates,
         invalid=args.invalid,
         hostile=args.hostile,
+        files=args.files,
     )
     return options, fault_settings, args.host, args.port, args.print_scenario
 
@@ -130,6 +137,30 @@ def print_scenario(site: Site) -> None:
         rank = event.key if event.key < site.options.articles else f"new #{event.key}"
         url = timeline.canonical_path(event.key)
         print(f"| {event.day} | {event.kind} | {event.edit or ''} | {rank} | {url} |")
+    if site.options.files:
+        print_files(site)
+
+
+def print_files(site: Site) -> None:
+    """--files: the articles (first day, path) and the files (role, events, path or URL)."""
+    file_set = site.timeline.extras.files
+    print()
+    print("| first day | article | path |")
+    print("|---|---|---|")
+    for article in file_set.articles:
+        day = max(1, site.options.day_of(article.moment.date()))
+        print(f"| {day} | {article.role} | {article.path} |")
+    print()
+    print("| role | type | events | file |")
+    print("|---|---|---|---|")
+    for spec in file_set.files:
+        events = [
+            f"day {v.day}: bytes {'back to the first' if v.label == spec.name else 'change'}"
+            for v in spec.versions[1:]
+        ]
+        if spec.missing_from is not None:
+            events.append(f"day {spec.missing_from}: 404")
+        print(f"| {spec.role} | {spec.extension} | {', '.join(events)} | {spec.path or spec.url} |")
 
 
 def stop(signum: int, frame: object) -> None:

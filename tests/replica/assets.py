@@ -1,21 +1,39 @@
-"""Small valid image and document bytes for W0…/P0… files, distinct per file name."""
+"""Small valid image and document bytes for W0…/P0… files, distinct per file name; their
+validators; the --files types and the streamed 30 MB archive."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import random
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from functools import lru_cache
 
+from .model import SHANGHAI
+
+# The default site serves the first five (any such name, see site.ASSET_FILE); --files also
+# serves the others at its own URLs. The types are those of Debian's /etc/mime.types, which
+# Python's mimetypes reads (.wps: application/vnd.ms-works, .rar: application/vnd.rar).
 CONTENT_TYPES = {
     "jpg": "image/jpeg",
     "png": "image/png",
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xls": "application/vnd.ms-excel",
+    "doc": "application/msword",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "wps": "application/vnd.ms-works",
+    "zip": "application/zip",
+    "rar": "application/vnd.rar",
 }
+FALLBACK_DAY = date(2000, 1, 1)  # Last-Modified of a file whose name holds no valid date
+CHUNK = 64 * 1024  # a streamed file is written in pieces of this size
+ZIP_TIME = (2025, 1, 1, 0, 0, 0)  # every zip entry's timestamp: the bytes are stable
 
 
 def jpeg(name: str) -> bytes:
@@ -86,6 +104,16 @@ def pdf(name: str) -> bytes:
     return out.getvalue()
 
 
+def package(files: dict[str, str]) -> bytes:
+    """A zip of text files with a fixed timestamp (so the bytes are stable). Each ZipInfo keeps
+    its default compression, so the entries are stored, not deflated (as the docx always was)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, content in files.items():
+            archive.writestr(zipfile.ZipInfo(path, ZIP_TIME), content)
+    return out.getvalue()
+
+
 def docx(name: str) -> bytes:
     """A minimal WordprocessingML package (a zip with a fixed timestamp, so bytes are stable)."""
     files = {
@@ -109,11 +137,7 @@ def docx(name: str) -> bytes:
             f"{name}</w:t></w:r></w:p></w:body></w:document>"
         ),
     }
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
-        for path, content in files.items():
-            package.writestr(zipfile.ZipInfo(path, (2025, 1, 1, 0, 0, 0)), content)
-    return out.getvalue()
+    return package(files)
 
 
 def xls(name: str) -> bytes:
@@ -121,11 +145,179 @@ def xls(name: str) -> bytes:
     return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + name.encode("ascii").ljust(504, b"\x00")
 
 
-BUILDERS = {"jpg": jpeg, "png": png, "pdf": pdf, "docx": docx, "xls": xls}
+def xlsx(name: str) -> bytes:
+    """A minimal SpreadsheetML package: one sheet whose cell A1 holds the name."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    relationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    package_rels = "http://schemas.openxmlformats.org/package/2006/relationships"
+    return package(
+        {
+            "[Content_Types].xml": (
+                '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
+                'openxmlformats.org/package/2006/content-types"><Default Extension="rels" '
+                'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/><Override PartName='
+                '"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+                'worksheet+xml"/></Types>'
+            ),
+            "_rels/.rels": (
+                f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{package_rels}">'
+                f'<Relationship Id="rId1" Type="{relationships}/officeDocument" '
+                'Target="xl/workbook.xml"/></Relationships>'
+            ),
+            "xl/workbook.xml": (
+                f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" '
+                f'xmlns:r="{relationships}"><sheets><sheet name="Sheet1" sheetId="1" '
+                'r:id="rId1"/></sheets></workbook>'
+            ),
+            "xl/_rels/workbook.xml.rels": (
+                f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{package_rels}">'
+                f'<Relationship Id="rId1" Type="{relationships}/worksheet" '
+                'Target="worksheets/sheet1.xml"/></Relationships>'
+            ),
+            "xl/worksheets/sheet1.xml": (
+                f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}"><sheetData>'
+                f'<row r="1"><c r="A1" t="inlineStr"><is><t>{name}</t></is></c></row>'
+                "</sheetData></worksheet>"
+            ),
+        }
+    )
+
+
+def archive(name: str) -> bytes:
+    """A small zip: a note and a CSV table (UTF-8 names and text, flagged as such)."""
+    return package(
+        {
+            "说明.txt": f"{name}\n本压缩包含部门预算公开表格。\n",
+            "预算表.csv": "项目,金额（万元）\n基本支出,1234.56\n项目支出,789.01\n",
+        }
+    )
+
+
+def rar(name: str) -> bytes:
+    """An empty RAR 5 archive: the signature, a main archive header and the end of archive
+    header, each with its CRC32 (the name is not in it: every such file has these bytes)."""
+
+    def header(kind: int) -> bytes:
+        fields = bytes((3, kind, 0, 0))  # size of the rest, type, header flags, type flags
+        return struct.pack("<I", zlib.crc32(fields)) + fields
+
+    return b"Rar!\x1a\x07\x01\x00" + header(1) + header(5)
+
+
+BUILDERS: dict[str, Callable[[str], bytes]] = {
+    "jpg": jpeg,
+    "png": png,
+    "pdf": pdf,
+    "docx": docx,
+    "xls": xls,
+    "doc": xls,  # an OLE2 compound file too, as far as its first bytes go
+    "xlsx": xlsx,
+    "wps": xls,  # Kingsoft WPS Writer files are OLE2 compound files
+    "zip": archive,
+    "rar": rar,
+}
+
+
+# --- validators and blobs
+
+
+def etag_of(sha256: str) -> str:
+    """A file's ETag: the first 20 hex digits of the SHA-256 of its bytes, quoted."""
+    return f'"{sha256[:20]}"'
+
+
+def uploaded(name: str, day: date | None = None) -> datetime:
+    """Last-Modified of a W0…/P0… file: 06:MM Asia/Shanghai (MM from its twelve digits, before
+    any article of the day is published) on the date its name holds, or on day when given."""
+    digits = name.rsplit(".", 1)[0][2:]
+    if day is None:
+        try:
+            day = datetime.strptime(digits[:8], "%Y%m%d").date()
+        except ValueError:
+            day = FALLBACK_DAY
+    return datetime.combine(day, time(6, int(digits[8:] or 0) % 60), SHANGHAI)
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A file's bytes: held (body) or, when too big to hold, made on demand (chunks)."""
+
+    length: int
+    sha256: str
+    body: bytes = b""
+    chunks: Callable[[], Iterator[bytes]] | None = None
+
+    @property
+    def etag(self) -> str:
+        return etag_of(self.sha256)
 
 
 @lru_cache(maxsize=1024)
-def asset(name: str) -> tuple[bytes, str]:
-    """(bytes, content type) for a W0…/P0… file name."""
-    extension = name.rsplit(".", 1)[1]
-    return BUILDERS[extension](name), CONTENT_TYPES[extension]
+def blob(label: str, extension: str) -> Blob:
+    """The bytes built from label (a file name, or a name and a version mark) as the extension's
+    format."""
+    body = BUILDERS[extension](label)
+    return Blob(len(body), hashlib.sha256(body).hexdigest(), body)
+
+
+# --- the streamed archive (--files oversized)
+
+
+@lru_cache(maxsize=4)
+def zip_block(label: str) -> bytes:
+    """CHUNK seeded random bytes: the stored entry is this block over and over."""
+    return random.Random(f"stored-zip:{label}").randbytes(CHUNK)
+
+
+def stored_entry(label: str, size: int) -> Iterator[bytes]:
+    block = zip_block(label)
+    for _ in range(size // CHUNK):
+        yield block
+    if size % CHUNK:
+        yield block[: size % CHUNK]
+
+
+@lru_cache(maxsize=4)
+def entry_crc(label: str, size: int) -> int:
+    crc = 0
+    for piece in stored_entry(label, size):
+        crc = zlib.crc32(piece, crc)
+    return crc
+
+
+STORED_NAME = b"scans.bin"
+
+
+def stored_zip(label: str, total: int) -> Iterator[bytes]:
+    """A valid zip of exactly total bytes: one stored (uncompressed) entry of seeded bytes, made
+    piece by piece; only one CHUNK is ever held."""
+    name = STORED_NAME
+    size = total - (30 + 46 + 2 * len(name) + 22)  # local header, central header, end record
+    crc = entry_crc(label, size)
+    dos_time, dos_date = 0, (ZIP_TIME[0] - 1980) << 9 | ZIP_TIME[1] << 5 | ZIP_TIME[2]
+    common = struct.pack("<HHHHHIII", 20, 0, 0, dos_time, dos_date, crc, size, size)
+    yield struct.pack("<I", 0x04034B50) + common + struct.pack("<HH", len(name), 0) + name
+    yield from stored_entry(label, size)
+    central = (
+        struct.pack("<IH", 0x02014B50, 20)
+        + common
+        + struct.pack("<HHHHHII", len(name), 0, 0, 0, 0, 0, 0)
+        + name
+    )
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), 30 + len(name) + size, 0)
+    yield central + end
+
+
+@lru_cache(maxsize=4)
+def stored_zip_blob(label: str, total: int) -> Blob:
+    """The streamed archive as a Blob: its digest is computed once, by streaming it."""
+    digest = hashlib.sha256()
+    length = 0
+    for piece in stored_zip(label, total):
+        digest.update(piece)
+        length += len(piece)
+    assert length == total, (length, total)
+    return Blob(total, digest.hexdigest(), chunks=lambda: stored_zip(label, total))

@@ -1,5 +1,5 @@
 """Listed pages behind options: duplicates and href traps (--duplicates), invalid articles
-(--invalid), hostile articles (--hostile)."""
+(--invalid), hostile articles (--hostile), articles with hard files (--files)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from . import hostile, textgen
+from . import files, hostile, textgen
 from .model import (
     CANONICAL_ORIGIN,
     LIST_PATH,
@@ -64,7 +64,7 @@ class Extra:
     """A page beyond the timeline's articles; article gives its doc id, first day and template."""
 
     role: str  # two_columns | legacy_url | re_edited | date_too_old | date_in_future |
-    # boilerplate_body | hostile_markup | hostile_text
+    # boilerplate_body | hostile_markup | hostile_text | files_* (files.ARTICLE_ROLES)
     article: Article
     path: str
     original: int | None  # the duplicated article's key
@@ -102,14 +102,20 @@ class Extras:
     def __init__(self, timeline: Timeline) -> None:
         self.timeline = timeline
         self.options = timeline.options
-        ids = self._fresh_ids(8)  # drawn in order: a flag's ids never depend on the others
+        # Drawn in order: a flag's ids never depend on the others.
+        ids = self._fresh_ids(8 + len(files.ARTICLES))
         self.items: list[Extra] = []
         if self.options.duplicates:
             self.items += self._duplicates(ids[:3])
         if self.options.invalid:
             self.items += self._invalid(ids[3:6])
         if self.options.hostile:
-            self.items += self._hostile(ids[6:])
+            self.items += self._hostile(ids[6:8])
+        self.files = files.FileSet(self.options, ids[8:])  # empty unless --files
+        self.items += [
+            Extra(a.role, self._identity(a.doc_id, a.moment, PLAIN), a.path, None, a.href_style)
+            for a in self.files.articles
+        ]
         self.by_path = {extra.path: index for index, extra in enumerate(self.items)}
 
     def _fresh_ids(self, count: int) -> list[int]:
@@ -201,6 +207,8 @@ class Extras:
             return original
         if extra.role in hostile.ROLES:
             return hostile.content(seed, extra.role, extra.article)
+        if extra.role in files.ARTICLE_ROLES:
+            return files.content(seed, extra.article, self.files.by_role[extra.role])
         base = textgen.base_content(seed, extra.article)
         if extra.role == "date_too_old":
             return replace(base, published_at=EPOCH)
@@ -227,6 +235,7 @@ class Extras:
             "traps": self._traps_truth(day),
             "invalid": self._invalid_truth(day),
             "hostile": self._hostile_truth(day),
+            "files": self.files.truth(day, {self.items[i].role for i in self.existing(day)}),
         }
 
     def _duplicates_truth(self, day: int) -> list[dict]:

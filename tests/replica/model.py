@@ -37,6 +37,7 @@ class Options:
     duplicates: bool = False  # the same article at two URLs, list-href traps
     invalid: bool = False  # three listed articles a crawler must reject
     hostile: bool = False  # two listed articles a crawler must keep, hostile to a viewer
+    files: bool = False  # nine listed articles whose images and attachments are hard cases
 
     def date_of(self, day: int) -> date:
         return self.start_date + timedelta(days=day - 1)

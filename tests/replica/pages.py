@@ -122,6 +122,12 @@ INDENTS = {
 }
 
 
+def file_href(name: str) -> str:
+    """An image src or attachment href: a bare name is in the article's folder (./name); a path
+    or URL (--files) is written as it is."""
+    return name if "/" in name else f"./{name}"
+
+
 def paragraph_html(paragraph: Paragraph, indent: str, cache_bust: bool) -> str:
     """One source line per paragraph; image paragraphs hold only the image."""
     if paragraph.kind == "empty":
@@ -129,7 +135,7 @@ def paragraph_html(paragraph: Paragraph, indent: str, cache_bust: bool) -> str:
     if paragraph.kind == "image":
         query = f"?v={slot('bust')}" if cache_bust else ""
         return (
-            f'<p style="text-align:center"><img src="./{paragraph.image}{query}" '
+            f'<p style="text-align:center"><img src="{file_href(paragraph.image)}{query}" '
             'border="0" alt="" style="max-width:600px"></p>'
         )
     inner = "".join(segment_html(s) for s in paragraph.segments)
@@ -144,7 +150,7 @@ def attachment_block(content: Content) -> str:
     if not content.attachments:
         return ""
     links = "<br>".join(
-        f'<a href="./{attr(f.name)}" target="_blank">{text(f.text)}</a>'
+        f'<a href="{attr(file_href(f.name))}" target="_blank">{text(f.text)}</a>'
         for f in content.attachments
     )
     return f'<div class="public-annex-downLoad">附件：{links}</div>'

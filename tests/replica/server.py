@@ -278,10 +278,12 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         has_body = response.status not in (204, 304)
         if has_body:
-            self.send_header("Content-Length", str(len(response.body)))
+            self.send_header("Content-Length", str(response.content_length))
         self.end_headers()
         sent = 0
-        if has_body and not head:
+        if has_body and not head and response.stream is not None:
+            sent = self.send_stream(response)
+        elif has_body and not head:
             body = response.body
             if response.truncate:
                 body = body[: len(body) // 2]
@@ -290,6 +292,19 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             sent = len(body)
         if count:
             self.server.stats.record(response.kind, response.status, sent)
+
+    def send_stream(self, response: Response) -> int:
+        """Write a streamed body piece by piece; a client that stops reading and closes (a
+        crawler at its size cap) ends it. Returns the bytes written."""
+        assert response.stream is not None
+        sent = 0
+        try:
+            for piece in response.stream():
+                self.wfile.write(piece)
+                sent += len(piece)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+        return sent
 
     # --- control API (never linked from pages)
 

@@ -8,13 +8,13 @@ import json
 import random
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
 
-from . import assets, extras, mirror, pages, textgen, truth
+from . import assets, extras, files, mirror, pages, textgen, truth
 from . import vocabulary as vocab
 from .faults import Decision, FaultSettings, FaultState, path_fault
 from .model import (
@@ -45,13 +45,20 @@ SIDE_POOL = 50  # 相关新闻 picks 5 of the day's 50 newest listed articles
 
 @dataclass
 class Response:
-    """What the HTTP layer sends; kind is the stats bucket (list/article/asset/other)."""
+    """What the HTTP layer sends; kind is the stats bucket (list/article/asset/other). A body
+    too big to hold (--files oversized) is stream() instead, of length bytes."""
 
     status: int
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     kind: str = "other"
     truncate: bool = False  # send half the body under a full Content-Length, then close
+    stream: Callable[[], Iterator[bytes]] | None = None
+    length: int = 0  # the streamed body's length
+
+    @property
+    def content_length(self) -> int:
+        return self.length if self.stream is not None else len(self.body)
 
 
 @dataclass(frozen=True)
@@ -130,13 +137,31 @@ class Site:
             return Response(200, text.encode(), [("Content-Type", content_type)], "asset")
         if match := LIST_PAGE.match(path):
             return self.list_response(int(match.group(1) or 0), day, headers)
+        if (spec := self.timeline.extras.files.by_path.get(path)) is not None:
+            return self.file_response(spec, day, headers)
         if match := ASSET_FILE.match(path):
-            body, content_type = assets.asset(match.group(1))
-            return Response(200, body, [("Content-Type", content_type)], "asset")
+            return self.asset_response(match.group(1), headers)
         for pattern in ARTICLE_PATHS:
             if match := pattern.match(path):
                 return self.article_response(path, int(match.group(1)), day, headers, host)
         return html_response(404, pages.NOT_FOUND_PAGE)
+
+    # --- files (W0…/P0…; --files)
+
+    def asset_response(self, name: str, headers: Mapping[str, str]) -> Response:
+        """Any W0…/P0… name: its bytes never change; Last-Modified from the date in its name."""
+        extension = name.rsplit(".", 1)[1]
+        blob = assets.blob(name, extension)
+        content_type = assets.CONTENT_TYPES[extension]
+        return file_served(blob, content_type, assets.uploaded(name), headers)
+
+    def file_response(self, spec: files.FileSpec, day: int, headers: Mapping[str, str]) -> Response:
+        """A --files file on the day: its bytes of the day, or the site's 404 once it vanished."""
+        if spec.missing_on(day) or spec.served_type is None:
+            return html_response(404, pages.NOT_FOUND_PAGE, "asset")
+        version = spec.version_on(day)
+        blob = files.blob(spec, version)
+        return file_served(blob, spec.served_type, version.modified, headers)
 
     # --- articles
 
@@ -402,6 +427,17 @@ class Site:
     def day_info(self) -> dict[str, object]:
         day = self.day
         return {"day": day, "date": self.options.date_of(day).isoformat()}
+
+
+def file_served(
+    blob: assets.Blob, content_type: str, last_modified: datetime, headers: Mapping[str, str]
+) -> Response:
+    """A file with its validators (ETag from its bytes), or 304 when the request's match."""
+    validators = [("ETag", blob.etag), ("Last-Modified", http_date(last_modified))]
+    if not_modified(headers, blob.etag, last_modified):
+        return Response(304, b"", validators, "asset")
+    headers_out = [("Content-Type", content_type), *validators]
+    return Response(200, blob.body, headers_out, "asset", stream=blob.chunks, length=blob.length)
 
 
 def list_page_path(page: int) -> str:

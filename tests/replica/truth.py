@@ -6,6 +6,7 @@ from urllib.parse import urljoin
 
 from . import mirror
 from .model import CANONICAL_ORIGIN, LIST_PATH, XXGK_COLUMN_PATH, Content
+from .pages import file_href
 from .timeline import Timeline
 
 
@@ -25,11 +26,13 @@ def body_text(content: Content) -> str:
 
 
 def images(content: Content, page_url: str) -> list[str]:
-    return [urljoin(page_url, f"./{p.image}") for p in content.paragraphs if p.kind == "image"]
+    return [urljoin(page_url, file_href(p.image)) for p in content.paragraphs if p.kind == "image"]
 
 
 def attachments(content: Content, page_url: str) -> list[dict[str, str]]:
-    return [{"url": urljoin(page_url, f"./{f.name}"), "text": f.text} for f in content.attachments]
+    return [
+        {"url": urljoin(page_url, file_href(f.name)), "text": f.text} for f in content.attachments
+    ]
 
 
 def links(content: Content, page_url: str) -> list[dict[str, str]]:
