@@ -6,13 +6,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 import click
 
-from archive.database import upgrade_archive
+from archive.database import Archive, upgrade_archive
 from archive.errors import ArchiveError
 from archive.fixity import verify as verify_archive
+from archive.formats.state import StateError
 from archive.overview import overview
 from archive.query import iter_records
 from archive.runs import runs
@@ -20,7 +22,13 @@ from crawler.plan.revisits import due_rechecks
 from crawler.run.exits import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 from crawler.sites.profile import available_profiles
 from newsarchive.cli.base import Failed, reading, site_profile
-from newsarchive.cli.formats import write_csv, write_jsonl
+from newsarchive.cli.formats import (
+    ARCHIVE_FORMATS,
+    ArchiveExport,
+    write_archive_format,
+    write_csv,
+    write_jsonl,
+)
 from newsarchive.cli.options import db_option, json_option, parse_window, writable_file
 from newsarchive.cli.render import (
     RUNS_HEADER,
@@ -36,7 +44,12 @@ from newsarchive.cli.render import (
 @click.command()
 @click.option("--all-versions", is_flag=True, help="Every version, not only the latest.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", *ARCHIVE_FORMATS]),
+    default="jsonl",
+    show_default=True,
+    help="Records (jsonl, csv), or the captures as a WARC 1.1 file, its CDXJ index, or a WACZ.",
 )
 @click.option(
     "--output", "-o", metavar="FILE", callback=writable_file, help="File (default: stdout)."
@@ -45,6 +58,19 @@ from newsarchive.cli.render import (
 @click.option("--since", metavar="DATETIME", help="Only versions captured from this time.")
 @click.option("--until", metavar="DATETIME", help="Only versions captured before this time.")
 @click.option("--excel", is_flag=True, help="CSV for spreadsheets: UTF-8 with a byte order mark.")
+@click.option(
+    "--state",
+    "state_path",
+    metavar="FILE",
+    callback=writable_file,
+    help="warc, cdxj, wacz: only what came after the export this file records; then record this "
+    "one (for cron: each capture exactly once).",
+)
+@click.option(
+    "--warc-name",
+    metavar="NAME",
+    help="cdxj: the WARC file the index names [default: the output's name, ending .warc.gz].",
+)
 @db_option
 def export(
     all_versions: bool,
@@ -54,6 +80,8 @@ def export(
     since: str | None,
     until: str | None,
     excel: bool,
+    state_path: str | None,
+    warc_name: str | None,
     db_url: str | None,
 ) -> None:
     """Export article records (the documented JSON record, with the page's state) as JSON Lines
@@ -61,14 +89,36 @@ def export(
     versions captured in that window (the latest of those per article, by default). A date
     alone means the start of that day for --since and its end for --until.
 
+    --format warc writes every capture (of every page: articles, list pages, files) in the
+    window as a WARC 1.1 file for web archives and replay tools: each HTTP exchange as
+    received (a 304 as a revisit of the page it confirms), and metadata records with each
+    capture, version and lifecycle event (README: Standards). --format cdxj writes the CDXJ
+    index of that same WARC, --format wacz both in one WACZ package with a page list. The
+    same archive gives the same bytes. With --state FILE, an export holds only the captures
+    and events after those of the export FILE records, then records its own: run daily, it
+    exports each capture exactly once.
+
     \b
     newsarchive export --output chencang.jsonl
     newsarchive export --all-versions --format csv --excel -o versions.csv
     newsarchive export --since 2025-12-01 --until 2025-12-07 -o week.jsonl
+    newsarchive export --format warc -o chencang.warc.gz
+    newsarchive export --format cdxj -o chencang.cdxj    # indexes chencang.warc.gz
+    newsarchive export --format wacz --since 2025-12-01 -o december.wacz
+    newsarchive export --format warc --state warc.state -o "chencang-$(date +%F).warc.gz"
     """
     start, end = parse_window(since, until)
     if site is not None:
         site_profile(site)
+    if fmt in ARCHIVE_FORMATS:
+        job = _archive_job(fmt, output, site, start, end, state_path, warc_name)
+        _refuse_record_options(fmt, all_versions, excel)
+        with reading(db_url) as archive:
+            click.echo(_archive_export(archive, job), err=True)
+        return
+    if state_path or warc_name:
+        option = "--state" if state_path else "--warc-name"
+        raise Failed(f"{option} is for --format warc, cdxj or wacz.", EXIT_USAGE)
     if excel and fmt != "csv":
         raise Failed("--excel is for --format csv.", EXIT_USAGE)
     encoding = "utf-8-sig" if excel else "utf-8"
@@ -79,6 +129,41 @@ def export(
         count = (write_csv if fmt == "csv" else write_jsonl)(records, out)
     if output:
         click.echo(f"{count} records written to {output}", err=True)
+
+
+def _archive_job(
+    fmt: str,
+    output: str | None,
+    site: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    state_path: str | None,
+    warc_name: str | None,
+) -> ArchiveExport:
+    if output is None:
+        raise Failed(f"--format {fmt} needs --output FILE.", EXIT_USAGE)
+    if state_path is not None and end is not None:
+        raise Failed(
+            "--until cannot be used with --state: the state moves on by capture, not by time.",
+            EXIT_USAGE,
+        )
+    if warc_name is not None and fmt != "cdxj":
+        raise Failed("--warc-name is for --format cdxj.", EXIT_USAGE)
+    state = Path(state_path) if state_path else None
+    return ArchiveExport(fmt, Path(output), site, start, end, state, warc_name)
+
+
+def _refuse_record_options(fmt: str, all_versions: bool, excel: bool) -> None:
+    if all_versions or excel:
+        option = "--all-versions" if all_versions else "--excel"
+        raise Failed(f"{option} is for records (jsonl, csv), not --format {fmt}.", EXIT_USAGE)
+
+
+def _archive_export(archive: Archive, job: ArchiveExport) -> str:
+    try:
+        return write_archive_format(archive, job)
+    except StateError as exc:
+        raise Failed(str(exc), EXIT_USAGE) from None
 
 
 @click.command()
