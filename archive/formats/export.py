@@ -58,9 +58,13 @@ class PageEntry:
 
 @dataclass
 class Exported:
+    """What an export wrote: its archive's identity, its date, what it held, the WARC records
+    written (warcinfo included), where its cursor ended, and the page list if asked for."""
+
     identity: uuid.UUID
     date: datetime
     counts: Counts
+    records: int
     cursor: Cursor
     pages: list[PageEntry] = field(default_factory=list)
 
@@ -91,7 +95,7 @@ def export_warc(
                 _emit(writer, [layout.event_record(item)], on_record)
             cursor = _advanced(cursor, item)
         entries = pages.entries(session) if with_pages else []
-        return Exported(identity, date, layout.counts, cursor, entries)
+        return Exported(identity, date, layout.counts, writer.count, cursor, entries)
 
 
 def _emit(

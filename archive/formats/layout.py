@@ -48,7 +48,6 @@ class Counts:
     unanswered: int = 0
     versions: int = 0
     events: int = 0
-    records: int = 0
 
     def to_json(self) -> dict[str, int]:
         return dict(vars(self))
@@ -79,14 +78,11 @@ class Layout:
             name = f"version/{capture.added.id}"
             records.append(self._metadata(name, "version", capture, shape, capture.captured_at))
         records += [self.event_record(event) for event in capture.events]
-        self.counts.records += len(records)
         return records
 
     def event_record(self, event: EventItem) -> Record:
         """An event's metadata record, concurrent to its capture's response when it has one."""
         self.counts.events += 1
-        if event.capture_id is None:
-            self.counts.records += 1
         concurrent = () if event.capture_id is None else (self._answer_id(event.capture_id),)
         return self._record(
             "metadata",
@@ -105,7 +101,8 @@ class Layout:
             self.counts.not_modified += 1
             return self._not_modified(capture)
         payload = capture.payload if capture.payload is not None else b""
-        digest = "sha256:" + (capture.payload_sha256 or sha256_label(payload)[7:])
+        stored = capture.payload_sha256
+        digest = f"sha256:{stored}" if stored else sha256_label(payload)
         head = http.response_head(capture.status or 0, capture.headers, payload)
         original = self.originals.get(digest) if _dedupable(capture, payload) else None
         if original is not None:

@@ -100,6 +100,7 @@ class WarcWriter:
         # None counts the bytes without keeping them (an index of a WARC not written).
         self.out = out
         self.offset = 0
+        self.count = 0
 
     def write(self, record: Record) -> Written:
         member = gzip_member(serialise(record))
@@ -107,4 +108,5 @@ class WarcWriter:
             self.out.write(member)
         written = Written(record, self.offset, len(member))
         self.offset += len(member)
+        self.count += 1
         return written

@@ -115,7 +115,7 @@ def _write_warc(
 ) -> tuple[Exported, str]:
     with to.open("wb") as out:
         exported = export_warc(archive, selection, out)
-    return exported, f"{exported.counts.records + 1} WARC records"
+    return exported, f"{exported.records} WARC records"
 
 
 def _write_cdxj(
@@ -140,7 +140,7 @@ def _write_wacz(
         write_wacz(to, warc, sorted(lines), exported.pages, _package(exported, selection))
     finally:
         warc.unlink(missing_ok=True)
-    return exported, f"{exported.counts.records + 1} WARC records and {len(exported.pages)} pages"
+    return exported, f"{exported.records} WARC records and {len(exported.pages)} pages"
 
 
 _WRITERS = {"warc": _write_warc, "cdxj": _write_cdxj, "wacz": _write_wacz}
