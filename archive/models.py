@@ -321,6 +321,10 @@ class Capture(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # This capture's evidence chained to the capture before it (archive.fixity).
     chain_sha256: Mapped[str | None] = mapped_column(String(64))
+    # A file's capture: the version of the article that referenced it when it was fetched, and
+    # the media type its bytes are (sniffed from them, whatever Content-Type said).
+    referrer_version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"), index=True)
+    media_type: Mapped[str | None] = mapped_column(String(128))
 
     __table_args__ = (Index("ix_capture_page_id_captured_at", "page_id", "captured_at"),)
 

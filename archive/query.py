@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from archive import blobs
 from archive.database import Archive
 from archive.errors import NotArchived, Untracked
+from archive.files import FileCapture, version_files
 from archive.lifecycle import Event, State
 from archive.models import (
     Blob,
@@ -44,12 +45,14 @@ class VersionRecord:
     # The page's state now (live, unreachable, gone, untracked) and whether its column lists it.
     state: str = "live"
     listed: bool = True
+    # Its images and attachments with the captures that hold them (show; not export).
+    files: tuple[FileCapture, ...] | None = None
 
     def fields(self) -> dict[str, Any]:
         return self.record.fields()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        shape = {
             "url": self.url,
             **self.record.fields(),
             "version": self.version,
@@ -58,6 +61,9 @@ class VersionRecord:
             "state": self.state,
             "listed": self.listed,
         }
+        if self.files is not None:
+            shape["files"] = [file.to_json() for file in self.files]
+        return shape
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,7 @@ class VersionSummary:
     content_sha256: str
     parser_version: str
     title: str
+    files: tuple[FileCapture, ...] = ()
 
     @property
     def changed_fields(self) -> tuple[str, ...]:
@@ -107,6 +114,7 @@ class VersionSummary:
             "chars_removed": self.chars_removed,
             "content_sha256": self.content_sha256,
             "parser_version": self.parser_version,
+            "files": [file.to_json() for file in self.files],
         }
 
 
@@ -231,6 +239,7 @@ def page_history(archive: Archive, url: str) -> PageHistory:
             select(Version).where(Version.page_id == page.id).order_by(Version.number)
         ).all()
         changes = _changes_by_version(session, [v.id for v in versions])
+        files = version_files(session, versions)
         numbers = {v.id: v.number for v in versions}
         captures = session.scalars(
             select(Capture)
@@ -257,7 +266,7 @@ def page_history(archive: Archive, url: str) -> PageHistory:
             first_seen_at=page.first_seen_at,
             last_captured_at=page.last_captured_at,
             last_outcome=page.last_outcome,
-            versions=tuple(_version_summary(v, changes[v.id]) for v in versions),
+            versions=tuple(_version_summary(v, changes[v.id], files[v.id]) for v in versions),
             captures=tuple(_capture_summary(c, numbers) for c in captures),
             events=tuple(EventSummary(e.kind, e.at, dict(e.detail)) for e in events),
         )
@@ -278,7 +287,8 @@ def version_record(
         if version is None:
             raise NotArchived(_missing_version_sentence(page.url, number, at))
         changes = _changes_by_version(session, [version.id])
-        return _record(page, version, changes[version.id])
+        files = version_files(session, [version])[version.id]
+        return replace(_record(page, version, changes[version.id]), files=files)
 
 
 def iter_records(
@@ -613,8 +623,11 @@ def _record(page: Page, version: Version, changed: tuple[FieldChange, ...]) -> V
     )
 
 
-def _version_summary(version: Version, changed: tuple[FieldChange, ...]) -> VersionSummary:
+def _version_summary(
+    version: Version, changed: tuple[FieldChange, ...], files: tuple[FileCapture, ...] = ()
+) -> VersionSummary:
     return VersionSummary(
+        files=files,
         number=version.number,
         captured_at=version.created_at,
         fields=changed,

@@ -124,6 +124,8 @@ def _nfc(value: Any) -> Any:
 class PageKind(StrEnum):
     ARTICLE = "article"
     LIST = "list"
+    # An image of an article's body or a file it links, archived as captures of its own URL.
+    FILE = "file"
 
 
 class Outcome(StrEnum):
@@ -132,6 +134,9 @@ class Outcome(StrEnum):
     comparing it with the page's history, and records the rest as they are."""
 
     CONTENT = "content"
+    # A file (image, attachment) received whole: the archive makes it NEW, CHANGED or UNCHANGED
+    # by its bytes. Files have captures, never versions.
+    FILE = "file"
     NEW = "new"
     CHANGED = "changed"
     # Differs from the latest version only because the parser changed.
@@ -194,6 +199,10 @@ class Observation:
     extracted: Extracted | None = None
     doc_id: str | None = None
     moved_to: str | None = None
+    # A file's: the article page that references it (its canonical URL), and the media type
+    # its bytes are (sniffed; the Content-Type header may say otherwise).
+    referrer: str | None = None
+    media_type: str | None = None
 
     def __post_init__(self) -> None:
         if self.fetched_at.tzinfo is None:

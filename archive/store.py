@@ -90,6 +90,24 @@ _VERSION_PAYLOAD = (
     .order_by(CAPTURE.c.id)
     .limit(1)
 )
+# The latest capture that holds a file's bytes: what a new fetch of it is compared with.
+_LATEST_FILE_BYTES = (
+    select(CAPTURE.c.payload_sha256)
+    .where(
+        CAPTURE.c.page_id == bindparam("page_id"),
+        CAPTURE.c.payload_sha256.is_not(None),
+        CAPTURE.c.outcome.in_([o.value for o in (Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED)]),
+    )
+    .order_by(CAPTURE.c.captured_at.desc(), CAPTURE.c.id.desc())
+    .limit(1)
+)
+_REFERRER_VERSION = (
+    select(VERSION.c.id)
+    .join(PAGE_URL, PAGE_URL.c.page_id == VERSION.c.page_id)
+    .where(PAGE_URL.c.url == bindparam("url"))
+    .order_by(VERSION.c.number.desc())
+    .limit(1)
+)
 _BLOB_DATA = select(BLOB.c.compression, BLOB.c.data).where(BLOB.c.sha256 == bindparam("sha256"))
 _BLOB_EXISTS = select(BLOB.c.sha256).where(BLOB.c.sha256 == bindparam("sha256"))
 _UPDATE_PAGE = update(PAGE).where(PAGE.c.id == bindparam("page_id_"))
@@ -187,8 +205,14 @@ class Store:
         payload_sha256: str | None,
     ) -> tuple[dict[str, Any], Recorded]:
         page, moved_from = _page_for(connection, site_id, observation)
-        decision = self._decide_version(connection, page, observation)
+        if observation.kind is PageKind.FILE:
+            decision = _decide_file(connection, page, observation, payload_sha256)
+        else:
+            decision = self._decide_version(connection, page, observation)
         capture = _capture_values(observation, page.id, run_id, payload_sha256, decision)
+        if observation.referrer is not None:
+            referrer = {"url": observation.referrer}
+            capture["referrer_version_id"] = connection.scalar(_REFERRER_VERSION, referrer)
         capture_id = self._insert_capture(connection, capture)
         events = _Events(connection, page.id, observation.fetched_at, capture_id, run_id)
         self._update_page(connection, page, observation, decision, events, moved_from)
@@ -435,7 +459,7 @@ class Store:
             values.update(_follow_move(connection, page, observation.moved_to, at, events))
         if page.kind == PageKind.ARTICLE.value:
             values.update(self._lifecycle(page, observation, events))
-        if observation.verdict in (Outcome.CONTENT, Outcome.NOT_MODIFIED):
+        if observation.verdict in (Outcome.CONTENT, Outcome.FILE, Outcome.NOT_MODIFIED):
             values["etag"] = observation.header("ETag")
             values["last_modified"] = observation.header("Last-Modified")
         if decision.new_fields is not None:
@@ -609,6 +633,21 @@ def _put_blob(connection: Connection, payload: bytes | None, now: datetime) -> s
     return sha256
 
 
+def _decide_file(
+    connection: Connection, page: Any, observation: Observation, payload_sha256: str | None
+) -> _Decision:
+    """A file's capture: NEW the first time its bytes are held, then CHANGED or UNCHANGED by
+    them; any other verdict (304, 404, refused, failed) as the crawler judged it."""
+    if observation.verdict is not Outcome.FILE:
+        return _Decision(observation.verdict)
+    latest = None
+    if not isinstance(page, _NewPage):
+        latest = connection.scalar(_LATEST_FILE_BYTES, {"page_id": page.id})
+    if latest is None:
+        return _Decision(Outcome.NEW)
+    return _Decision(Outcome.UNCHANGED if latest == payload_sha256 else Outcome.CHANGED)
+
+
 def _insert(connection: Connection, table: Table, values: dict[str, Any]) -> int:
     key = connection.execute(insert(table), values).inserted_primary_key
     assert key is not None
@@ -646,4 +685,5 @@ def _capture_values(
         "outcome": decision.outcome.value,
         "version_id": decision.version_id,
         "error": observation.error,
+        "media_type": observation.media_type,
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -12,6 +12,7 @@ from twisted.python.failure import Failure
 from archive.clock import Clock, system_clock
 from archive.records import Extracted, Observation, Outcome, PageKind
 from crawler.extract.pool import Reader
+from crawler.extract.sniff import media_type
 from crawler.sites.profile import SiteProfile
 from crawler.sites.urls import SiteUrls
 
@@ -68,6 +69,46 @@ class Observer:
         else:
             judgement = Judgement(_status_verdict(response.status), error=_status_error(response))
         return self._observation(fetched, response, judgement)
+
+    def file(
+        self, fetched: Fetched, response: Response, referrer: str, refused: str | None
+    ) -> Observation:
+        """A file an article references: its bytes whole (FILE), or why not (refused before or
+        after its bytes came, a 304, a 404 …); `media_type` is what the bytes are."""
+        sniffed = media_type(response.body) if response.status == 200 else None
+        if refused is not None:
+            judgement = Judgement(Outcome.REJECTED, error=refused)
+        elif "dataloss" in response.flags:
+            judgement = Judgement(
+                Outcome.TRUNCATED, error="the body is shorter than its Content-Length"
+            )
+        elif response.status == 200:
+            judgement = Judgement(Outcome.FILE)
+        else:
+            judgement = Judgement(_status_verdict(response.status), error=_status_error(response))
+        observation = self._observation(fetched, response, judgement)
+        keep = judgement.verdict is Outcome.FILE
+        return replace(
+            observation,
+            payload=observation.payload if keep else None,
+            referrer=referrer,
+            media_type=sniffed,
+        )
+
+    def file_not_fetched(self, fetched: Fetched, referrer: str, reason: str) -> Observation:
+        """A file recorded without a request (on another host): the reason, nothing else."""
+        return Observation(
+            site=self.profile.name,
+            site_origin=self.profile.origin,
+            url=fetched.url,
+            kind=PageKind.FILE,
+            requested_url=fetched.requested_url,
+            final_url=fetched.requested_url,
+            fetched_at=self.clock(),
+            verdict=Outcome.REJECTED,
+            error=reason,
+            referrer=referrer,
+        )
 
     def copy(self, fetched: Fetched, response: Response, extracted: Extracted) -> Observation:
         """A copy of the article at `fetched.url` as another site serves it."""

@@ -159,9 +159,12 @@ def test_deleted_and_soft_404_articles_keep_their_day1_version(crawled):
 def test_incremental_crawl_finds_the_new_articles_with_a_handful_of_requests(crawled):
     run = crawled.run_incremental
     assert (run["new"], run["changed"], run["errors"]) == (3, 0, 0)
-    # two list pages (page 0 has the new articles, page 1 only known ones), 3 articles
-    assert run["requested"] <= 5 < crawled.run_full["requested"] / 5
     new_urls = {c["url"] for c in changes_on(crawled.truth_day2, 2, "published")}
+    new = [a for a in crawled.truth_day2["articles"] if a["url"] in new_urls]
+    files = {u for a in new for u in a["images"]} | {f["url"] for a in new for f in a["attachments"]}
+    # two list pages (page 0 has the new articles, page 1 only known ones), 3 articles, their files
+    assert run["files"] == ({"new": len(files)} if files else {})
+    assert run["requested"] <= 5 + len(files) < crawled.run_full["requested"] / 5
     assert new_urls <= set(by_url(crawled.incremental_latest))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import UTC, datetime
 from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
@@ -374,3 +375,21 @@ def test_serving_beyond_loopback_is_said_and_the_replay_port_must_differ(db, tmp
     assert same.returncode == 2 and "--replay-port must differ from --port" in same.stderr
     missing = newsarchive("serve", db=tmp_path / "none.db")
     assert missing.returncode != 0 and "There is no archive at" in missing.stderr
+
+
+def test_a_versions_images_and_attachments_link_to_their_archived_bytes(served, db):
+    row = next(r for r in export(db) if r["attachments"] and r["images"])
+    page_id = json.loads(get(served.app + "/api/v1/lookup?url=" + quote(row["url"], safe="")).body)[
+        "id"
+    ]
+    shown = api(served, f"/articles/{page_id}/versions/{row['version']}")
+    assert {f["url"] for f in shown["files"]} == set(row["images"]) | {
+        a["url"] for a in row["attachments"]
+    }
+    page = get(served.app + f"/articles/{page_id}/versions/{row['version']}").text
+    for file in shown["files"]:
+        assert file["sha256"], file
+        moment = datetime.fromisoformat(file["captured_at"]).astimezone(UTC)
+        link = f"{served.replay}/web/{moment:%Y%m%d%H%M%S}/{file['url']}"
+        assert f'href="{link}"' in page
+        assert hashlib.sha256(get(link).body).hexdigest() == file["sha256"]

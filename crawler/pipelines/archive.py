@@ -135,9 +135,12 @@ class ArchivePipeline:
     def _count(self, observation: Observation, recorded: Recorded) -> None:
         if observation.kind is PageKind.ARTICLE:
             self._stats.inc_value(f"{STATS}/outcome/{recorded.outcome.value}")
+        elif observation.kind is PageKind.FILE:
+            self._stats.inc_value(f"{STATS}/files/{recorded.outcome.value}")
         for kind, _, _ in recorded.duplicates:
             self._stats.inc_value(f"{STATS}/dedup/{kind}")
-        self._stats.set_value(f"{STATS}/last_recorded", recorded)
+        if observation.kind is not PageKind.FILE:  # what a fetch reports: the page, not its files
+            self._stats.set_value(f"{STATS}/last_recorded", recorded)
 
     async def _record(self, observation: Observation) -> Recorded:
         assert self.store is not None

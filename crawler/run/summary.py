@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from archive.records import Outcome
@@ -64,6 +64,8 @@ class RunSummary:
     refusal: Refusal | None = None
     # `cannot reach HOST: why`, when no request of the run got any answer at all.
     unreachable: str | None = None
+    # The files articles reference, by how their capture ended (new, unchanged, rejected …).
+    files: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_stats(cls, stats: Mapping[str, Any], finish_reason: str | None = None) -> RunSummary:
@@ -72,13 +74,14 @@ class RunSummary:
             outcomes={
                 o.value: int(stats.get(f"{STATS}/outcome/{o.value}", 0))
                 for o in Outcome
-                if o not in (Outcome.CONTENT, Outcome.LISTING)
+                if o not in (Outcome.CONTENT, Outcome.LISTING, Outcome.FILE)
             },
             counters={name: int(stats.get(f"{STATS}/{name}", 0)) for name in _COUNTERS},
             list_unreadable=int(stats.get(f"{STATS}/list_template/none", 0)),
             walk=stats.get(f"{STATS}/list_walk_state") or ListWalkState(),
             rejected=_by_prefix(stats, f"{STATS}/dropped/"),
             duplicates=_by_prefix(stats, f"{STATS}/dedup/"),
+            files=_by_prefix(stats, f"{STATS}/files/"),
             bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
             finish_reason=finish_reason or str(stats.get("finish_reason", "unknown")),
             refusal=stats.get(f"{STATS}/refusal"),
@@ -99,6 +102,7 @@ class RunSummary:
             "list-unreadable": self.list_unreadable,
             "copy-unreadable": self.counters["copies_unreadable"],
             "not-written": self.counters["write_errors"],
+            "file": sum(self.files.get(o.value, 0) for o in ERROR_OUTCOMES),
         }
         return {kind: n for kind, n in kinds.items() if n}
 
@@ -131,6 +135,7 @@ class RunSummary:
             **self.walk.to_counts(),
             "rejected_by_reason": self.rejected,
             "duplicates_found": self.duplicates,
+            "files": self.files,
             "bytes": self.bytes_downloaded,
             "retries": self.retries,
             "retry_waited_seconds": round(self.retry_waited_seconds, 3),

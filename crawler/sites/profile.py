@@ -57,6 +57,18 @@ class ArticleRules:
 
 
 @dataclass(frozen=True)
+class FileRules:
+    """Which files an article references are archived: the body's images and the files it links
+    (attachment extensions), up to a size; other hosts' files only when `offsite`."""
+
+    fetch: bool
+    max_size: int
+    extensions: frozenset[str]  # images' and attachments'
+    media_types: tuple[str, ...]  # also taken whatever the URL's extension ("image/*" allowed)
+    offsite: bool
+
+
+@dataclass(frozen=True)
 class CopyRules:
     """Where the text of an article copied onto another site (a mirror) is found."""
 
@@ -77,6 +89,7 @@ class SiteProfile:
     article: ArticleRules
     copies: CopyRules
     settings: Mapping[str, Any]
+    files: FileRules = FileRules(False, 0, frozenset(), (), False)
 
     @property
     def host(self) -> str:
@@ -158,6 +171,7 @@ def _build(name: str, raw: dict[str, Any]) -> SiteProfile:
         article=_article(_need(raw, "article", where), where),
         copies=_copies(raw.get("copies", {}), where),
         settings=MappingProxyType(dict(raw.get("settings", {}))),
+        files=_files(raw.get("files", {}), raw.get("article", {}), where),
     )
 
 
@@ -202,6 +216,21 @@ def _article(raw: dict[str, Any], where: str) -> ArticleRules:
         label_stops=tuple(labels.get("stops", [])),
         boilerplate_selectors=tuple(boilerplate.get("selectors", [])),
         boilerplate_lines=tuple(_regex(p, where) for p in boilerplate.get("lines", [])),
+    )
+
+
+def _files(raw: dict[str, Any], article: dict[str, Any], where: str) -> FileRules:
+    size = raw.get("max_size", 20 * 1024 * 1024)
+    if not isinstance(size, int) or size <= 0:
+        raise ProfileError(f"In {where}, [files] max_size must be a number of bytes above 0.")
+    images = raw.get("image_extensions", [])
+    attachments = article.get("attachment_extensions", [])
+    return FileRules(
+        fetch=bool(raw.get("fetch", False)),
+        max_size=size,
+        extensions=frozenset(e.lower() for e in (*images, *attachments)),
+        media_types=tuple(t.lower() for t in raw.get("media_types", [])),
+        offsite=bool(raw.get("offsite", False)),
     )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider, DownloadCancelledError, IgnoreRequest
+from scrapy.exceptions import CloseSpider, DownloadCancelledError, IgnoreRequest, StopDownload
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.internet.defer import CancelledError
@@ -20,9 +21,11 @@ from crawler.extract.copies import CopyExtractor
 from crawler.extract.listing import ListExtractor
 from crawler.extract.pool import ExtractionPool, default_workers
 from crawler.extract.record import read_and_clean
+from crawler.extract.sniff import media_type
 from crawler.items import PageItem
 from crawler.observe import BLOCKED_STATUSES, REDIRECT_STATUSES, Fetched, Observer, is_html
 from crawler.plan.crawl import CrawlPlan
+from crawler.plan.files import FilePlan, FilePolicy, FileRef, references
 from crawler.plan.revisits import DuePage
 from crawler.run.context import CrawlContext, CrawlRequest, open_crawl
 from crawler.run.exits import EXIT_ERRORS, EXIT_REFUSED, EXIT_USAGE, Refusal
@@ -35,9 +38,11 @@ from crawler.sites.urls import SiteUrls
 LIST_STATUSES = [*REDIRECT_STATUSES, *range(400, 600)]
 ARTICLE_STATUSES = [304, *REDIRECT_STATUSES, *range(400, 600)]
 # Newest list pages first (page n gets -n); new articles before re-checks; both before deeper
-# list pages, so a stopped run has archived what it saw.
+# list pages, so a stopped run has archived what it saw. An article's files come right after it.
 NEW_ARTICLE_PRIORITY = 10
+FILE_PRIORITY = 7
 REVISIT_PRIORITY = 5
+FILE_STATUSES = [304, *REDIRECT_STATUSES, *range(400, 600)]
 # What a new page may answer for a while without being missing: tried again later, not refused.
 TRANSIENT = frozenset({Outcome.ERROR, Outcome.BLOCKED, Outcome.TRUNCATED})
 
@@ -76,6 +81,7 @@ class NewsSpider(Spider):
         spider._configure(crawler.settings)
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.answered, signal=signals.response_received)
+        crawler.signals.connect(spider.file_headers, signal=signals.headers_received)
         crawler.signals.connect(spider.context.close, signal=signals.engine_stopped)
         return spider
 
@@ -93,6 +99,13 @@ class NewsSpider(Spider):
             self.extractor, self.request.base_url, workers, start_after
         )
         self.observer = Observer(self.profile, urls, self.extraction.read, self.context.clock)
+        fetch_files = (
+            self.profile.files.fetch
+            and settings.getbool("NEWSARCHIVE_FILES", True)
+            and self.context.refusal is None  # a refused crawl has no archive to ask
+        )
+        policy = FilePolicy(self.profile.files, urls, settings.getint("NEWSARCHIVE_FILE_MAXSIZE"))
+        self.files = FilePlan(self.context.archive, policy) if fetch_files else None
 
     def opened(self) -> None:
         """A crawl that must not start stops here, before any request."""
@@ -165,6 +178,51 @@ class NewsSpider(Spider):
         self._watch_challenges(response)
         if observation.moved_to:
             yield self._article_request(observation.moved_to)
+        for follow in self._files_of(observation):
+            yield follow
+
+    def _files_of(self, observation: Observation) -> Iterator[Request | PageItem]:
+        """The files an article names, when it was read (its record's) or confirmed unchanged
+        (its archived version's): each asked for once a run; one on another host recorded."""
+        if self.files is None:
+            return
+        if observation.extracted is not None:
+            refs = references(observation.extracted.record)
+        elif observation.verdict is Outcome.NOT_MODIFIED:
+            refs = self.files.of_article(observation.url)
+        else:
+            return
+        for ref in self.files.new(refs):
+            reason = self.files.policy.offsite(ref.url)
+            if reason is None:
+                yield self._file_request(ref, observation.url)
+            elif not self.files.refused_before(ref.url, reason):
+                fetched = Fetched(url=ref.url, requested_url=ref.url, kind=PageKind.FILE)
+                yield PageItem(self.observer.file_not_fetched(fetched, observation.url, reason))
+
+    def file_headers(self, headers: Any, body_length: int, request: Request) -> None:
+        """A file too big or of a type not taken is stopped once its headers came: its
+        capture keeps the headers and the reason, not the bytes."""
+        if self.files is None or "file_role" not in request.meta:
+            return
+        policy = self.files.policy
+        declared = headers.get("Content-Type")
+        content_type = declared.decode("latin-1") if declared else None
+        reason = policy.too_big(body_length if body_length >= 0 else None)
+        reason = reason or policy.type_refused(request.meta["fetched"].url, content_type)
+        if reason is not None:
+            request.meta["refused"] = reason
+            raise StopDownload(fail=False)
+
+    def parse_file(self, response: Response) -> Iterator[PageItem]:
+        fetched: Fetched = response.meta["fetched"]
+        refused = response.meta.get("refused")
+        if refused is None and response.status == 200 and self.files is not None:
+            # Taken when its extension, its declared type or the type its bytes are is one the
+            # profile takes (a server may lie about the type; a URL may have no extension).
+            declared, sniffed = _content_type(response), media_type(response.body)
+            refused = self.files.policy.type_refused(fetched.url, declared, sniffed)
+        yield PageItem(self.observer.file(fetched, response, response.meta["referrer"], refused))
 
     def parse_copy(self, response: Response) -> Iterator[PageItem]:
         fetched: Fetched = response.meta["fetched"]
@@ -213,6 +271,9 @@ class NewsSpider(Spider):
             self.logger.info("%s not fetched: %s", fetched.requested_url, failure.getErrorMessage())
             return
         cancelled = isinstance(failure.value, DownloadCancelledError | CancelledError)
+        if fetched.kind is PageKind.FILE:
+            yield self._file_failed(request, fetched, failure, cancelled)
+            return
         if self.context.target and cancelled:
             cap = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
             self._refuse(
@@ -230,6 +291,23 @@ class NewsSpider(Spider):
         # Said by the archive pipeline once it knows whether the site answers at all.
         self.logger.debug("%s failed: %s", fetched.requested_url, failure.getErrorMessage())
         yield PageItem(self.observer.failure(fetched, failure))
+
+    def _file_failed(
+        self, request: Request, fetched: Fetched, failure: Failure, cancelled: bool
+    ) -> PageItem:
+        """A file that got no whole answer: over the cap while it came, or a failed request."""
+        referrer = request.meta["referrer"]
+        if cancelled and self.files is not None:
+            cap = self.files.policy.max_size
+            reason = f"over the {cap:,}-byte cap for files (no size announced)"
+            return PageItem(self.observer.file_not_fetched(fetched, referrer, reason))
+        self.logger.error(
+            "%s (a file of %s) failed: %s",
+            fetched.requested_url,
+            referrer,
+            failure.getErrorMessage(),
+        )
+        return PageItem(replace(self.observer.failure(fetched, failure), referrer=referrer))
 
     def _watch_challenges(self, response: Response, *, stop_now: bool = False) -> None:
         """Stop the crawl politely when the host answers with anti-bot challenges: at once on a
@@ -273,6 +351,28 @@ class NewsSpider(Spider):
         sentence = f"{reason} Nothing was archived."
         self.logger.info(sentence)
         self._set("refusal", Refusal(sentence, exit_code))
+
+    def _file_request(self, ref: FileRef, referrer: str) -> Request:
+        assert self.files is not None
+        urls = self.context.urls
+        fetched = Fetched(url=ref.url, requested_url=urls.fetch_url(ref.url), kind=PageKind.FILE)
+        headers = self.files.validators(ref.url) if self.plan.conditional else {}
+        return Request(
+            fetched.requested_url,
+            headers=headers,
+            callback=self.parse_file,
+            errback=self.on_error,
+            meta={
+                "fetched": fetched,
+                "referrer": referrer,
+                "file_role": ref.role,
+                "handle_httpstatus_list": FILE_STATUSES,
+                "dont_redirect": True,
+                # Without a Content-Length, a file is cut off once past the cap.
+                "download_maxsize": self.files.policy.max_size,
+            },
+            priority=FILE_PRIORITY,
+        )
 
     def _copy_request(self, original: str, copy_url: str) -> Request:
         fetched = Fetched(

@@ -10,6 +10,7 @@ from newsarchive.cli.history import (
     changes,
     copies_command,
     diff,
+    get_command,
     history,
     search_command,
     show,
@@ -34,7 +35,7 @@ def main() -> None:
 # In the order `newsarchive --help` lists them: fetching, reading, the archive as a whole.
 for command in (crawl, fetch, recheck, untrack, track):
     main.add_command(command)
-for command in (history, show, diff, changes, search_command, copies_command, serve):
+for command in (history, show, diff, changes, search_command, copies_command, get_command, serve):
     main.add_command(command)
 for command in (status, export, verify, runs_command, sites, db):
     main.add_command(command)

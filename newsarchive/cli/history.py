@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import cast
 
 import click
@@ -10,11 +12,18 @@ import click
 from archive.changes import CLASSES
 from archive.copies import copies
 from archive.diff import diff_records
+from archive.files import held_bytes
 from archive.query import EVENT_KINDS, change_report, page_history, version_record
 from archive.search import WHERE, QueryError, Where, search
 from crawler.run.exits import EXIT_USAGE
 from newsarchive.cli.base import Failed, page_key, reading, site_profile
-from newsarchive.cli.options import db_option, json_option, parse_moment, parse_window
+from newsarchive.cli.options import (
+    db_option,
+    json_option,
+    parse_moment,
+    parse_window,
+    writable_file,
+)
 from newsarchive.cli.render import (
     change_line,
     copy_lines,
@@ -240,3 +249,46 @@ def copies_command(url: str, db_url: str | None, as_json: bool) -> None:
         click.echo("\n".join(line for copy in found for line in copy_lines(copy)))
     else:
         click.echo("no known copies")
+
+
+@click.command("get")
+@click.argument("url")
+@click.option(
+    "--at", metavar="DATETIME", help="As it was at this time (ISO 8601; default: latest)."
+)
+@click.option(
+    "--output",
+    "-o",
+    metavar="FILE",
+    callback=writable_file,
+    help="Write the bytes to FILE (default: standard output, unless it is a terminal).",
+)
+@db_option
+def get_command(url: str, at: str | None, output: str | None, db_url: str | None) -> None:
+    """Write out the bytes of an archived file (an image, an attachment) or page, exactly as
+    the capture received them: the latest capture that holds them, or the one current at --at.
+    Its SHA-256, size and capture time are printed on standard error.
+
+    \b
+    newsarchive get http://www.chencang.gov.cn/col8173/col8174/202511/P020251128705167589802.pdf -o notice.pdf
+    newsarchive get http://www.chencang.gov.cn/col8173/col8174/202511/W020251128516713021192.jpg --at 2025-12-02 > photo.jpg
+    """
+    key = page_key(url)
+    moment = parse_moment(at)
+    if output is None and sys.stdout.isatty():
+        raise Failed(
+            "The bytes are not text: give --output FILE, or redirect standard output.", EXIT_USAGE
+        )
+    with reading(db_url) as archive:
+        held = held_bytes(archive, key, moment)
+    if output is None:
+        sys.stdout.buffer.write(held.data)
+        sys.stdout.flush()
+    else:
+        Path(output).write_bytes(held.data)
+    where = output or "standard output"
+    click.echo(
+        f"sha256:{held.sha256}  {len(held.data):,} bytes  {held.content_type or 'no Content-Type'}"
+        f"  captured {held.captured_at.isoformat()}  → {where}",
+        err=True,
+    )

@@ -9,6 +9,7 @@ from typing import Any
 
 from archive.copies import CopySummary
 from archive.diff import VersionDiff
+from archive.files import HOLDING, FileCapture
 from archive.fixity import Report
 from archive.overview import Overview
 from archive.query import ChangeEvent, FieldChange, PageHistory, VersionRecord
@@ -33,6 +34,8 @@ def history_lines(found: PageHistory) -> Iterator[str]:
         changed = field_counts_text(v.fields) or "first version"
         classes = f"  [{', '.join(v.classes)}]" if v.classes else ""
         yield f"  {v.number:>3}  {v.captured_at.isoformat()}  {changed}{classes}"
+        for file in v.files:
+            yield f"       {file_line(file)}"
     yield f"lifecycle ({len(found.events)}):"
     for e in found.events:
         yield f"  {e.at.isoformat()}  {e.kind:<11} {_detail(e.detail)}"
@@ -53,9 +56,28 @@ def field_counts_text(changes: tuple[FieldChange, ...]) -> str:
 
 def record_lines(record: VersionRecord) -> Iterator[str]:
     for name, value in record.to_json().items():
-        if name not in ("body", "body_html"):
+        if name not in ("body", "body_html", "files"):
             yield f"{name}: {_plain(value)}"
+    if record.files:
+        yield f"files ({len(record.files)}):"
+        yield from (f"  {file_line(file)}" for file in record.files)
     yield f"\n{record.record.body}"
+
+
+def file_line(file: FileCapture) -> str:
+    """`image  sha256:…  12,345 B  image/png  URL`, or why the archive holds no bytes of it."""
+    if file.sha256 is not None:
+        held = f"sha256:{file.sha256}  {file.size or 0:,} B  {file.media_type or file.content_type or '?'}"
+    elif file.outcome is None:
+        held = "not captured"
+    else:
+        held = f"not held: {file.outcome}{': ' + file.error if file.error else ''}"
+    text = f"  {file.text}" if file.text else ""
+    later = ""
+    if file.sha256 is not None and file.checked_outcome not in (None, *HOLDING, "not-modified"):
+        checked = file.checked_at.isoformat() if file.checked_at else "?"
+        later = f"  (last checked {checked}: {file.checked_outcome})"
+    return f"{file.role:<10} {held}  {file.url}{text}{later}"
 
 
 def diff_lines(changes: VersionDiff, *, context: int) -> Iterator[str]:

@@ -18,6 +18,8 @@ from archive.search import fold
 from archive.text.diff import Span
 from newsarchive.web import i18n
 from newsarchive.web.dates import local, utc
+from newsarchive.web.memento import timestamp
+from newsarchive.web.replay_origin import replay_origin
 
 TEMPLATES = Path(__file__).with_name("templates")
 _environment = Environment(
@@ -66,13 +68,16 @@ def _highlight(text: str, query: str | None) -> Markup:
     return Markup("").join(out)
 
 
-_environment.filters.update(time=_time, spans=_spans, highlight=_highlight, local=local, utc=utc)
+_environment.filters.update(
+    time=_time, spans=_spans, highlight=_highlight, local=local, utc=utc, timestamp=timestamp
+)
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     """The template `name` in the request's language; a ?lang= switch is remembered."""
     language = i18n.choose(request)
     template = _environment.get_template(name)
+    context.setdefault("replay", replay_origin(request))
     html = template.render(
         request=request,
         lang=language,
