@@ -26,6 +26,7 @@ EVENT, BLOB, RUN = (cast(Table, m.__table__) for m in (PageEvent, Blob, CrawlRun
 # The outcomes of a capture that added a version to its page.
 ADDED_VERSION = frozenset({Outcome.NEW.value, Outcome.CHANGED.value, Outcome.REPARSED.value})
 _CHUNK = 500
+_PAYLOAD_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,22 @@ def version_texts(session: Session, version_ids: Iterable[int]) -> dict[int, tup
 def _captures(session: Session, selection: Selection) -> Iterator[CaptureItem]:
     query = _capture_query(selection).execution_options(yield_per=_CHUNK)
     for chunk in session.execute(query).partitions():
-        yield from _chunk_items(session, chunk)
+        for group in _by_payload_size(chunk):
+            yield from _chunk_items(session, group)
+
+
+def _by_payload_size(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """Consecutive rows whose payloads add up to at most _PAYLOAD_BYTES (a single larger one
+    alone): what is held in memory at once, whatever the files an archive keeps weigh."""
+    start, total = 0, 0
+    for index, row in enumerate(rows):
+        size = row.payload_size or 0
+        if index > start and total + size > _PAYLOAD_BYTES:
+            yield rows[start:index]
+            start, total = index, 0
+        total += size
+    if start < len(rows):
+        yield rows[start:]
 
 
 def _capture_query(selection: Selection) -> Select[Any]:
@@ -224,7 +240,7 @@ def _in_site(query: Select[Any], site: str | None) -> Select[Any]:
 
 
 def _chunk_items(session: Session, rows: Sequence[Any]) -> Iterator[CaptureItem]:
-    """The chunk's captures with what they need, each kind of row read once per chunk."""
+    """The captures with what they need, each kind of row read once for all of them."""
     payloads = _payloads(session, {row.payload_sha256 for row in rows if row.payload_sha256})
     added_ids = [row.version_id for row in rows if _added_version(row)]
     numbers = _version_numbers(session, {row.version_id for row in rows if row.version_id})
