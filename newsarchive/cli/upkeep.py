@@ -54,9 +54,13 @@ from newsarchive.cli.render import (
 @click.option(
     "--output", "-o", metavar="FILE", callback=writable_file, help="File (default: stdout)."
 )
-@click.option("--site", help="Only this site's articles.")
-@click.option("--since", metavar="DATETIME", help="Only versions captured from this time.")
-@click.option("--until", metavar="DATETIME", help="Only versions captured before this time.")
+@click.option("--site", help="Only this site's articles (warc, cdxj, wacz: captures).")
+@click.option(
+    "--since", metavar="DATETIME", help="Only versions (or captures) captured from this time."
+)
+@click.option(
+    "--until", metavar="DATETIME", help="Only versions (or captures) captured before this time."
+)
 @click.option("--excel", is_flag=True, help="CSV for spreadsheets: UTF-8 with a byte order mark.")
 @click.option(
     "--state",
