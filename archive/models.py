@@ -323,7 +323,8 @@ class Capture(Base):
     chain_sha256: Mapped[str | None] = mapped_column(String(64))
     # A file's capture: the version of the article that referenced it when it was fetched, and
     # the media type its bytes are (sniffed from them, whatever Content-Type said).
-    referrer_version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"), index=True)
+    # (No foreign-key constraint: migration 0007 added the column in place.)
+    referrer_version_id: Mapped[int | None] = mapped_column(index=True)
     media_type: Mapped[str | None] = mapped_column(String(128))
 
     __table_args__ = (Index("ix_capture_page_id_captured_at", "page_id", "captured_at"),)

@@ -22,7 +22,7 @@ from archive.database import (
 )
 from archive.errors import SchemaError, SchemaTooOld
 from archive.models import Base, Version, include_name
-from archive.records import RECORD_FIELDS
+from archive.records import RECORD_FIELDS, Outcome
 from archive.store import Store
 from crawler.run.exits import archive_refusal
 from tests.test_store import RECORD, T0, URL, observe
@@ -146,6 +146,43 @@ def test_revision_0005_fills_in_what_the_write_path_computes(tmp_path):
         log = connection.execute("SELECT kind, version FROM change_log ORDER BY at").fetchall()
     assert latest == [(URL, 2, "我区召开全区工作大会")]
     assert log == [("new", 1), ("changed", 2)]
+
+
+def test_revision_0007_adds_its_columns_in_place_to_an_archive_with_history(tmp_path):
+    """Captures are what lifecycle events and mirror copies point at: the capture table of a
+    crawled archive is never copied and dropped (with foreign keys on, that fails), its rows are
+    the same after a downgrade to 0006 and an upgrade back (but for the two columns 0007 adds,
+    which a downgrade drops)."""
+    path = tmp_path / "a.db"
+    archive = open_archive(str(path))
+    store = Store(archive)
+    store.record(observe())
+    for day in (1, 3):  # missing, then gone: events pointing at their captures
+        gone = observe(at=T0 + timedelta(days=day), verdict=Outcome.NOT_FOUND, status=404)
+        store.record(gone)
+    archive.close()
+    before = rows_of(path)
+    assert [row[2] for row in before[1]] == ["unreachable", "gone"]
+    engine = create_engine(f"sqlite:///{path}")
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")
+    engine.dispose()
+    assert upgrade_archive(str(path)) == ("0006", HEAD_REVISION)
+    assert rows_of(path) == before
+
+
+def rows_of(path):
+    with closing(sqlite3.connect(path)) as connection:
+        captures = [
+            row[:-2] for row in connection.execute("SELECT * FROM capture ORDER BY 1").fetchall()
+        ]
+        return [captures] + [
+            connection.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            for table in ("page_event", "version", "page")
+        ]
 
 
 def computed(path):

@@ -1,6 +1,9 @@
 """Files (images of an article's body, files it links) are captured as pages of kind "file": a
 capture of a file remembers the article version that referenced it and the media type its
-bytes are.
+bytes are. Columns are added in place (no copy of the capture table, which other tables
+reference and which holds most of an archive's rows); so referrer_version_id is an indexed
+version id without a foreign-key constraint (SQLite adds none in place), kept right by the one
+write path.
 
 Revision ID: 0007
 Revises: 0006
@@ -22,26 +25,16 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Upgrade schema."""
-    with op.batch_alter_table("capture", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("referrer_version_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("media_type", sa.String(length=128), nullable=True))
-        batch_op.create_index(
-            batch_op.f("ix_capture_referrer_version_id"), ["referrer_version_id"], unique=False
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_capture_referrer_version_id_version"),
-            "version",
-            ["referrer_version_id"],
-            ["id"],
-        )
+    op.add_column("capture", sa.Column("referrer_version_id", sa.Integer(), nullable=True))
+    op.add_column("capture", sa.Column("media_type", sa.String(length=128), nullable=True))
+    op.create_index(
+        op.f("ix_capture_referrer_version_id"), "capture", ["referrer_version_id"], unique=False
+    )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table("capture", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_capture_referrer_version_id_version"), type_="foreignkey"
-        )
-        batch_op.drop_index(batch_op.f("ix_capture_referrer_version_id"))
-        batch_op.drop_column("media_type")
-        batch_op.drop_column("referrer_version_id")
+    op.drop_index(op.f("ix_capture_referrer_version_id"), table_name="capture")
+    # In place too (SQLite 3.35+ drops a column without copying the table).
+    op.execute("ALTER TABLE capture DROP COLUMN media_type")
+    op.execute("ALTER TABLE capture DROP COLUMN referrer_version_id")
