@@ -75,6 +75,10 @@ class Stats:
                 self.by_status[status] += 1
             self.bytes_sent += sent
 
+    def add_sent(self, sent: int) -> None:
+        with self.lock:
+            self.bytes_sent += sent
+
     def record_fault(self, decision: Decision) -> None:
         with self.lock:
             action = decision.action
@@ -272,39 +276,48 @@ class ReplicaHandler(BaseHTTPRequestHandler):
             return Response(500, b"internal error\n", [("Content-Type", "text/plain")])
 
     def send(self, response: Response, head: bool, count: bool) -> None:
-        """Contract: every response carries Content-Length except 204 and 304 (no body)."""
+        """Contract: every response carries Content-Length except 204 and 304 (no body).
+        Counting happens before the bytes leave, so a client that has read a whole response
+        and then asks for the stats always finds it counted."""
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
         has_body = response.status not in (204, 304)
         if has_body:
             self.send_header("Content-Length", str(response.content_length))
+        stats = self.server.stats if count else None
+        if stats:
+            stats.record(response.kind, response.status, 0)
         self.end_headers()
-        sent = 0
         if has_body and not head and response.stream is not None:
-            sent = self.send_stream(response)
+            self.send_stream(response, stats)
         elif has_body and not head:
             body = response.body
             if response.truncate:
                 body = body[: len(body) // 2]
                 self.close_connection = True  # the client sees fewer bytes than promised
-            self.wfile.write(body)
-            sent = len(body)
-        if count:
-            self.server.stats.record(response.kind, response.status, sent)
+            self.write_counted(body, stats)
 
-    def send_stream(self, response: Response) -> int:
+    def write_counted(self, piece: bytes, stats: Stats | None) -> None:
+        """Write one piece, counted as sent unless the write fails."""
+        if stats:
+            stats.add_sent(len(piece))
+        try:
+            self.wfile.write(piece)
+        except BaseException:
+            if stats:
+                stats.add_sent(-len(piece))
+            raise
+
+    def send_stream(self, response: Response, stats: Stats | None) -> None:
         """Write a streamed body piece by piece; a client that stops reading and closes (a
-        crawler at its size cap) ends it. Returns the bytes written."""
+        crawler at its size cap) ends it."""
         assert response.stream is not None
-        sent = 0
         try:
             for piece in response.stream():
-                self.wfile.write(piece)
-                sent += len(piece)
+                self.write_counted(piece, stats)
         except (ConnectionError, TimeoutError):
             self.close_connection = True
-        return sent
 
     # --- control API (never linked from pages)
 
