@@ -662,3 +662,36 @@ def _missing_version_sentence(url: str, number: int | None, at: datetime | None)
     if at is not None:
         return f"{url} had not been archived yet at {at.isoformat()}."
     return f"{url} has no archived version."
+
+
+def last_captured(archive: Archive, url: str) -> datetime | None:
+    """When the page archived at (or moved from) `url` was last captured; None if it is not."""
+    with archive.reading() as session:
+        found = session.scalar(
+            select(Page.last_captured_at)
+            .join(PageUrl, PageUrl.page_id == Page.id)
+            .where(PageUrl.url == url)
+        )
+    return found
+
+
+def holds_capture(
+    archive: Archive, url: str, at: datetime, status: int | None, payload_sha256: str | None
+) -> bool:
+    """Whether the page at `url` has a capture at `at` with this status and payload (an import
+    of what the archive already holds)."""
+    query = (
+        select(Capture.id)
+        .join(PageUrl, PageUrl.page_id == Capture.page_id)
+        .where(
+            PageUrl.url == url,
+            Capture.captured_at == at,
+            Capture.status.is_(None) if status is None else Capture.status == status,
+            Capture.payload_sha256.is_(None)
+            if payload_sha256 is None
+            else Capture.payload_sha256 == payload_sha256,
+        )
+        .limit(1)
+    )
+    with archive.reading() as session:
+        return session.scalar(query) is not None

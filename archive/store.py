@@ -244,6 +244,31 @@ class Store:
             _Events(connection, page.id, at, None, None).add(event, {"reason": reason})
         return str(page.current_url)
 
+    def record_event(
+        self, url: str, kind: Event, at: datetime, detail: Mapping[str, Any], run_id: int | None
+    ) -> bool:
+        """A lifecycle event no capture caused, as another archive recorded it (an import): the
+        event, and the page's listing or tracking as the event leaves it. False when the page
+        has that event at that time already (the same file imported again)."""
+        effects: dict[Event, dict[str, Any]] = {
+            Event.UNLISTED: {"is_listed": False},
+            Event.RELISTED: {"is_listed": True, "last_listed_at": at},
+            Event.UNTRACKED: {"state": State.UNTRACKED.value, "state_since": at},
+            Event.TRACKED: {"state": State.LIVE.value, "state_since": at},
+        }
+        if kind not in effects:
+            raise ArchiveError(f"A {kind.value} event comes from a capture, not on its own.")
+        with self.archive.engine.begin() as connection:
+            page = connection.execute(_PAGE_BY_URL, {"url": url}).first()
+            if page is None:
+                raise NotArchived(f"{url} is not in the archive.", url)
+            same = (EVENT.c.page_id == page.id) & (EVENT.c.kind == kind.value) & (EVENT.c.at == at)
+            if connection.scalar(select(EVENT.c.id).where(same).limit(1)) is not None:
+                return False
+            connection.execute(_UPDATE_PAGE, {"page_id_": page.id, **effects[kind]})
+            _Events(connection, page.id, at, None, run_id).add(kind, detail)
+            return True
+
     def record_listing(
         self,
         site: str,

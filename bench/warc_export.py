@@ -1,11 +1,13 @@
-"""The WARC export's speed: records written per second against `warcio index` reading the same
-file in the same run (the baseline: one pass of the standard reader over every record).
+"""The WARC export's and import's speed: records written (and read back into an empty archive)
+per second against `warcio index` reading the same file in the same run (the baseline: one
+pass of the standard reader over every record).
 
 Builds the archive by crawling a replica of 20,000 articles, then re-checking every article
 once (conditional requests: the 304 revisits an archive is mostly made of), or reuses --db.
 Each round exports the whole archive as a WARC and indexes it with warcio; medians are compared,
 because the machine is shared and noisy. Also prints the CDXJ and WACZ exports' times. Printed,
-not asserted.
+not asserted. The import (judged, read, cleaned, versioned like a crawl) runs once, into a new
+archive.
 
     python -m bench.warc_export [--articles 20000] [--rounds 3] [--db PATH]
 """
@@ -25,6 +27,7 @@ from pathlib import Path
 from archive.database import open_archive
 from archive.formats.export import export_warc
 from archive.formats.source import Selection
+from crawler.imports.importer import Importer, ImportOptions
 from tests.cli import FAST
 from tests.replica.process import ReplicaProcess
 
@@ -74,6 +77,17 @@ def index_seconds(warc: Path) -> float:
     return time.perf_counter() - started
 
 
+def import_seconds(warc: Path, db: Path) -> tuple[float, int]:
+    """Seconds to import the WARC into a new archive, and how many captures it recorded."""
+    archive = open_archive(str(db))
+    try:
+        started = time.perf_counter()
+        summary = Importer(archive, ImportOptions()).run(warc)
+        return time.perf_counter() - started, sum(summary.recorded.values())
+    finally:
+        archive.close()
+
+
 def command_seconds(db: Path, fmt: str, out: Path) -> float:
     started = time.perf_counter()
     command = [sys.executable, "-m", "newsarchive", "export", "--format", fmt, "-o", str(out)]
@@ -108,6 +122,11 @@ def main() -> None:
         print(
             f"\nexport / warcio index: {index / export:.2f}  (median {records / export:,.0f} vs "
             f"{records / index:,.0f} records/s; {records:,} records, {size / 1e6:,.1f} MB)"
+        )
+        seconds, captures = import_seconds(warc, Path(folder) / "imported.db")
+        print(
+            f"import / warcio index: {index / seconds:.2f}  ({records / seconds:,.0f} records/s "
+            f"read, {captures:,} captures recorded in {seconds:.1f} s)"
         )
         for fmt in ("cdxj", "wacz"):
             seconds = command_seconds(db, fmt, Path(folder) / f"export.{fmt}")

@@ -45,6 +45,7 @@ COMMANDS = [
     "get",
     "serve",
     "export",
+    "import",
     "verify",
     "runs",
     "sites",

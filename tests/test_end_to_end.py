@@ -161,7 +161,9 @@ def test_incremental_crawl_finds_the_new_articles_with_a_handful_of_requests(cra
     assert (run["new"], run["changed"], run["errors"]) == (3, 0, 0)
     new_urls = {c["url"] for c in changes_on(crawled.truth_day2, 2, "published")}
     new = [a for a in crawled.truth_day2["articles"] if a["url"] in new_urls]
-    files = {u for a in new for u in a["images"]} | {f["url"] for a in new for f in a["attachments"]}
+    files = {u for a in new for u in a["images"]} | {
+        f["url"] for a in new for f in a["attachments"]
+    }
     # two list pages (page 0 has the new articles, page 1 only known ones), 3 articles, their files
     assert run["files"] == ({"new": len(files)} if files else {})
     assert run["requested"] <= 5 + len(files) < crawled.run_full["requested"] / 5

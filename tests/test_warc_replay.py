@@ -286,3 +286,37 @@ def test_pywb_starts_quietly_from_its_config(wayback):
     log = wayback.log.read_text()
     assert "Starting Gevent Server" in log
     assert "Traceback" not in log and "No such file" not in log
+
+
+def article_with_images(db: Path) -> tuple[str, str, int]:
+    """An article page whose captured HTML names its images by relative URLs (no cache-busting
+    query: pywb looks those up as written): its URL as fetched, a capture time, how many."""
+    with closing(sqlite3.connect(db)) as connection:
+        captures = connection.execute(
+            "SELECT c.final_url, c.captured_at, b.compression, b.data FROM capture c"
+            " JOIN page p ON p.id = c.page_id JOIN blob b ON b.sha256 = c.payload_sha256"
+            " WHERE p.kind = 'article' AND c.status = 200 ORDER BY c.id"
+        ).fetchall()
+    for url, at, compression, data in captures:
+        html = (zlib.decompress(data) if compression == "zlib" else data).decode("utf-8", "replace")
+        images = html.count('<img src="./W0')
+        if images and "?v=" not in html:
+            return url, timestamp(at), images
+    raise AssertionError("no captured article names its images by relative URLs")
+
+
+def test_an_articles_images_replay_from_the_export(page, wayback, web_archive):
+    db, site = web_archive
+    url, moment, images = article_with_images(db)
+    site.reset_requests()
+    page.goto(wayback.replay(moment, url))
+    frame = next(f for f in page.frames if "mp_/" in f.url)
+    frame.wait_for_load_state("load")
+    widths = frame.evaluate(
+        "[...document.querySelectorAll('img')]"
+        ".filter(i => (i.getAttribute('src') || '').includes('/W0'))"
+        ".map(i => i.complete ? i.naturalWidth : -1)"
+    )
+    assert len(widths) == images and all(width > 0 for width in widths), widths
+    assert page.escaped == []  # type: ignore[attr-defined]
+    assert site.requests()["requests"] == []

@@ -34,6 +34,8 @@ def capture_json(capture: CaptureItem) -> dict[str, Any]:
         "type": "capture",
         "page": capture.page,
         "page_kind": capture.page_kind,
+        "site": capture.site,
+        "referrer": capture.referrer,
         "capture": capture.id,
         "run": capture.run_id,
         "captured_at": capture.captured_at.isoformat(),

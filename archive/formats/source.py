@@ -90,6 +90,8 @@ class CaptureItem:
     id: int
     page: str
     page_kind: str
+    site: str
+    referrer: str | None  # a file's: the article whose version named it when it was fetched
     run_id: int | None
     captured_at: datetime
     requested_url: str
@@ -202,8 +204,22 @@ def _by_payload_size(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 
 def _capture_query(selection: Selection) -> Select[Any]:
+    site = select(SITE.c.name).where(SITE.c.id == PAGE.c.site_id).scalar_subquery()
+    referrer_page = PAGE.alias("referrer_page")
+    referrer = (
+        select(referrer_page.c.url)
+        .join(VERSION, VERSION.c.page_id == referrer_page.c.id)
+        .where(VERSION.c.id == CAPTURE.c.referrer_version_id)
+        .scalar_subquery()
+    )
     query = (
-        select(CAPTURE, PAGE.c.url.label("page_url"), PAGE.c.kind.label("page_kind"))
+        select(
+            CAPTURE,
+            PAGE.c.url.label("page_url"),
+            PAGE.c.kind.label("page_kind"),
+            site.label("site_name"),
+            referrer.label("referrer_url"),
+        )
         .join(PAGE, PAGE.c.id == CAPTURE.c.page_id)
         .where(CAPTURE.c.id > selection.after_capture)
     )
@@ -252,6 +268,8 @@ def _chunk_items(session: Session, rows: Sequence[Any]) -> Iterator[CaptureItem]
             id=row.id,
             page=row.page_url,
             page_kind=row.page_kind,
+            site=row.site_name,
+            referrer=row.referrer_url,
             run_id=row.run_id,
             captured_at=_utc(row.captured_at),
             requested_url=row.requested_url,

@@ -15,6 +15,7 @@ from newsarchive.cli.history import (
     search_command,
     show,
 )
+from newsarchive.cli.importing import import_command
 from newsarchive.cli.serving import serve
 from newsarchive.cli.tracking import track, untrack
 from newsarchive.cli.upkeep import db, export, runs_command, sites, status, verify
@@ -37,5 +38,5 @@ for command in (crawl, fetch, recheck, untrack, track):
     main.add_command(command)
 for command in (history, show, diff, changes, search_command, copies_command, get_command, serve):
     main.add_command(command)
-for command in (status, export, verify, runs_command, sites, db):
+for command in (status, export, import_command, verify, runs_command, sites, db):
     main.add_command(command)

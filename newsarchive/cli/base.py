@@ -40,10 +40,11 @@ def reading(db_url: str | None) -> Iterator[Archive]:
 
 
 @contextmanager
-def writing(db_url: str | None) -> Iterator[Archive]:
-    """An existing archive, to write to; archive errors become sentences."""
+def writing(db_url: str | None, *, create: bool = False) -> Iterator[Archive]:
+    """An existing archive (or, with `create`, a new one), to write to; archive errors become
+    sentences."""
     try:
-        archive = open_archive(db_url, create=False)
+        archive = open_archive(db_url, create=create)
     except ArchiveError as exc:
         raise _failed(exc) from None
     try:
