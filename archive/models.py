@@ -162,6 +162,9 @@ class Blob(Base):
     created_at: Mapped[datetime]
 
 
+VERSION_PAGE_INDEX = "ix_version_id_page_id_number"
+
+
 class Version(Base):
     """An immutable extracted record of a page, numbered 1..n per page."""
 
@@ -204,6 +207,8 @@ class Version(Base):
     __table_args__ = (
         UniqueConstraint("page_id", "number", name="uq_version_page_id_number"),
         Index("ix_version_created_at", "created_at"),
+        # Search reads a version's page and number by id from this, not from the wide rows.
+        Index(VERSION_PAGE_INDEX, "id", "page_id", "number"),
     )
 
 
@@ -294,9 +299,16 @@ class VersionSegment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("version.id"), index=True)
-    segment_id: Mapped[int] = mapped_column(ForeignKey("text_segment.id"), index=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("text_segment.id"))
     field: Mapped[str] = mapped_column(String(16))
     position: Mapped[int]
+
+    # Covers search's way from a segment to the versions holding it, without reading rows.
+    __table_args__ = (
+        Index(
+            "ix_version_segment_segment_id_version_id_field", "segment_id", "version_id", "field"
+        ),
+    )
 
 
 class Capture(Base):

@@ -23,12 +23,32 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, text
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    Subquery,
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from archive.database import Archive
 from archive.errors import ArchiveError
-from archive.models import FTS_TABLE, Page, Site, TextSegment, Version, VersionSegment
+from archive.models import (
+    FTS_TABLE,
+    VERSION_PAGE_INDEX,
+    Page,
+    Site,
+    TextSegment,
+    Version,
+    VersionSegment,
+)
 
 SEGMENT, VERSION_SEGMENT = cast(Table, TextSegment.__table__), cast(Table, VersionSegment.__table__)
 END = "\x03"  # ends every indexed segment, so its last character begins a pair
@@ -188,128 +208,153 @@ def search(
     if where not in WHERE:
         raise QueryError(f"--in must be one of {', '.join(WHERE)}.")
     with archive.reading() as session:
-        found = _segments_holding(session, folded)
-        hits = _hits(session, folded, found, site, published_from, published_to)
-    kept = [hit for hit in hits if _kept(hit, where)]
-    kept.sort(key=_rank)
-    return Results(query, where, len(kept), kept[offset : offset + limit])
+        held = _held(session.connection(), folded)
+        ranked = _ranked(held, where, site, published_from, published_to)
+        rows = session.execute(ranked.limit(limit).offset(offset)).all()
+        total = rows[0].total if rows else _count(session, ranked)
+        hits = _hits(session, rows, folded)
+    return Results(query, where, total, hits)
 
 
-def _kept(hit: Hit, where: Where) -> bool:
-    if where == "current":
-        return hit.in_latest
-    if where == "removed":
-        return not hit.in_latest
-    return True
-
-
-def _rank(hit: Hit) -> tuple[int, int, float, int]:
-    published = -hit.published_at.timestamp() if hit.published_at else 0.0
-    return (0 if hit.in_title else 1, 0 if hit.in_latest else 1, published, hit.page_id)
-
-
-def _segments_holding(session: Session, folded: str) -> dict[int, str]:
-    """The segments whose text holds the query: id and text."""
-    connection = session.connection()
+def _held(connection: Connection, folded: str) -> Subquery:
+    """Per article whose versions hold the query: its newest version that does (`newest`) and
+    the newest whose title does (`newest_title`)."""
     if has_fts(connection):
-        ids = [
-            row[0]
-            for row in connection.execute(
-                text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q LIMIT :n"),
-                {"q": match_expression(folded), "n": MAX_SEGMENTS},
-            )
-        ]
-        found: dict[int, str] = {}
-        for chunk in _chunks(ids, 500):
-            rows = session.execute(
-                select(TextSegment.id, TextSegment.text).where(TextSegment.id.in_(chunk))
-            )
-            found.update({segment_id: segment for segment_id, segment in rows})
-        return found
-    rows = session.execute(
-        select(TextSegment.id, TextSegment.text)
+        # SQLite reads a version's page from the narrow index only when told to.
+        held = text(
+            "SELECT v.page_id AS page_id, max(v.number) AS newest,"
+            " max(CASE WHEN vs.field = 'title' THEN v.number END) AS newest_title"
+            f" FROM version_segment AS vs JOIN version AS v INDEXED BY {VERSION_PAGE_INDEX}"
+            " ON v.id = vs.version_id"
+            f" WHERE vs.segment_id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q"
+            " LIMIT :n) GROUP BY v.page_id"
+        ).bindparams(q=match_expression(folded), n=MAX_SEGMENTS)
+        return held.columns(page_id=Integer, newest=Integer, newest_title=Integer).subquery("held")
+    segments = (
+        select(TextSegment.id)
         .where(func.strpos(TextSegment.folded, folded) > 0)
         .limit(MAX_SEGMENTS)
     )
-    return {segment_id: segment for segment_id, segment in rows}
-
-
-def _hits(
-    session: Session,
-    folded: str,
-    found: dict[int, str],
-    site: str | None,
-    published_from: datetime | None,
-    published_to: datetime | None,
-) -> list[Hit]:
-    if not found:
-        return []
-    holders: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
-    for chunk in _chunks(list(found), 500):
-        rows = session.execute(
-            select(Version.page_id, Version.number, VersionSegment.field, VersionSegment.segment_id)
-            .join(Version, Version.id == VersionSegment.version_id)
-            .where(VersionSegment.segment_id.in_(chunk))
+    return (
+        select(
+            Version.page_id,
+            func.max(Version.number).label("newest"),
+            func.max(case((VersionSegment.field == "title", Version.number))).label("newest_title"),
         )
-        for page_id, number, name, segment_id in rows:
-            holders[page_id].append((number, name, segment_id))
-    pages = _pages(session, list(holders), site, published_from, published_to)
-    return [_hit(page, holders[page.id], found, folded) for page in pages]
-
-
-def _pages(
-    session: Session,
-    page_ids: Sequence[int],
-    site: str | None,
-    published_from: datetime | None,
-    published_to: datetime | None,
-) -> list[Any]:
-    latest = (
-        select(Version.page_id, func.max(Version.number).label("number"))
+        .select_from(VersionSegment)
+        .join(Version, Version.id == VersionSegment.version_id)
+        .where(VersionSegment.segment_id.in_(segments))
         .group_by(Version.page_id)
-        .subquery()
+        .subquery("held")
     )
-    found: list[Any] = []
-    for chunk in _chunks(page_ids, 500):
-        query = (
-            select(
-                Page.id,
-                Page.current_url,
-                Page.published_at,
-                Site.name.label("site"),
-                latest.c.number.label("latest"),
-                Version.title,
-            )
-            .join(Site, Site.id == Page.site_id)
-            .join(latest, latest.c.page_id == Page.id)
-            .join(Version, (Version.page_id == Page.id) & (Version.number == latest.c.number))
-            .where(Page.id.in_(chunk))
+
+
+def _ranked(
+    held: Subquery,
+    where: Where,
+    site: str | None,
+    published_from: datetime | None,
+    published_to: datetime | None,
+) -> Select[Any]:
+    """One row per article the filters keep, ranked, with the total: the database groups and
+    sorts, so a query held by thousands of articles reads back only the ones shown."""
+    latest = (
+        select(func.max(Version.number))
+        .where(Version.page_id == Page.id)
+        .correlate(Page)
+        .scalar_subquery()
+    )
+    in_latest = held.c.newest == latest
+    in_title = func.coalesce(held.c.newest_title == latest, False)
+    query = (
+        select(
+            Page.id,
+            Page.current_url,
+            Page.published_at,
+            Site.name.label("site"),
+            latest.label("latest"),
+            in_latest.label("in_latest"),
+            in_title.label("in_title"),
+            func.count().over().label("total"),
         )
-        if site is not None:
-            query = query.where(Site.name == site)
-        if published_from is not None:
-            query = query.where(Page.published_at >= published_from)
-        if published_to is not None:
-            query = query.where(Page.published_at < published_to)
-        found += session.execute(query).all()
-    return found
+        .join(held, held.c.page_id == Page.id)
+        .join(Site, Site.id == Page.site_id)
+        .order_by(
+            in_title.desc(),
+            in_latest.desc(),
+            Page.published_at.is_(None),
+            Page.published_at.desc(),
+            Page.id,
+        )
+    )
+    if where == "current":
+        query = query.where(in_latest)
+    elif where == "removed":
+        query = query.where(~in_latest)
+    if site is not None:
+        query = query.where(Site.name == site)
+    if published_from is not None:
+        query = query.where(Page.published_at >= published_from)
+    if published_to is not None:
+        query = query.where(Page.published_at < published_to)
+    return query
 
 
-def _hit(page: Any, held: list[tuple[int, str, int]], found: dict[int, str], folded: str) -> Hit:
-    versions = tuple(sorted({number for number, _, _ in held}))
-    in_latest = page.latest in versions
-    _, name, segment_id = max(held, key=lambda h: (h[0], h[1] == "title"))
+def _count(session: Session, ranked: Select[Any]) -> int:
+    """The total when the page asked for lies past the last result."""
+    return session.scalar(select(func.count()).select_from(ranked.subquery())) or 0
+
+
+def _hits(session: Session, rows: Sequence[Any], folded: str) -> list[Hit]:
+    """The hits of the articles shown: their latest titles, and a snippet of where each holds
+    the query (the latest version that does, its title before its text). Only the shown
+    articles' segments are read, held where their folded text holds the query, as the index
+    matches."""
+    ids = [row.id for row in rows]
+    held: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
+    texts: dict[int, str] = {}
+    for page_id, number, name, segment_id, segment, segment_folded in session.execute(
+        select(
+            Version.page_id,
+            Version.number,
+            VersionSegment.field,
+            TextSegment.id,
+            TextSegment.text,
+            TextSegment.folded,
+        )
+        .select_from(VersionSegment)
+        .join(Version, Version.id == VersionSegment.version_id)
+        .join(TextSegment, TextSegment.id == VersionSegment.segment_id)
+        .where(Version.page_id.in_(ids))
+    ):
+        if folded in segment_folded:
+            held[page_id].append((number, name, segment_id))
+            texts[segment_id] = segment
+    titles = dict(
+        session.execute(
+            select(Version.page_id, Version.title)
+            .where(Version.page_id.in_(ids))
+            .order_by(Version.number)
+        ).all()
+    )  # the latest version's title: the last row per page wins
+    return [_hit(row, held[row.id], texts, titles[row.id], folded) for row in rows]
+
+
+def _hit(
+    row: Any, held: list[tuple[int, str, int]], texts: dict[int, str], title: str, folded: str
+) -> Hit:
+    _, name, segment_id = max(held, key=lambda one: (one[0], one[1] == "title"))
     return Hit(
-        page_id=page.id,
-        url=page.current_url,
-        site=page.site,
-        title=page.title,
-        published_at=page.published_at,
-        versions=versions,
-        latest=page.latest,
-        in_latest=in_latest,
-        in_title=any(n == page.latest and f == "title" for n, f, _ in held),
-        snippet=snippet(found[segment_id], folded),
+        page_id=row.id,
+        url=row.current_url,
+        site=row.site,
+        title=title,
+        published_at=row.published_at,
+        versions=tuple(sorted({number for number, _, _ in held})),
+        latest=row.latest,
+        in_latest=bool(row.in_latest),
+        in_title=bool(row.in_title),
+        snippet=snippet(texts[segment_id], folded),
         field=name,
     )
 

@@ -69,6 +69,35 @@ def test_recall_is_complete_for_queries_drawn_from_the_archives_text(day1_archiv
         archive.close()
 
 
+def test_hits_are_ranked_and_pages_of_them_make_up_the_whole(day1_archive, corpus):
+    """Titles before text, the latest version before earlier ones, the newest article first;
+    the total counts every article; pages of results put together are the whole list."""
+    archive = open_archive(str(day1_archive), create=False, read_only=True)
+    try:
+        whole = search(archive, "的", limit=10_000)
+        assert whole.total == len(whole.hits) == len(brute_force(corpus, "的")) > 20
+        assert any(hit.in_title for hit in whole.hits) and not all(h.in_title for h in whole.hits)
+        keys = [
+            (
+                not h.in_title,
+                not h.in_latest,
+                -(h.published_at.timestamp() if h.published_at else 0),
+            )
+            for h in whole.hits
+        ]
+        assert keys == sorted(keys)
+        paged = []
+        for offset in range(0, whole.total, 7):
+            part = search(archive, "的", limit=7, offset=offset)
+            assert part.total == whole.total
+            paged += part.hits
+        assert [h.url for h in paged] == [h.url for h in whole.hits]
+        beyond = search(archive, "的", limit=7, offset=whole.total + 10)
+        assert (beyond.total, beyond.hits) == (whole.total, [])
+    finally:
+        archive.close()
+
+
 def test_latin_letters_and_digits_mix_with_chinese(day1_archive, corpus):
     archive = open_archive(str(day1_archive), create=False, read_only=True)
     try:
