@@ -3,6 +3,7 @@ that hold a page's bytes (its mementos), and what a capture received."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -155,6 +156,26 @@ def page_id(archive: Archive, url: str) -> int:
     if found is None:
         raise NotArchived(f"{url} is not in the archive.", url)
     return int(found)
+
+
+def page_ids(archive: Archive, urls: Iterable[str]) -> dict[str, int]:
+    """The ids of the pages archived at (or moved from) `urls`; a URL not archived is left out."""
+    found: dict[str, int] = {}
+    wanted = list(dict.fromkeys(urls))
+    with archive.reading() as session:
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = session.execute(
+                select(PageUrl.url, PageUrl.page_id).where(PageUrl.url.in_(chunk))
+            )
+            found.update({url: int(pid) for url, pid in rows})
+    return found
+
+
+def site_names(archive: Archive) -> list[str]:
+    """The names of the archive's sites, in order."""
+    with archive.reading() as session:
+        return list(session.scalars(select(Site.name).order_by(Site.name)))
 
 
 def mementos(archive: Archive, url: str) -> list[Memento]:

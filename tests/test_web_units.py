@@ -218,3 +218,33 @@ def test_every_string_a_template_shows_has_a_chinese_translation():
 def test_words_the_archive_gives_are_translated_too(word):
     assert i18n.translator("zh")(word) != word
     assert i18n.translator("en")(word) == word
+
+
+def test_the_servers_connections_send_without_waiting_for_acks():
+    """Nagle's algorithm off on every accepted connection: a response written in two pieces
+    (head, then body) otherwise waits for a keep-alive client's delayed ACK. asyncio turns it
+    off only on sockets it sees are TCP, so the listening socket must say so."""
+    import asyncio
+    import socket
+
+    from newsarchive.web.server import listen
+
+    async def accepted_nodelay() -> int:
+        sock = listen("127.0.0.1", 0)
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            option = writer.get_extra_info("socket").getsockopt(
+                socket.IPPROTO_TCP, socket.TCP_NODELAY
+            )
+            seen.set_result(option)
+            writer.close()
+
+        server = await asyncio.start_server(handle, sock=sock)
+        async with server:
+            _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+            option = await asyncio.wait_for(seen, 30)
+            writer.close()
+        return option
+
+    assert asyncio.run(accepted_nodelay()) != 0

@@ -9,10 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from archive.browse import page_id
+from archive.browse import page_id, page_ids, site_names
 from archive.changes import CLASSES
 from archive.diff import VersionDiff
-from archive.overview import overview
 from archive.query import EVENT_KINDS, ChangeEvent
 from archive.search import WHERE
 from crawler.sites.resolve import archive_key
@@ -99,12 +98,8 @@ def changes(
         view=view,
         kinds=EVENT_KINDS,
         classes=CLASSES,
-        sites=_sites(archive),
+        sites=site_names(archive),
     )
-
-
-def _sites(archive: ArchiveDep) -> list[str]:
-    return [site.name for site in overview(archive).sites]
 
 
 @router.get("/search")
@@ -196,7 +191,7 @@ def _feed_of(
     request: Request, archive: ArchiveDep, events: list[ChangeEvent], title: str, page: str
 ) -> Response:
     base = str(request.base_url).rstrip("/")
-    ids = {url: page_id(archive, url) for url in {e.url for e in events}}
+    ids = page_ids(archive, (e.url for e in events))
 
     def link(event: ChangeEvent) -> str:
         if event.version is not None:

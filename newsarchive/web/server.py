@@ -66,8 +66,11 @@ def serve(
 def listen(host: str, port: int) -> socket.socket:
     """A socket listening on host:port, or ListenError saying why not."""
     try:
-        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        sock = socket.socket(family, kind)
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        # The protocol too: asyncio turns Nagle's algorithm off only on sockets it sees are
+        # TCP, and a response written in two pieces would otherwise wait for the client's
+        # delayed ACK (40 ms on every keep-alive request).
+        sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
         sock.listen(2048)  # connections wait in the backlog until the server runs

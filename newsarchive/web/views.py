@@ -3,7 +3,6 @@ JSON, to the API: one function per page, each returning a view with `to_json()`.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,8 +13,9 @@ from archive.browse import (
     column,
     last_activity,
     mementos,
-    page_id,
+    page_ids,
     page_url,
+    site_names,
 )
 from archive.copies import CopySummary, copies
 from archive.database import Archive
@@ -100,13 +100,9 @@ def column_view(archive: Archive, site: str, filters: ColumnFilters) -> ColumnVi
         offset=(filters.page - 1) * PAGE_SIZE,
         limit=PAGE_SIZE,
     )
-    if total == 0 and filters == ColumnFilters() and site not in _sites(archive):
+    if total == 0 and filters == ColumnFilters() and site not in site_names(archive):
         raise NotArchived(f"The archive holds no site named {site}.")
     return ColumnView(site, filters, total, rows)
-
-
-def _sites(archive: Archive) -> set[str]:
-    return {site.name for site in overview(archive).sites}
 
 
 @dataclass(frozen=True)
@@ -275,17 +271,7 @@ def changes_view(archive: Archive, filters: ChangeFilters, limit: int | None = N
     found.reverse()
     if limit is not None:
         found = found[:limit]
-    return ChangesView(filters, found, _page_ids(archive, {e.url for e in found}))
-
-
-def _page_ids(archive: Archive, urls: Collection[str]) -> dict[str, int]:
-    ids = {}
-    for url in urls:
-        try:
-            ids[url] = page_id(archive, url)
-        except NotArchived:
-            continue
-    return ids
+    return ChangesView(filters, found, page_ids(archive, (e.url for e in found)))
 
 
 @dataclass(frozen=True)
