@@ -27,9 +27,11 @@ from archive.models import (
     VersionChange,
 )
 from archive.records import RECORD_FIELDS, ArticleRecord, Outcome, PageKind
+from archive.runs import drifted_runs
 
 # The kinds of event the change report holds, in the order it documents them.
-EVENT_KINDS = ("new", "changed", "reparsed", *(event.value for event in Event))
+# "drift": a crawl whose profile rules stopped matching the site's pages (archive.runs).
+EVENT_KINDS = ("new", "changed", "reparsed", *(event.value for event in Event), "drift")
 
 
 @dataclass(frozen=True)
@@ -452,11 +454,28 @@ def change_report(
         found = _version_events(session, since, until, site) + _lifecycle_events(
             session, since, until, site
         )
+    found += _drift_events(archive, since, until, site)
     if kinds:
         found = [e for e in found if e.kind in kinds]
     if classes:
         found = [e for e in found if set(e.classes) & set(classes)]
     return sorted(found, key=lambda e: (e.at, e.url, e.kind))
+
+
+def _drift_events(
+    archive: Archive, since: datetime | None, until: datetime | None, site: str | None
+) -> list[ChangeEvent]:
+    """A degraded run is a change of the site itself: its markup may have moved."""
+    return [
+        ChangeEvent(
+            url=origin,
+            kind="drift",
+            at=run.finished_at or run.started_at,
+            title=str(run.counts.get("drift", "")),
+            detail=(("site", run.site), ("run", run.id)),
+        )
+        for run, origin in drifted_runs(archive, since, until, site)
+    ]
 
 
 def payload(archive: Archive, sha256: str) -> bytes:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -49,11 +47,12 @@ class Observer:
         self.judge = Judge(urls, read)
         self.clock = clock
 
-    async def article(self, fetched: Fetched, response: Response) -> tuple[Observation, Any]:
+    async def article(self, fetched: Fetched, response: Response) -> tuple[Observation, Judgement]:
         """An article page: content with its record, or the reason it is not content; and the
-        record's cleaning when the reader did it (see crawler.extract.pool)."""
+        judgement (the record's cleaning when the reader did it, see crawler.extract.pool; the
+        profile's rules that missed)."""
         judgement = await self.judge.article(fetched, answer_of(response))
-        return self._observation(fetched, response, judgement), judgement.cleaned
+        return self._observation(fetched, response, judgement), judgement
 
     def listing(self, fetched: Fetched, response: Response) -> Observation:
         return self._observation(fetched, response, listing(answer_of(response)))

@@ -67,6 +67,11 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 # version; nor is one whose body is more than this share boilerplate.
 NEWSARCHIVE_EARLIEST_DATE = "1990-01-01"
 NEWSARCHIVE_MAX_BOILERPLATE = 0.5
+# Drift: a run whose profile's body or title rule missed on more than this share of the article
+# pages it read, and on at least NEWSARCHIVE_DRIFT_MIN_PAGES of them, is "degraded" (exit 3) and
+# says which rule in one sentence; `changes` lists it as a drift event.
+NEWSARCHIVE_DRIFT_SHARE = 0.10
+NEWSARCHIVE_DRIFT_MIN_PAGES = 5
 
 # Processes that read article pages beside the crawler: "auto" is one per core beyond the first
 # (at most 4); 0 reads them in the crawler process. A single `fetch` always reads inline.

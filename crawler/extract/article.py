@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +38,8 @@ class ArticleReading:
     is_incomplete: bool = False
     # The record cleaned (crawler.extract.record), when the reader cleans too: see ExtractionPool.
     cleaned: Any = None
+    # The fields (title, body) the profile's own rules found nothing for: what drift counts.
+    rules_missed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -71,8 +73,11 @@ class ArticleExtractor:
         provenance: dict[str, str] = {"encoding": decoded.describe()}
         title = self._text_field(page, "title", provenance)
         text = self._body_paragraphs(page)
+        missed = _rules_missed(provenance, page)
         if not title or not text:
-            return self._not_an_article(decoded.describe(), page, title)
+            return replace(
+                self._not_an_article(decoded.describe(), page, title), rules_missed=missed
+            )
         record = ArticleRecord(
             title=title,
             published_at=self._published_at(page, provenance),
@@ -87,7 +92,7 @@ class ArticleExtractor:
         )
         provenance["body"] = page.body_rule or ""
         extracted = Extracted(record, provenance, self.parser_version)
-        return ArticleReading(decoded.describe(), extracted)
+        return ArticleReading(decoded.describe(), extracted, rules_missed=missed)
 
     def _parse(self, text: str, url: str) -> _Page:
         root = Selector(text=text or "<html></html>").root
@@ -221,6 +226,11 @@ class ArticleExtractor:
                 encoding, problem="the page has a title but no body", is_incomplete=True
             )
         return ArticleReading(encoding, problem="the page has no article: no title was found")
+
+
+def _rules_missed(provenance: dict[str, str], page: _Page) -> tuple[str, ...]:
+    missed = () if provenance.get("title", "none") != "none" else ("title",)
+    return missed + (() if page.body_rule is not None else ("body",))
 
 
 def _text_outside(root: HtmlElement, block: HtmlElement | None) -> str:

@@ -59,6 +59,8 @@ class Judgement:
     error: str | None = None
     moved_to: str | None = None
     cleaned: Any = None
+    # For an article page that was read (not a soft 404): the profile's rules that missed.
+    rules_missed: tuple[str, ...] | None = None
 
 
 class Judge:
@@ -85,12 +87,15 @@ class Judge:
             reading = await self.read(answer.body, content_type, fetched.url)
         except Exception as exc:  # a page that breaks the parser is still a capture
             return Judgement(Outcome.ERROR, error=f"the page could not be read: {exc}")
+        missed = reading.rules_missed
         if reading.extracted is not None:
-            return Judgement(Outcome.CONTENT, reading.extracted, cleaned=reading.cleaned)
+            return Judgement(
+                Outcome.CONTENT, reading.extracted, cleaned=reading.cleaned, rules_missed=missed
+            )
         if reading.is_soft_404:
             return Judgement(Outcome.SOFT_404, error=reading.problem)
         verdict = Outcome.TRUNCATED if reading.is_incomplete else Outcome.ERROR
-        return Judgement(verdict, error=reading.problem)
+        return Judgement(verdict, error=reading.problem, rules_missed=missed)
 
     def redirect(self, fetched: Fetched, answer: Answer) -> Judgement:
         """A redirect to another article is a move; to anything else (the home page) it is not."""

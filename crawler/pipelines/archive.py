@@ -19,6 +19,8 @@ from crawler.context import crawl_context
 from crawler.extract.article import ArticleExtractor
 from crawler.observe import got_no_answer, no_answer_reason
 from crawler.run.context import CrawlContext
+from crawler.run.drift import WATCHED as DRIFT_WATCHED
+from crawler.run.drift import DriftPolicy
 from crawler.run.store import crawl_store, recorder
 from crawler.run.summary import STATS, STORAGE_FAILED, RunSummary
 from crawler.run.workers import WorkerDied, WorkerProcess
@@ -191,12 +193,28 @@ class ArchivePipeline:
         try:
             if self.context.command == "crawl" and reason != STORAGE_FAILED:
                 self._record_listing()
+            self._judge_drift()
             summary = RunSummary.from_stats(self._stats.get_stats(), reason)
             self.store.finish_run(self.run_id, summary.status, summary.counts(), summary.exit_code)
         except Exception as exc:  # the run stays "running"; the next crawl marks it interrupted
             # After a storage failure this is expected, and was said already.
             log = logger.info if self.stopping else logger.error
             log("The run could not be closed in the archive: %s", _first_line(str(exc)))
+
+    def _judge_drift(self) -> None:
+        """Whether the profile's rules stopped matching: a sentence in the stats, or nothing."""
+        settings = self.crawler.settings
+        policy = DriftPolicy(
+            share=settings.getfloat("NEWSARCHIVE_DRIFT_SHARE"),
+            minimum_pages=settings.getint("NEWSARCHIVE_DRIFT_MIN_PAGES"),
+        )
+        stats = self._stats.get_stats()
+        missed = {rule: int(stats.get(f"{STATS}/rule_missed/{rule}", 0)) for rule in DRIFT_WATCHED}
+        read = int(stats.get(f"{STATS}/extraction/read", 0))
+        sentence = policy.sentence(self.context.profile.name, read, missed)
+        if sentence:
+            logger.error("Drift: %s", sentence)
+            self._stats.set_value(f"{STATS}/drift", sentence)
 
     def _settle_unanswered(self) -> None:
         """Requests still held back at the end: if the site answered after all, they are pages

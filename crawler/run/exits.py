@@ -10,6 +10,7 @@ from archive.errors import ArchiveError, NotArchived, SchemaTooOld, StorageError
 EXIT_OK = 0
 EXIT_ERRORS = 1  # finished, but some pages failed; or what was asked for is not archived
 EXIT_USAGE = 2  # usage or configuration error
+EXIT_DEGRADED = 3  # finished, but the profile's rules missed on too many pages (drift)
 EXIT_REFUSED = 65  # EX_DATAERR: the page fetched is not one the archive takes (not HTML, too big)
 EXIT_UNREACHABLE = 69  # EX_UNAVAILABLE: no request got any answer (DNS, refused, no network)
 EXIT_STORAGE = 74  # EX_IOERR: the archive could not be opened or written (disk full)

@@ -9,6 +9,7 @@ from typing import Any
 from archive.records import Outcome
 from archive.runs import ListWalkState
 from crawler.run.exits import (
+    EXIT_DEGRADED,
     EXIT_ERRORS,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -66,6 +67,12 @@ class RunSummary:
     unreachable: str | None = None
     # The files articles reference, by how their capture ended (new, unchanged, rejected …).
     files: dict[str, int] = field(default_factory=dict)
+    # Article pages read, by what read them (profile, fallback, unreadable); and the profile's
+    # rules that missed, by field (crawler.run.drift).
+    extraction: dict[str, int] = field(default_factory=dict)
+    rules_missed: dict[str, int] = field(default_factory=dict)
+    # The sentence saying which rules drifted, when they did.
+    drift: str | None = None
 
     @classmethod
     def from_stats(cls, stats: Mapping[str, Any], finish_reason: str | None = None) -> RunSummary:
@@ -82,6 +89,9 @@ class RunSummary:
             rejected=_by_prefix(stats, f"{STATS}/dropped/"),
             duplicates=_by_prefix(stats, f"{STATS}/dedup/"),
             files=_by_prefix(stats, f"{STATS}/files/"),
+            extraction=_by_prefix(stats, f"{STATS}/extraction/"),
+            rules_missed=_by_prefix(stats, f"{STATS}/rule_missed/"),
+            drift=stats.get(f"{STATS}/drift"),
             bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
             finish_reason=finish_reason or str(stats.get("finish_reason", "unknown")),
             refusal=stats.get(f"{STATS}/refusal"),
@@ -112,7 +122,8 @@ class RunSummary:
         be written); anything else that stopped Scrapy early counts as interrupted."""
         if self.unreachable is not None:
             return "failed"
-        return _STOPPED.get(self.finish_reason, ("interrupted", None))[0]
+        status = _STOPPED.get(self.finish_reason, ("interrupted", None))[0]
+        return "degraded" if status == "finished" and self.drift else status
 
     @property
     def exit_code(self) -> int:
@@ -123,6 +134,8 @@ class RunSummary:
         stopped = _STOPPED.get(self.finish_reason, ("interrupted", EXIT_ERRORS))[1]
         if stopped is not None:
             return stopped
+        if self.drift:
+            return EXIT_DEGRADED
         return EXIT_OK if self.errors == 0 else EXIT_ERRORS
 
     def counts(self) -> dict[str, Any]:
@@ -136,6 +149,9 @@ class RunSummary:
             "rejected_by_reason": self.rejected,
             "duplicates_found": self.duplicates,
             "files": self.files,
+            "extraction": self.extraction,
+            "rules_missed": self.rules_missed,
+            "drift": self.drift,
             "bytes": self.bytes_downloaded,
             "retries": self.retries,
             "retry_waited_seconds": round(self.retry_waited_seconds, 3),
@@ -153,6 +169,8 @@ class RunSummary:
             f"{o['rejected']} rejected, {self.errors} errors; re-checks: {c['revisits_due']} due, "
             f"{c['revisits_checked']} checked, {c['revisits_left']} left for later"
         )
+        if self.status == "degraded":
+            return f"{line}; degraded: {self.drift}"
         return line if self.status == "finished" else f"{line}; {self.status}"
 
 

@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 from archive.records import Observation, Outcome, PageKind
 from crawler.extract.article import ArticleExtractor
 from crawler.extract.copies import CopyExtractor
+from crawler.extract.judge import Judgement
 from crawler.extract.listing import ListExtractor
 from crawler.extract.pool import ExtractionPool, default_workers
 from crawler.extract.record import read_and_clean
@@ -171,10 +172,11 @@ class NewsSpider(Spider):
             content_type = _content_type(response) or "no Content-Type"
             self._refuse(f"{response.url} is not an HTML page ({content_type}).")
             return
-        observation, cleaned = await self.observer.article(response.meta["fetched"], response)
+        observation, judgement = await self.observer.article(response.meta["fetched"], response)
         if self._fetched_nothing_to_keep(observation):
             return
-        yield PageItem(observation, cleaned=cleaned)
+        self._count_reading(judgement)
+        yield PageItem(observation, cleaned=judgement.cleaned)
         self._watch_challenges(response)
         if observation.moved_to:
             yield self._article_request(observation.moved_to)
@@ -452,6 +454,20 @@ class NewsSpider(Spider):
         if template is None:
             self.logger.error("%s: no list template of %s matched", url, self.profile.name)
         self._count("list_entries", articles)
+
+    def _count_reading(self, judgement: Judgement) -> None:
+        """What read an article page (the profile's rules, the fallback, nothing) and which of
+        the profile's rules missed: what drift is judged on (crawler.run.drift)."""
+        missed = judgement.rules_missed
+        if missed is None:
+            return
+        self._count("extraction/read")
+        if judgement.extracted is None:
+            self._count("extraction/unreadable")
+        else:
+            self._count("extraction/fallback" if missed else "extraction/profile")
+        for rule in missed:
+            self._count(f"rule_missed/{rule}")
 
     def _count(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None:

@@ -123,7 +123,7 @@ def run_line(run: RunSummary) -> str:
         f"{run.id:>5}  {run.started_at.isoformat(timespec='seconds'):<25}  {run.site:<10} "
         f"{command:<13} {run.status:<11} {counts.get('new', 0):>5} "
         f"{counts.get('changed', 0):>7} {counts.get('errors', 0):>6}  {exit_code}"
-    )
+    ) + (f"\n       {counts['drift']}" if counts.get("drift") else "")
 
 
 def status_lines(found: Overview, due: Mapping[str, DueSummary]) -> Iterator[str]:
@@ -141,6 +141,8 @@ def status_lines(found: Overview, due: Mapping[str, DueSummary]) -> Iterator[str
                 f"  last run: {run.id}, {run.command}, {run.status}, started "
                 f"{run.started_at.isoformat(timespec='seconds')}, exit {run.exit_code}"
             )
+            if run.counts.get("drift"):
+                yield f"  drift: {run.counts['drift']}"
         checks = due[site.name]
         oldest = (
             f"; the oldest due since {checks.due_since.isoformat(timespec='seconds')} "
