@@ -10,13 +10,14 @@ from datetime import date
 
 from .faults import DEFAULT_KINDS, KINDS, FaultSettings, parse_kinds
 from .model import DEFAULT_SEED, Options
+from .replatform import ARTICLE_TEMPLATES, PLATFORM, TemplateSettings
 from .server import MirrorServer, ReplicaServer
 from .site import Site
 
 
 def parse_options(
     argv: list[str] | None = None,
-) -> tuple[Options, FaultSettings, str, int, bool]:
+) -> tuple[Options, FaultSettings, TemplateSettings, str, int, bool]:
     parser = argparse.ArgumentParser(
         prog="python -m tests.replica",
         description="Serve a deterministic replica of www.chencang.gov.cn 陈仓要闻 on loopback.",
@@ -94,10 +95,32 @@ def parse_options(
         action="store_true",
         help="every list and article request answers the 412 JavaScript challenge",
     )
+    templates = parser.add_argument_group(
+        "article template",
+        "platform by default; also at runtime through POST /_replica/template. List pages never change",
+    )
+    templates.add_argument(
+        "--article-template",
+        choices=ARTICLE_TEMPLATES,
+        default=PLATFORM,
+        help="the markup of article pages: the platform's, or a re-platformed CMS's (same "
+        "content, other containers, no government metas); default platform",
+    )
+    templates.add_argument(
+        "--replatform-day",
+        type=int,
+        default=None,
+        metavar="N",
+        help="article pages use the re-platformed template from simulated day N on",
+    )
     parser.add_argument(
         "--print-scenario", action="store_true", help="print the event table and exit"
     )
     args = parser.parse_args(argv)
+    try:
+        template_settings = TemplateSettings(args.article_template, args.replatform_day)
+    except ValueError as error:
+        parser.error(str(error))
     try:
         fault_settings = FaultSettings(
             rate=args.faults,
@@ -125,7 +148,7 @@ def parse_options(
         hostile=args.hostile,
         files=args.files,
     )
-    return options, fault_settings, args.host, args.port, args.print_scenario
+    return options, fault_settings, template_settings, args.host, args.port, args.print_scenario
 
 
 def print_scenario(site: Site) -> None:
@@ -168,9 +191,9 @@ def stop(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    options, faults, host, port, scenario_only = parse_options(argv)
+    options, faults, templates, host, port, scenario_only = parse_options(argv)
     try:
-        site = Site(options, faults)
+        site = Site(options, faults, templates)
     except ValueError as error:
         print(f"replica: {error}", file=sys.stderr)
         return 2

@@ -17,10 +17,13 @@ START_TIMEOUT = 20.0  # seconds to wait for the base URL line
 def option_arguments(options: dict[str, object]) -> list[str]:
     """articles=47, per_page=20, mirror=True -> ["--articles", "47", "--per-page", "20",
     "--mirror"] (a flag is given when True, left out when False; a list or tuple is joined
-    with commas: fault_kinds=["timeout", "reset"] -> ["--fault-kinds", "timeout,reset"])."""
+    with commas: fault_kinds=["timeout", "reset"] -> ["--fault-kinds", "timeout,reset"]; an
+    option set to None is left out: replatform_day=None is the default)."""
     arguments = []
     for name, value in options.items():
         flag = f"--{name.replace('_', '-')}"
+        if value is None:
+            continue
         if isinstance(value, bool):
             arguments += [flag] if value else []
         elif isinstance(value, list | tuple):
@@ -35,6 +38,8 @@ class ReplicaProcess:
 
     Options are the command-line options with underscores: ReplicaProcess(articles=60, day=2);
     flags take booleans: ReplicaProcess(mirror=True) also sets .mirror_url (else None).
+    Re-platformed article pages: ReplicaProcess(article_template="replatformed") from day 1,
+    ReplicaProcess(replatform_day=5) from day 5; set_article_template() switches at run time.
     """
 
     def __init__(self, **options: object) -> None:
@@ -101,6 +106,21 @@ class ReplicaProcess:
         """Reconfigure faults (rate=, kinds=, seed=, timeout=, block=; omitted ones are kept);
         every call resets the attempt counters. set_faults(rate=0, block=False) turns all off."""
         return self._call("/_replica/faults", settings)
+
+    def article_template(self) -> dict:
+        """{"article_template", "replatform_day", "in_force"}: the setting and the article
+        template in force on the current day ("platform" | "replatformed")."""
+        return self._call("/_replica/template")
+
+    def set_article_template(
+        self, article_template: str = "platform", replatform_day: int | None = None
+    ) -> dict:
+        """Replace the article template setting (the whole of it: set_article_template() is
+        the default, platform on every day); article pages change at once, list pages never.
+        set_article_template("replatformed") re-platforms every day, set_article_template(
+        replatform_day=5) day 5 on."""
+        payload = {"article_template": article_template, "replatform_day": replatform_day}
+        return self._call("/_replica/template", payload)
 
     def stop(self) -> int:
         """Terminate (SIGTERM) and wait; returns the exit code (0 on a clean stop)."""

@@ -1,5 +1,5 @@
 """The HTTP layer: a threading HTTP/1.1 keep-alive server, request stats, the request log, the
-beacon and the control API."""
+beacon and the control API (day, truth, stats, faults, article template, options, requests)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 from . import pages
 from .faults import ERROR_STATUS, KINDS, RETRY_AFTER, SLOW_DELAY, Decision
 from .hostile import BEACON_PATH
+from .replatform import TemplateSettings
 from .site import Response, Site, html_response
 
 CONTROL_PREFIX = "/_replica/"  # the control API: everything under it but the beacon
@@ -326,12 +327,14 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         if path == "/_replica/day":
             return json_response(200, site.day_info())
         if path == "/_replica/truth":
-            body = site.truth_json(site.day, site.faults.settings)
+            body = site.truth_json(site.day, site.faults.settings, site.templates)
             return Response(200, body, [("Content-Type", "application/json; charset=utf-8")])
         if path == "/_replica/stats":
             return json_response(200, self.server.stats.snapshot())
         if path == "/_replica/faults":
             return json_response(200, site.faults.document())
+        if path == "/_replica/template":
+            return json_response(200, site.templates_info())
         if path == "/_replica/requests":
             return json_response(200, self.server.requests.document())
         if path == "/_replica/options":
@@ -355,6 +358,13 @@ class ReplicaHandler(BaseHTTPRequestHandler):
                 return json_response(400, {"error": f"bad fault settings: {error}"})
             site.faults.configure(settings)
             return json_response(200, site.faults.document())
+        if path == "/_replica/template":
+            try:
+                templates = TemplateSettings.from_payload(json.loads(payload or b"{}"))
+            except (ValueError, TypeError) as error:  # JSONDecodeError included
+                return json_response(400, {"error": f"bad article template setting: {error}"})
+            site.set_templates(templates)
+            return json_response(200, site.templates_info())
         if path == "/_replica/stats/reset":
             self.server.stats.reset()
             return json_response(200, self.server.stats.snapshot())

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
 
-from . import assets, extras, files, mirror, pages, textgen, truth
+from . import assets, extras, files, mirror, pages, replatform, textgen, truth
 from . import vocabulary as vocab
 from .faults import Decision, FaultSettings, FaultState, path_fault
 from .model import (
@@ -107,15 +107,23 @@ def html_response(status: int, html: str, kind: str = "other") -> Response:
 class Site:
     """The replica's pages for the current simulated day (self.day may change at any time)."""
 
-    def __init__(self, options: Options, faults: FaultSettings | None = None) -> None:
+    def __init__(
+        self,
+        options: Options,
+        faults: FaultSettings | None = None,
+        templates: replatform.TemplateSettings | None = None,
+    ) -> None:
         self.options = options
         self.faults = FaultState(faults)
+        # replaced whole (never mutated), so a request reads one consistent setting
+        self.templates = templates or replatform.TemplateSettings()
         self.timeline = Timeline(options)
         self.day = options.day
         self.views: dict[int, itertools.count] = {}
         self.compiled_article = lru_cache(maxsize=4096)(self._compile_article)
         self.compiled_list = lru_cache(maxsize=512)(self._compile_list)
         self.side_items = lru_cache(maxsize=8)(self._side_items)
+        self.dated_side_items = lru_cache(maxsize=8)(self._dated_side_items)
         self.truth_json = lru_cache(maxsize=4)(self._truth_json)
         self.simple = lru_cache(maxsize=16)(self._simple)
         self.compiled_extra = lru_cache(maxsize=64)(self._compile_extra)
@@ -124,7 +132,8 @@ class Site:
     # --- dispatch
 
     def get(self, path: str, headers: Mapping[str, str], host: str) -> Response:
-        day = self.day  # one day for the whole request, even if it is switched meanwhile
+        day = self.day  # one day (and template) for the whole request, even if switched meanwhile
+        templates = self.templates
         if path in ("/", "/index.html"):
             return self.compiled_response(self.simple(day, "home"), headers, "other")
         if path in ("/col8173/", "/col8173/index.html"):
@@ -143,7 +152,8 @@ class Site:
             return self.asset_response(match.group(1), headers)
         for pattern in ARTICLE_PATHS:
             if match := pattern.match(path):
-                return self.article_response(path, int(match.group(1)), day, headers, host)
+                doc_id = int(match.group(1))
+                return self.article_response(path, doc_id, day, templates, headers, host)
         return html_response(404, pages.NOT_FOUND_PAGE)
 
     # --- files (W0…/P0…; --files)
@@ -166,13 +176,19 @@ class Site:
     # --- articles
 
     def article_response(
-        self, path: str, doc_id: int, day: int, headers: Mapping[str, str], host: str
+        self,
+        path: str,
+        doc_id: int,
+        day: int,
+        templates: replatform.TemplateSettings,
+        headers: Mapping[str, str],
+        host: str,
     ) -> Response:
         found = self.timeline.lookup(path, doc_id, day)
         if found is None:
             extra = self.timeline.extras.find(path, day)
             if extra is not None:
-                return self.extra_response(extra, day, headers, host)
+                return self.extra_response(extra, day, templates, headers, host)
             return html_response(404, pages.NOT_FOUND_PAGE, "article")
         key, role = found
         state = self.timeline.state_on(key, day)
@@ -181,8 +197,9 @@ class Site:
             if special is not None:
                 return special
         served = self.timeline.served_path(key, day)
-        compiled = self.compiled_article(key, state.version, served)
-        last_modified = self.timeline.last_modified(key, day)
+        compiled = self.compiled_article(key, state.version, served, templates.in_force(day))
+        content_modified = self.timeline.last_modified(key, day)
+        last_modified = templates.page_modified(content_modified, day, self.options)
         validators = [("ETag", compiled.etag), ("Last-Modified", http_date(last_modified))]
         truncated = state.state == "truncated"  # a fault: validators are ignored that day
         if not truncated and not_modified(headers, compiled.etag, last_modified):
@@ -213,21 +230,26 @@ class Site:
             return Response(302, b"", [("Location", f"http://{host}/")], "article")
         return None  # unlisted and truncated articles are served as pages
 
-    def _compile_article(self, key: int, version: int, served: str) -> Compiled:
+    def _compile_article(self, key: int, version: int, served: str, template: str) -> Compiled:
         article = self.timeline.article(key)
         content = self.timeline.content_on_version(key, version)
-        return compile_article(article, content, served)
+        return compile_article(article, content, served, template)
 
     def extra_response(
-        self, index: int, day: int, headers: Mapping[str, str], host: str
+        self,
+        index: int,
+        day: int,
+        templates: replatform.TemplateSettings,
+        headers: Mapping[str, str],
+        host: str,
     ) -> Response:
         """A --duplicates, --invalid or --hostile page: served like an article, always live.
         Its compiled page is cached (the 1 MB --hostile page too); host fills the absolute
         beacon URL of the hostile_markup page."""
         extra = self.timeline.extras.items[index]
         content = self.timeline.extras.content(index, day)
-        compiled = self.compiled_extra(extra, content)
-        last_modified = extra.article.published
+        compiled = self.compiled_extra(extra, content, templates.in_force(day))
+        last_modified = templates.page_modified(extra.article.published, day, self.options)
         validators = [("ETag", compiled.etag), ("Last-Modified", http_date(last_modified))]
         if not_modified(headers, compiled.etag, last_modified):
             return Response(304, b"", validators, "article")
@@ -237,8 +259,8 @@ class Site:
         return Response(200, body, [("Content-Type", HTML_UTF8), *validators], "article")
 
     @staticmethod
-    def _compile_extra(extra: extras.Extra, content: Content) -> Compiled:
-        return compile_article(extra.article, content, extra.path)
+    def _compile_extra(extra: extras.Extra, content: Content, template: str) -> Compiled:
+        return compile_article(extra.article, content, extra.path, template)
 
     def article_slots(self, key: int, day: int) -> dict[str, Callable[[], str]]:
         return self.view_slots(key, self.timeline.doc_ids[key], day)
@@ -251,8 +273,13 @@ class Site:
             "views": lambda: str(next(counter)),
             "token": lambda: secrets.token_hex(16),
             "bust": lambda: str(random.randrange(10**9)),
+            "related_dated": lambda: self.related_dated(day),  # the re-platformed template's
             **self.common_slots(day),
         }
+
+    def related_dated(self, day: int) -> str:
+        items = self.dated_side_items(day)
+        return "".join(random.sample(items, min(5, len(items))))
 
     def common_slots(self, day: int) -> dict[str, Callable[[], str]]:
         items = self.side_items(day)
@@ -277,6 +304,18 @@ class Site:
         return [
             f'<li><a href="{self.list_href(e.key, day, "root")}" target="_blank">'
             f"{pages.text(pages.shown_title(self.timeline.content_on(e.key, day).title))}</a></li>"
+            for e in entries
+        ]
+
+    def _dated_side_items(self, day: int) -> list[str]:
+        """The re-platformed 相关文章 pool: the side block's articles, each with its date."""
+        entries = [e for e in self.timeline.listing(day) if e.kind == "article"][:SIDE_POOL]
+        return [
+            replatform.related_item(
+                self.list_href(e.key, day, "root"),
+                pages.shown_title(self.timeline.content_on(e.key, day).title),
+                f"{self.timeline.published_at(e.key, day):%Y-%m-%d}",
+            )
             for e in entries
         ]
 
@@ -414,9 +453,12 @@ class Site:
 
     # --- control data
 
-    def _truth_json(self, day: int, settings: FaultSettings) -> bytes:
+    def _truth_json(
+        self, day: int, settings: FaultSettings, templates: replatform.TemplateSettings
+    ) -> bytes:
         faulted = self.faulted(day, settings)
-        document = truth.site_truth(self.timeline, day, self.mirror_origin, faulted)
+        in_force = None if templates.is_default else templates.in_force(day)
+        document = truth.site_truth(self.timeline, day, self.mirror_origin, faulted, in_force)
         return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 
     def set_day(self, day: int) -> None:
@@ -425,8 +467,20 @@ class Site:
         self.day = day
 
     def day_info(self) -> dict[str, object]:
-        day = self.day
-        return {"day": day, "date": self.options.date_of(day).isoformat()}
+        """The day and its date; with a re-platform configured, also the template in force."""
+        day, templates = self.day, self.templates
+        info: dict[str, object] = {"day": day, "date": self.options.date_of(day).isoformat()}
+        if not templates.is_default:
+            info["article_template"] = templates.in_force(day)
+        return info
+
+    def set_templates(self, templates: replatform.TemplateSettings) -> None:
+        """Switch the article template setting; pages change at once (the caches are keyed by
+        the template in force)."""
+        self.templates = templates
+
+    def templates_info(self) -> dict[str, object]:
+        return self.templates.document(self.day)
 
 
 def file_served(
@@ -444,10 +498,15 @@ def list_page_path(page: int) -> str:
     return LIST_PATH if page == 0 else f"{LIST_PATH}index_{page}.html"
 
 
-def compile_article(article: Article, content: Content, served: str) -> Compiled:
-    """An article page in the template its serving path calls for."""
+def compile_article(
+    article: Article, content: Content, served: str, template: str = replatform.PLATFORM
+) -> Compiled:
+    """An article page in the template its serving path calls for, or, when the re-platformed
+    template is in force, in that one (the same for every serving path)."""
     url = CANONICAL_ORIGIN + served
-    if served.startswith("/art/"):
+    if template == replatform.REPLATFORMED:
+        html = replatform.article_page(article, content, truth.served_template(served))
+    elif served.startswith("/art/"):
         html = pages.legacy_article(article, content)
     elif served.startswith(XXGK_COLUMN_PATH):
         html = pages.xxgk_article(article, content, url)

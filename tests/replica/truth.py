@@ -81,10 +81,13 @@ def site_truth(
     day: int,
     mirror_origin: str | None = None,
     faulted: list[dict[str, object]] | None = None,
+    article_template: str | None = None,
 ) -> dict:
     """The /_replica/truth document (shape documented in tests/replica/README.md); faulted: the
-    faulted pages under the active fault settings (Site.faulted)."""
+    faulted pages under the active fault settings (Site.faulted); article_template: the article
+    template in force today, None when no re-platform is configured (then the key is absent)."""
     mirrors = mirror.mirror_truth(timeline, day, mirror_origin) if mirror_origin else []
+    in_force = {} if article_template is None else {"article_template": article_template}
     return {
         "day": day,
         "date": timeline.options.date_of(day).isoformat(),
@@ -92,6 +95,7 @@ def site_truth(
         "list_path": LIST_PATH,
         "list_pages": timeline.list_pages(day),
         "template": timeline.options.template,
+        **in_force,
         "articles": [article_truth(timeline, k, day) for k in range(timeline.published_count(day))],
         "changes": timeline.changes(day),
         "mirrors": mirrors,
