@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +49,9 @@ class VersionRecord:
     listed: bool = True
     # Its images and attachments with the captures that hold them (show; not export).
     files: tuple[FileCapture, ...] | None = None
+    # How each field was read (the profile's rule, or the generic reader's way), and the fields
+    # the generic fallback read because the profile's rules found nothing.
+    provenance: dict[str, str] = field(default_factory=dict)
 
     def fields(self) -> dict[str, Any]:
         return self.record.fields()
@@ -62,6 +65,8 @@ class VersionRecord:
             "changed_fields": list(self.changed_fields),
             "state": self.state,
             "listed": self.listed,
+            "fallback": fallback_fields(self.provenance),
+            "provenance": {k: v for k, v in self.provenance.items() if k != "fallback"},
         }
         if self.files is not None:
             shape["files"] = [file.to_json() for file in self.files]
@@ -99,6 +104,8 @@ class VersionSummary:
     parser_version: str
     title: str
     files: tuple[FileCapture, ...] = ()
+    # The fields the generic fallback read (the profile's rules found nothing for them).
+    fallback: tuple[str, ...] = ()
 
     @property
     def changed_fields(self) -> tuple[str, ...]:
@@ -116,6 +123,7 @@ class VersionSummary:
             "chars_removed": self.chars_removed,
             "content_sha256": self.content_sha256,
             "parser_version": self.parser_version,
+            "fallback": list(self.fallback),
             "files": [file.to_json() for file in self.files],
         }
 
@@ -478,6 +486,19 @@ def _drift_events(
     ]
 
 
+def latest_content_sha256(archive: Archive, url: str) -> str | None:
+    """The content digest of the latest version of the page at `url`, if it has one."""
+    query = (
+        select(Version.content_sha256)
+        .join(PageUrl, PageUrl.page_id == Version.page_id)
+        .where(PageUrl.url == url)
+        .order_by(Version.number.desc())
+        .limit(1)
+    )
+    with archive.reading() as session:
+        return session.scalar(query)
+
+
 def payload(archive: Archive, sha256: str) -> bytes:
     """The raw bytes of a stored payload."""
     with archive.reading() as session:
@@ -639,7 +660,13 @@ def _record(page: Page, version: Version, changed: tuple[FieldChange, ...]) -> V
         changed_fields=tuple(change.field for change in changed),
         state=page.state,
         listed=page.is_listed,
+        provenance=dict(version.provenance or {}),
     )
+
+
+def fallback_fields(provenance: Mapping[str, str]) -> list[str]:
+    """The fields a version's provenance says the generic fallback read."""
+    return [name for name in provenance.get("fallback", "").split(",") if name]
 
 
 def _version_summary(
@@ -656,6 +683,7 @@ def _version_summary(
         chars_removed=version.chars_removed,
         content_sha256=version.content_sha256,
         parser_version=version.parser_version,
+        fallback=tuple(fallback_fields(version.provenance or {})),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
@@ -111,6 +111,7 @@ _REFERRER_VERSION = (
 _BLOB_DATA = select(BLOB.c.compression, BLOB.c.data).where(BLOB.c.sha256 == bindparam("sha256"))
 _BLOB_EXISTS = select(BLOB.c.sha256).where(BLOB.c.sha256 == bindparam("sha256"))
 _UPDATE_PAGE = update(PAGE).where(PAGE.c.id == bindparam("page_id_"))
+_SET_PUBLISHED = _UPDATE_PAGE.values(published_at=bindparam("published"))
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,34 @@ class Store:
                 )
         self._commit_chain(capture)
         return recorded
+
+    def record_reading(
+        self, observation: Observation, capture_id: int, captured_at: datetime
+    ) -> Recorded:
+        """A stored answer read again by today's rules, the archive fetching nothing: a new
+        version when the reading differs from the page's latest (reparsed: same bytes, another
+        reading) or the page had none (new). No capture, no lifecycle event, no page state but
+        its publication time; the version's provenance names the capture it read. Reading the
+        same bytes the same way again adds nothing."""
+        assert observation.extracted is not None
+        extracted = observation.extracted
+        provenance = {**extracted.provenance, "reread": f"capture {capture_id} of {captured_at}"}
+        observation = replace(observation, extracted=replace(extracted, provenance=provenance))
+        with self.archive.engine.begin() as connection:
+            page = connection.execute(_PAGE_BY_URL, {"url": observation.url}).first()
+            if page is None:
+                raise NotArchived(f"{observation.url} is not in the archive.", observation.url)
+            decision = self._decide_version(connection, page, observation, reread=True)
+            if decision.new_fields is not None:
+                published = _instant(decision.new_fields["published_at"])
+                connection.execute(_SET_PUBLISHED, {"page_id_": page.id, "published": published})
+        return Recorded(
+            observation.url,
+            decision.outcome,
+            decision.number,
+            decision.changed,
+            decision.duplicates,
+        )
 
     def _record_page(
         self,
@@ -363,7 +392,7 @@ class Store:
         return self._site_ids[name]
 
     def _decide_version(
-        self, connection: Connection, page: Any, observation: Observation
+        self, connection: Connection, page: Any, observation: Observation, reread: bool = False
     ) -> _Decision:
         # A page created by this very capture has no version yet: no need to look.
         fresh = isinstance(page, _NewPage)
@@ -381,7 +410,7 @@ class Store:
         digest = content_sha256(fields)
         if latest is not None and latest.content_sha256 == digest:
             return _Decision(Outcome.UNCHANGED, latest.id, latest.number)
-        return self._new_version(connection, page_id, latest, observation, fields, digest)
+        return self._new_version(connection, page_id, latest, observation, fields, digest, reread)
 
     def _new_version(
         self,
@@ -391,12 +420,18 @@ class Store:
         observation: Observation,
         fields: dict[str, Any],
         digest: str,
+        reread: bool = False,
     ) -> _Decision:
+        """`reread`: stored bytes read again, so any difference is the reading's, not an edit."""
         assert observation.extracted is not None
         parent = _fields_of(connection, latest.id) if latest else {}
         changed = changed_fields(parent, fields) if latest else []
-        baseline = self._baseline(connection, latest, observation) if latest else None
-        if baseline is not None and content_sha256(baseline) == digest:
+        baseline = None
+        if latest is not None and not reread:
+            baseline = self._baseline(connection, latest, observation)
+        if (latest is not None and reread) or (
+            baseline is not None and content_sha256(baseline) == digest
+        ):
             outcome = Outcome.REPARSED
             field_classes: dict[str, str | None] = dict.fromkeys(changed, changes.REPARSE)
         else:

@@ -30,6 +30,8 @@ RECORD_KEYS = [
     "changed_fields",
     "state",
     "listed",
+    "fallback",
+    "provenance",
     "files",
 ]
 COMMANDS = [
@@ -46,6 +48,8 @@ COMMANDS = [
     "serve",
     "export",
     "import",
+    "extract",
+    "reparse",
     "verify",
     "runs",
     "sites",
@@ -87,6 +91,10 @@ def test_show_json_is_the_documented_record(archived, article):
     assert record["published_at"].endswith("+08:00")
     assert record["version"] == 1 and record["changed_fields"] == []
     assert record["images"] == article["images"]
+    # The platform's own rules read every field: nothing came from the generic fallback.
+    assert record["fallback"] == []
+    assert record["provenance"]["body"].startswith("css:#Zoom")
+    assert record["provenance"]["published_at"] == "meta:PubDate"
 
 
 def test_show_at_a_time_before_the_first_capture_says_so(archived, article):

@@ -4,7 +4,6 @@ is never archived; refusals are said once; an archivist can stop tracking a page
 from __future__ import annotations
 
 import shutil
-import socket
 import sqlite3
 from contextlib import closing
 
@@ -21,13 +20,6 @@ def archive(day1_archive, tmp_path):
     db = tmp_path / "archive.db"
     shutil.copy(day1_archive, db)
     return db
-
-
-@pytest.fixture(scope="module")
-def closed_port():
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        return unused.getsockname()[1]
 
 
 def state(db):
@@ -82,7 +74,7 @@ def test_a_fetch_that_reaches_nothing_archives_nothing_and_leaves_no_run(
     ("path", "why"),
     [
         ("/", "the page has a title but no body"),
-        ("/col8173/col8174/", "no title was found"),
+        ("/col8173/col8174/", "no article: no body was found"),
         ("/col8173/col8174/202001/t20200101_1.html", "HTTP 404"),
     ],
     ids=["home page", "list page", "404"],

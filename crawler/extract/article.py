@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from parsel import Selector
 
 from archive.records import ArticleRecord, Extracted, Link
 from archive.text.fold import fold_spaces
+from crawler.extract import generic
 from crawler.extract.css import select
 from crawler.extract.dates import parse_date
 from crawler.extract.decoding import decode_html
@@ -52,6 +53,10 @@ class _Page:
     body_in_page: HtmlElement | None
     body: HtmlElement | None
     body_rule: str | None
+    # The body's paragraphs when the generic fallback found the block (its own boilerplate out).
+    fallback_lines: list[str] | None = None
+    # The fields the generic fallback found, the profile's rules having found nothing.
+    fallback_fields: list[str] = field(default_factory=list)
 
 
 class ArticleExtractor:
@@ -72,8 +77,10 @@ class ArticleExtractor:
         page = self._parse(decoded.text, url)
         provenance: dict[str, str] = {"encoding": decoded.describe()}
         title = self._text_field(page, "title", provenance)
-        text = self._body_paragraphs(page)
         missed = _rules_missed(provenance, page)
+        if page.body is None:
+            self._fallback_body(page, title or "")
+        text = self._body_paragraphs(page)
         if not title or not text:
             return replace(
                 self._not_an_article(decoded.describe(), page, title), rules_missed=missed
@@ -91,6 +98,8 @@ class ArticleExtractor:
             doc_id=self.urls.doc_id(url),
         )
         provenance["body"] = page.body_rule or ""
+        if page.fallback_fields:
+            provenance["fallback"] = ",".join(page.fallback_fields)
         extracted = Extracted(record, provenance, self.parser_version)
         return ArticleReading(decoded.describe(), extracted, rules_missed=missed)
 
@@ -106,7 +115,10 @@ class ArticleExtractor:
 
     def _body_block(self, root: HtmlElement) -> tuple[HtmlElement | None, str | None]:
         for rule in self.rules.fields["body"]:
-            found = select(root, rule.partition(":")[2])
+            kind, _, selector = rule.partition(":")
+            if kind == "generic":
+                continue  # the fallback, after the profile's own rules
+            found = select(root, selector)
             if found:
                 return found[0], rule
         return None, None
@@ -127,11 +139,50 @@ class ArticleExtractor:
                 continue
             provenance[field] = rule
             return value
-        provenance[field] = "none"
+        found = self._fallback(page, field)
+        if found is None or (required and not found[0]):
+            provenance[field] = "none"
+            return None
+        provenance[field] = found[1]
+        page.fallback_fields.append(field)
+        return found[0]
+
+    def _fallback(self, page: _Page, field: str) -> generic.Found | None:
+        """What the generic reader finds for a field the profile's rules did not (provenance
+        says so: `generic:…`, or the meta tag it came from)."""
+        meta = generic.meta_tags(page.root)
+        if field == "title":
+            return generic.find_title(page.root, meta)
+        if field == "column":
+            return generic.find_column(page.root, meta)
+        label_text = self._label_text(page)
+        if field == "published_at":
+            return generic.find_published(page.root, meta, label_text)
+        if field == "source":
+            return generic.find_source(page.root, meta, label_text)
         return None
+
+    def _label_text(self, page: _Page) -> str:
+        """Where the generic reader looks for labelled values: outside the body, and the first
+        lines of the body (some templates put the 来源 line inside it)."""
+        head = paragraphs(page.body)[:4] if page.body is not None else []
+        return _text_outside(page.root, page.body_in_page) + "\n" + "\n".join(head)
+
+    def _fallback_body(self, page: _Page, title: str) -> None:
+        """The body block found by text density, when no rule of the profile found one."""
+        found = generic.find_body(page.root)
+        if found is None:
+            return
+        block, how = found
+        page.body_in_page, page.body_rule = block, how
+        page.body = self._without_boilerplate(generic.without_boilerplate(block))
+        page.fallback_lines = generic.body_lines(page.body, title)
+        page.fallback_fields.append("body")
 
     def _apply(self, page: _Page, rule: str) -> str | None:
         kind, _, argument = rule.partition(":")
+        if kind == "generic":
+            return None  # the fallback, after the profile's own rules
         if kind == "meta":
             return page.meta.get(argument.lower())
         if kind == "css":
@@ -170,11 +221,17 @@ class ArticleExtractor:
             if parsed is not None:
                 provenance["published_at"] = rule
                 return parsed
-        provenance["published_at"] = "none"
-        return None
+        found = self._fallback(page, "published_at")
+        parsed = parse_date(found[0], self.profile.timezone) if found else None
+        provenance["published_at"] = found[1] if found and parsed else "none"
+        if parsed is not None:
+            page.fallback_fields.append("published_at")
+        return parsed
 
     def _body_paragraphs(self, page: _Page) -> list[str]:
         """The body block's paragraphs as they stand; boilerplate lines are for cleaning to drop."""
+        if page.fallback_lines is not None:
+            return page.fallback_lines
         return paragraphs(page.body) if page.body is not None else []
 
     def _body_html(self, page: _Page) -> str:
@@ -221,10 +278,12 @@ class ArticleExtractor:
             return ArticleReading(
                 encoding, problem="the page says it does not exist", is_soft_404=True
             )
-        if title:
+        if title and "title" not in page.fallback_fields:
             return ArticleReading(
                 encoding, problem="the page has a title but no body", is_incomplete=True
             )
+        if title:  # a title any page has (<title>), and no text of an article
+            return ArticleReading(encoding, problem="the page has no article: no body was found")
         return ArticleReading(encoding, problem="the page has no article: no title was found")
 
 

@@ -80,7 +80,7 @@ class ImportSummary:
         }
 
 
-def _default_validation() -> Validation:
+def default_validation() -> Validation:
     """The crawl's validation with its default settings (crawler/settings.py)."""
     return Validation(
         earliest=datetime.fromisoformat(settings.NEWSARCHIVE_EARLIEST_DATE),
@@ -96,7 +96,7 @@ def _default_rules() -> Rules:
 class ImportOptions:
     site: str | None = None  # the profile of records on hosts no profile knows
     dry_run: bool = False
-    validation: Validation = field(default_factory=_default_validation)
+    validation: Validation = field(default_factory=default_validation)
     rules: Rules = field(default_factory=_default_rules)
 
 

@@ -16,7 +16,7 @@ from crawler.run.lock import CrawlLock, LockHeld, lock_path
 
 logger = logging.getLogger(__name__)
 # The commands that hold a site's crawl lock (a fetch of one page does not).
-LOCKED_COMMANDS = ("crawl", "recheck")
+LOCKED_COMMANDS = ("crawl", "recheck", "reparse")
 
 
 @dataclass
@@ -37,12 +37,23 @@ def open_session(db_url: str | None, site: str, clock: Clock, *, locked: bool) -
     if not locked:
         return Session(archive)
     try:
-        lock = _take_lock(archive, site)
-        _interrupt_abandoned_runs(archive, site, LOCKED_COMMANDS)
+        lock = hold_site(archive, site)
     except BaseException:
         archive.close()
         raise
     return Session(archive, lock)
+
+
+def hold_site(archive: Archive, site: str) -> CrawlLock:
+    """`site`'s crawl lock, taken (CrawlRefused when another run holds it); runs a killed
+    holder left "running" are then marked interrupted."""
+    lock = _take_lock(archive, site)
+    try:
+        _interrupt_abandoned_runs(archive, site, LOCKED_COMMANDS)
+    except BaseException:
+        lock.release()
+        raise
+    return lock
 
 
 def open_writable(db_url: str | None, clock: Clock) -> Archive:

@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROFILE_DIR = Path(__file__).with_name("profiles")
 PROFILE_PATH_ENV = "NEWSARCHIVE_PROFILE_PATH"
-RULE_KINDS = ("meta", "css", "label")
+RULE_KINDS = ("meta", "css", "label", "generic")
+# The profile of pages on hosts no site profile covers (profiles/generic.toml): not a site.
+GENERIC = "generic"
 REQUIRED_FIELDS = ("title", "published_at", "source", "column", "body")
 
 
@@ -110,15 +112,34 @@ def profile_dirs() -> list[Path]:
 def available_profiles() -> list[str]:
     """Names of the site profiles that can be crawled (platform files, which lack an origin, excluded)."""
     names = {path.stem for folder in profile_dirs() for path in folder.glob("*.toml")}
-    return sorted(name for name in names if "origin" in _raw(name))
+    return sorted(name for name in names if "origin" in _raw(name) and name != GENERIC)
+
+
+def generic_name(url: str) -> str:
+    """The name of the generic profile of `url`'s host: `generic-https-www.example.gov.cn`."""
+    parts = urlsplit(url)
+    return f"{GENERIC}-{parts.scheme}-{parts.netloc.lower()}"
 
 
 def load_profile(name: str) -> SiteProfile:
-    """The validated profile `name`, merged with the profiles it extends."""
+    """The validated profile `name`, merged with the profiles it extends; `generic-SCHEME-HOST`
+    is the generic profile of that host (every field read by crawler.extract.generic)."""
+    if name.startswith(f"{GENERIC}-"):
+        return _generic(name)
     if name not in available_profiles():
         known = ", ".join(available_profiles())
         raise ProfileError(f"There is no site profile named {name!r}; known sites: {known}.")
     return _build(name, _merged(name))
+
+
+def _generic(name: str) -> SiteProfile:
+    scheme, _, host = name.removeprefix(f"{GENERIC}-").partition("-")
+    if scheme not in ("http", "https") or not host:
+        raise ProfileError(f"{name!r} is not a generic profile's name (generic-SCHEME-HOST).")
+    raw = _merged(GENERIC)
+    other = "https" if scheme == "http" else "http"
+    raw.update(origin=f"{scheme}://{host}", aliases=[f"{other}://{host}"], title=host)
+    return _build(name, raw)
 
 
 def _find(name: str) -> Path:

@@ -6,6 +6,7 @@ import click
 
 from newsarchive import __version__
 from newsarchive.cli.crawling import crawl, fetch, recheck
+from newsarchive.cli.extracting import extract_command
 from newsarchive.cli.history import (
     changes,
     copies_command,
@@ -16,6 +17,7 @@ from newsarchive.cli.history import (
     show,
 )
 from newsarchive.cli.importing import import_command
+from newsarchive.cli.reparsing import reparse_command
 from newsarchive.cli.serving import serve
 from newsarchive.cli.tracking import track, untrack
 from newsarchive.cli.upkeep import db, export, runs_command, sites, status, verify
@@ -34,9 +36,9 @@ def main() -> None:
 
 
 # In the order `newsarchive --help` lists them: fetching, reading, the archive as a whole.
-for command in (crawl, fetch, recheck, untrack, track):
+for command in (crawl, fetch, recheck, untrack, track, extract_command):
     main.add_command(command)
 for command in (history, show, diff, changes, search_command, copies_command, get_command, serve):
     main.add_command(command)
-for command in (status, export, import_command, verify, runs_command, sites, db):
+for command in (status, export, import_command, reparse_command, verify, runs_command, sites, db):
     main.add_command(command)

@@ -10,7 +10,7 @@ import click
 
 from crawler.run.context import CrawlRequest, check_request
 from crawler.run.exits import EXIT_USAGE, CrawlRefused
-from crawler.sites.profile import SiteProfile
+from crawler.sites.profile import ProfileError, SiteProfile, generic_name, load_profile
 from crawler.sites.resolve import copied_article, profile_for
 from crawler.sites.urls import UrlError, check_http
 from newsarchive.cli.base import Failed, site_profile
@@ -109,7 +109,9 @@ def fetch(
 
     Prints whether it was new, changed or unchanged, and its version number. A URL on another
     host whose path is an archived article's (a mirror site's copy) is kept as a copy of that
-    article, repaired, never as a new article; `copies` lists them.
+    article, repaired, never as a new article; `copies` lists them. Any other page on a host no
+    site profile covers (a city or provincial site quoting the district) is read by the generic
+    reader and archived as a page of the site `generic-SCHEME-HOST`.
 
     \b
     newsarchive fetch http://www.chencang.gov.cn/col8173/col8174/202402/t20240207_160040.html
@@ -202,6 +204,10 @@ def _site_of(url: str, base_url: str | None, db_url: str | None, *, copies: bool
     if found is not None:
         return found
     copied = copied_article(url, db_url) if copies else None
-    if copied is None:
-        raise Failed(f"No site profile covers {host}; name one with --site.", EXIT_USAGE)
-    return copied[0]
+    if copied is not None:
+        return copied[0]
+    # A page on a host no profile covers is read by the generic reader, as its host's page.
+    try:
+        return load_profile(generic_name(url))
+    except ProfileError as exc:
+        raise Failed(f"No site profile covers {host} ({exc}).", EXIT_USAGE) from None

@@ -31,6 +31,8 @@ CSV_COLUMNS = [
     "changed_fields",
     "state",
     "listed",
+    "fallback",
+    "provenance",
 ]
 
 

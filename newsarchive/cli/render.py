@@ -33,7 +33,10 @@ def history_lines(found: PageHistory) -> Iterator[str]:
     for v in found.versions:
         changed = field_counts_text(v.fields) or "first version"
         classes = f"  [{', '.join(v.classes)}]" if v.classes else ""
-        yield f"  {v.number:>3}  {v.captured_at.isoformat()}  {changed}{classes}"
+        fallback = (
+            f"  (read by the generic fallback: {', '.join(v.fallback)})" if v.fallback else ""
+        )
+        yield f"  {v.number:>3}  {v.captured_at.isoformat()}  {changed}{classes}{fallback}"
         for file in v.files:
             yield f"       {file_line(file)}"
     yield f"lifecycle ({len(found.events)}):"
@@ -56,7 +59,9 @@ def field_counts_text(changes: tuple[FieldChange, ...]) -> str:
 
 def record_lines(record: VersionRecord) -> Iterator[str]:
     for name, value in record.to_json().items():
-        if name not in ("body", "body_html", "files"):
+        if name == "fallback" and value:
+            yield f"read by the generic fallback (the profile's rules found nothing): {_plain(value)}"
+        elif name not in ("body", "body_html", "files", "fallback", "provenance"):
             yield f"{name}: {_plain(value)}"
     if record.files:
         yield f"files ({len(record.files)}):"
