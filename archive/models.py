@@ -179,6 +179,8 @@ class Version(Base):
     parser_version: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(Text)
     published_at: Mapped[str | None] = mapped_column(String(32))
+    # day, minute or second: how precise the page's date was (archive.records.ArticleRecord).
+    published_precision: Mapped[str | None] = mapped_column(String(8))
     source: Mapped[str] = mapped_column(Text)
     column: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)

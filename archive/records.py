@@ -33,6 +33,9 @@ class ArticleRecord:
 
     title: str
     published_at: datetime | None
+    # How precise the page's own date is: "day" (a date alone: published_at is that day's
+    # midnight, which the page never said), "minute" or "second"; None when unknown.
+    published_precision: str | None = None
     source: str
     editor: str = ""
     author: str = ""
@@ -47,6 +50,8 @@ class ArticleRecord:
     def __post_init__(self) -> None:
         if self.published_at is not None and self.published_at.tzinfo is None:
             raise ValueError("published_at must be timezone-aware")
+        if self.published_precision not in PRECISIONS:
+            raise ValueError(f"published_precision must be one of {PRECISIONS}")
 
     def fields(self) -> dict[str, Any]:
         """The record as JSON-ready values, keyed by RECORD_FIELDS."""
@@ -59,6 +64,8 @@ class ArticleRecord:
         return cls(
             **{name: fields[name] for name in _PLAIN_FIELDS},
             published_at=datetime.fromisoformat(published) if published else None,
+            # Records written before the field existed have none.
+            published_precision=fields.get("published_precision"),
             images=tuple(fields["images"]),
             attachments=tuple(Link(a["url"], a["text"]) for a in fields["attachments"]),
             links=tuple(Link(a["url"], a["text"]) for a in fields["links"]),
@@ -68,10 +75,17 @@ class ArticleRecord:
 # The record's content fields, in the documented order of the JSON record.
 RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(ArticleRecord))
 _PLAIN_FIELDS = tuple(
-    name for name in RECORD_FIELDS if name not in ("published_at", "images", "attachments", "links")
+    name
+    for name in RECORD_FIELDS
+    if name not in ("published_at", "published_precision", "images", "attachments", "links")
 )
+PRECISIONS = (None, "day", "minute", "second")
+# Fields that say how another field was read, not what the page says: never a change.
+DERIVED_FIELDS = frozenset({"published_precision"})
 # body_html is a presentation of body/images/attachments: markup-only churn is not a new version.
-HASHED_FIELDS = tuple(name for name in RECORD_FIELDS if name != "body_html")
+HASHED_FIELDS = tuple(
+    name for name in RECORD_FIELDS if name != "body_html" and name not in DERIVED_FIELDS
+)
 # Fields added after archives existed stay out of the hash while empty, so a record that has
 # nothing in them hashes as it did before they existed.
 LATER_FIELDS = frozenset({"editor", "author"})
@@ -101,14 +115,23 @@ def content_sha256(fields: Mapping[str, Any]) -> str:
 def record_sha256(fields: Mapping[str, Any]) -> str:
     """The SHA-256 of every field of the record exactly as stored (body_html too): the fixity
     of a version, where content_sha256 is its identity for change detection."""
-    stored = {name: fields.get(name) for name in RECORD_FIELDS}
+    stored = {
+        name: fields.get(name)
+        for name in RECORD_FIELDS
+        # A derived field added later is left out while empty: older digests stay true.
+        if name not in DERIVED_FIELDS or fields.get(name) is not None
+    }
     canonical = json.dumps(stored, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """The record fields whose values differ, in record order (None and "" are different)."""
-    return [name for name in RECORD_FIELDS if _nfc(old.get(name)) != _nfc(new.get(name))]
+    return [
+        name
+        for name in RECORD_FIELDS
+        if name not in DERIVED_FIELDS and _nfc(old.get(name)) != _nfc(new.get(name))
+    ]
 
 
 def _nfc(value: Any) -> Any:

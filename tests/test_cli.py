@@ -15,6 +15,7 @@ RECORD_KEYS = [
     "url",
     "title",
     "published_at",
+    "published_precision",
     "source",
     "editor",
     "author",
@@ -89,6 +90,7 @@ def test_show_json_is_the_documented_record(archived, article):
     assert list(record) == RECORD_KEYS
     assert record["published_at"] == article["published_at"]
     assert record["published_at"].endswith("+08:00")
+    assert record["published_precision"] == "minute"  # the platform's PubDate: 2025-11-22 08:05
     assert record["version"] == 1 and record["changed_fields"] == []
     assert record["images"] == article["images"]
     # The platform's own rules read every field: nothing came from the generic fallback.

@@ -28,6 +28,7 @@ FILES = ("page.html", "meta.json", "expected.json")
 RECORD_FIELDS = (
     "title",
     "published_at",
+    "published_precision",
     "source",
     "column",
     "body",

@@ -5,7 +5,8 @@ catalogue covering every string the templates show."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -248,3 +249,24 @@ def test_the_servers_connections_send_without_waiting_for_acks():
         return option
 
     assert asyncio.run(accepted_nodelay()) != 0
+
+
+def test_a_date_alone_is_shown_as_a_day_not_as_midnight():
+    from archive.records import ArticleRecord
+    from newsarchive.web.templating import _published
+
+    cst = timezone(timedelta(hours=8))
+    day = ArticleRecord(
+        title="t",
+        published_at=datetime(2025, 11, 18, tzinfo=cst),
+        published_precision="day",
+        source="",
+        column="",
+        body="b",
+        body_html="",
+    )
+    assert str(_published(day)) == '<time datetime="2025-11-18">2025-11-18</time>'
+    minute = replace(day, published_at=datetime(2025, 11, 18, 12, 58, tzinfo=cst))
+    minute = replace(minute, published_precision="minute")
+    assert "2025-11-18 12:58 +08:00" in str(_published(minute))
+    assert str(_published(replace(day, published_at=None))) == "—"

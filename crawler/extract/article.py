@@ -16,7 +16,7 @@ from archive.records import ArticleRecord, Extracted, Link
 from archive.text.fold import fold_spaces
 from crawler.extract import generic
 from crawler.extract.css import select
-from crawler.extract.dates import parse_date
+from crawler.extract.dates import parse_date, parse_date_with_precision
 from crawler.extract.decoding import decode_html
 from crawler.extract.sanitize import sanitize_html
 from crawler.extract.text import inline_text, paragraphs
@@ -85,9 +85,11 @@ class ArticleExtractor:
             return replace(
                 self._not_an_article(decoded.describe(), page, title), rules_missed=missed
             )
+        published = self._published_at(page, provenance)
         record = ArticleRecord(
             title=title,
-            published_at=self._published_at(page, provenance),
+            published_at=published[0],
+            published_precision=published[1],
             source=self._text_field(page, "source", provenance) or "",
             column=self._text_field(page, "column", provenance) or "",
             body="\n".join(text),
@@ -214,19 +216,32 @@ class ArticleExtractor:
                 yield inline_text(element)
         yield _text_outside(page.root, page.body_in_page)
 
-    def _published_at(self, page: _Page, provenance: dict[str, str]) -> datetime | None:
+    def _published_at(
+        self, page: _Page, provenance: dict[str, str]
+    ) -> tuple[datetime | None, str | None]:
+        """The publication time and how precise the page's text of it is (day, minute, second)."""
         for rule in self.rules.fields["published_at"]:
             value = self._apply(page, rule)
-            parsed = parse_date(value, self.profile.timezone) if value else None
-            if parsed is not None:
+            parsed = self._dated(value)
+            if parsed[0] is not None:
                 provenance["published_at"] = rule
                 return parsed
         found = self._fallback(page, "published_at")
-        parsed = parse_date(found[0], self.profile.timezone) if found else None
-        provenance["published_at"] = found[1] if found and parsed else "none"
-        if parsed is not None:
+        parsed = self._dated(found[0] if found else None)
+        provenance["published_at"] = found[1] if found and parsed[0] else "none"
+        if parsed[0] is not None:
             page.fallback_fields.append("published_at")
         return parsed
+
+    def _dated(self, text: str | None) -> tuple[datetime | None, str | None]:
+        if not text:
+            return None, None
+        zone = self.profile.timezone
+        moment = parse_date(text, zone)
+        precise = parse_date_with_precision(text, zone) if moment else None
+        # The precision of the very instant read; a text whose dates the two readers pick
+        # differently keeps its time and says nothing of its precision.
+        return moment, precise[1] if precise and precise[0] == moment else None
 
     def _body_paragraphs(self, page: _Page) -> list[str]:
         """The body block's paragraphs as they stand; boilerplate lines are for cleaning to drop."""

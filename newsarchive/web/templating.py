@@ -17,7 +17,7 @@ from archive.diff import VersionDiff
 from archive.search import fold
 from archive.text.diff import Span
 from newsarchive.web import i18n
-from newsarchive.web.dates import local, utc
+from newsarchive.web.dates import ZONE, local, utc
 from newsarchive.web.memento import timestamp
 from newsarchive.web.replay_origin import replay_origin
 
@@ -35,6 +35,17 @@ def _time(moment: Any) -> Markup:
     if moment is None:
         return Markup("—")
     return Markup('<time datetime="{0}" title="{0}">{1}</time>').format(utc(moment), local(moment))
+
+
+def _published(record: Any) -> Markup:
+    """A record's publication time as precise as its page gave it: a date alone is a day."""
+    moment = record.published_at
+    if moment is None:
+        return Markup("—")
+    if record.published_precision == "day":
+        day = moment.astimezone(ZONE).date().isoformat()
+        return Markup('<time datetime="{0}">{0}</time>').format(day)
+    return _time(moment)
 
 
 def _spans(spans: Iterable[Span], side: str = "inline") -> Markup:
@@ -69,7 +80,13 @@ def _highlight(text: str, query: str | None) -> Markup:
 
 
 _environment.filters.update(
-    time=_time, spans=_spans, highlight=_highlight, local=local, utc=utc, timestamp=timestamp
+    time=_time,
+    published=_published,
+    spans=_spans,
+    highlight=_highlight,
+    local=local,
+    utc=utc,
+    timestamp=timestamp,
 )
 
 

@@ -24,7 +24,7 @@ from alembic import op
 
 from archive.changes import version_counts
 from archive.diff import field_counts
-from archive.records import RECORD_FIELDS, record_sha256
+from archive.records import record_sha256
 
 # revision identifiers, used by Alembic.
 revision: str = "0005"
@@ -33,6 +33,22 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _JSON_FIELDS = {"images", "attachments", "links"}
+# The record's fields as they were at this revision (later ones, added by later migrations, are
+# not columns yet when this one runs).
+RECORD_FIELDS = (
+    "title",
+    "published_at",
+    "source",
+    "editor",
+    "author",
+    "column",
+    "body",
+    "body_html",
+    "images",
+    "attachments",
+    "links",
+    "doc_id",
+)
 VERSION = sa.table(
     "version",
     sa.column("id", sa.Integer),
