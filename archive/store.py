@@ -198,17 +198,26 @@ class Store:
         return recorded
 
     def record_reading(
-        self, observation: Observation, capture_id: int, captured_at: datetime
+        self,
+        observation: Observation,
+        capture_id: int | None = None,
+        captured_at: datetime | None = None,
     ) -> Recorded:
         """A stored answer read again by today's rules, the archive fetching nothing: a new
         version when the reading differs from the page's latest (reparsed: same bytes, another
         reading) or the page had none (new). No capture, no lifecycle event, no page state but
-        its publication time; the version's provenance names the capture it read. Reading the
-        same bytes the same way again adds nothing."""
+        its publication time; the version's provenance names the capture it read
+        (`reread_capture`, `reread_captured_at`; an import passes them in the provenance it
+        carries). Reading the same bytes the same way again adds nothing."""
         assert observation.extracted is not None
         extracted = observation.extracted
-        provenance = {**extracted.provenance, "reread": f"capture {capture_id} of {captured_at}"}
-        observation = replace(observation, extracted=replace(extracted, provenance=provenance))
+        if capture_id is not None and captured_at is not None:
+            read = {
+                "reread_capture": str(capture_id),
+                "reread_captured_at": captured_at.isoformat(),
+            }
+            provenance = {**extracted.provenance, **read}
+            observation = replace(observation, extracted=replace(extracted, provenance=provenance))
         with self.archive.engine.begin() as connection:
             page = connection.execute(_PAGE_BY_URL, {"url": observation.url}).first()
             if page is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib.metadata
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import BinaryIO
 
@@ -18,6 +18,7 @@ from archive.formats.layout import Counts, Layout, warcinfo
 from archive.formats.source import (
     CaptureItem,
     Item,
+    RereadItem,
     Selection,
     archive_identity,
     first_run_at,
@@ -43,6 +44,7 @@ class Cursor:
     capture_id: int = 0
     event_id: int = 0
     captured_at: datetime | None = None
+    version_id: int = 0  # the greatest version no capture added (a reparse's)
 
 
 @dataclass(frozen=True)
@@ -85,12 +87,16 @@ def export_warc(
         opening = warcinfo(identity, _warcinfo_name(selection), date, _info(identity, selection))
         layout = Layout(identity, opening.record_id, user_agents(session))
         writer, pages = WarcWriter(out), _Pages()
-        cursor = Cursor(selection.after_capture, selection.after_event)
+        cursor = Cursor(
+            selection.after_capture, selection.after_event, version_id=selection.after_version
+        )
         _emit(writer, [opening], on_record)
         for item in items(session, selection):
             if isinstance(item, CaptureItem):
                 _emit(writer, layout.capture_records(item), on_record)
                 pages.see(item)
+            elif isinstance(item, RereadItem):
+                _emit(writer, [layout.reread_record(item)], on_record)
             else:
                 _emit(writer, [layout.event_record(item)], on_record)
             cursor = _advanced(cursor, item)
@@ -108,14 +114,16 @@ def _emit(
 
 
 def _advanced(cursor: Cursor, item: Item) -> Cursor:
+    if isinstance(item, RereadItem):
+        return replace(cursor, version_id=max(cursor.version_id, item.id))
     if isinstance(item, CaptureItem):
         at = (
             item.captured_at
             if cursor.captured_at is None
             else max(cursor.captured_at, item.captured_at)
         )
-        return Cursor(max(cursor.capture_id, item.id), cursor.event_id, at)
-    return Cursor(cursor.capture_id, max(cursor.event_id, item.id), cursor.captured_at)
+        return replace(cursor, capture_id=max(cursor.capture_id, item.id), captured_at=at)
+    return replace(cursor, event_id=max(cursor.event_id, item.id))
 
 
 def _warcinfo_name(selection: Selection) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from archive.formats import http, metadata
-from archive.formats.source import CaptureItem, EventItem, Referent
+from archive.formats.source import CaptureItem, EventItem, Referent, RereadItem
 from archive.formats.warc import (
     HTTP_REQUEST,
     HTTP_RESPONSE,
@@ -90,6 +90,20 @@ class Layout:
             event.at,
             metadata.encode(metadata.event_json(event)),
             target_uri=metadata.target_uri("event", event.page),
+            content_type=metadata.CONTENT_TYPE,
+            concurrent=concurrent,
+        )
+
+    def reread_record(self, item: RereadItem) -> Record:
+        """A version no capture added, concurrent to the response whose bytes it read."""
+        self.counts.versions += 1
+        concurrent = () if item.capture_id is None else (self._answer_id(item.capture_id),)
+        return self._record(
+            "metadata",
+            f"version/{item.version.id}",
+            item.at,
+            metadata.encode(metadata.reread_json(item)),
+            target_uri=metadata.target_uri("version", item.page),
             content_type=metadata.CONTENT_TYPE,
             concurrent=concurrent,
         )

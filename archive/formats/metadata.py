@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from archive.formats.source import CaptureItem, EventItem, VersionItem
+from archive.formats.source import CaptureItem, EventItem, RereadItem, VersionItem
 
 CONTENT_TYPE = "application/json"
 # Metadata records are addressed apart from the pages they describe, so that replay tools,
@@ -54,10 +54,14 @@ def capture_json(capture: CaptureItem) -> dict[str, Any]:
 
 def version_json(capture: CaptureItem, version: VersionItem) -> dict[str, Any]:
     """The version the capture added: number, changes, parser, digests and the record."""
+    return version_json_of(capture.page, capture.id, version)
+
+
+def version_json_of(page: str, capture_id: int | None, version: VersionItem) -> dict[str, Any]:
     return {
         "type": "version",
-        "page": capture.page,
-        "capture": capture.id,
+        "page": page,
+        "capture": capture_id,
         "version": version.number,
         "captured_at": version.created_at.isoformat(),
         "changed_fields": [change["field"] for change in version.changes],
@@ -72,6 +76,14 @@ def version_json(capture: CaptureItem, version: VersionItem) -> dict[str, Any]:
         "repairs": version.repairs,
         "record": version.fields,
     }
+
+
+def reread_json(item: RereadItem) -> dict[str, Any]:
+    """A version no capture added (a stored answer read again): as version_json, with no
+    capture of its own and the capture it read (`reread_capture`) and its site."""
+    shape = version_json_of(item.page, None, item.version)
+    shape.update(site=item.site, reread_capture=item.capture_id)
+    return shape
 
 
 def event_json(event: EventItem) -> dict[str, Any]:

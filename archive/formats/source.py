@@ -39,6 +39,7 @@ class Selection:
     until: datetime | None = None
     after_capture: int = 0
     after_event: int = 0
+    after_version: int = 0
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,26 @@ class CaptureItem:
     confirms: Referent | None
 
 
-Item = CaptureItem | EventItem
+@dataclass(frozen=True)
+class RereadItem:
+    """A version no capture added: a stored answer read again (newsarchive reparse), which
+    fetched nothing. `capture_id` is the capture whose bytes it read."""
+
+    page: str
+    site: str
+    capture_id: int | None
+    version: VersionItem
+
+    @property
+    def id(self) -> int:
+        return self.version.id
+
+    @property
+    def at(self) -> datetime:
+        return self.version.created_at
+
+
+Item = CaptureItem | EventItem | RereadItem
 
 
 def archive_identity(session: Session) -> uuid.UUID:
@@ -146,12 +166,15 @@ def items(session: Session, selection: Selection) -> Iterator[Item]:
     of its instant."""
     lone: Iterator[Item] = iter(_lone_events(session, selection))
     captures: Iterator[Item] = _captures(session, selection)
-    yield from heapq.merge(captures, lone, key=_order)
+    rereadings: Iterator[Item] = iter(_rereadings(session, selection))
+    yield from heapq.merge(captures, lone, rereadings, key=_order)
 
 
 def _order(item: Item) -> tuple[datetime, int, int]:
     if isinstance(item, CaptureItem):
         return (item.captured_at, 0, item.id)
+    if isinstance(item, RereadItem):
+        return (item.at, 2, item.id)
     return (item.at, 1, item.id)
 
 
@@ -239,6 +262,33 @@ def _lone_event_query(selection: Selection) -> Select[Any]:
         .where(EVENT.c.capture_id.is_(None), EVENT.c.id > selection.after_event)
     )
     return _in_site(_window(query, EVENT.c.at, selection), selection.site)
+
+
+def _rereadings(session: Session, selection: Selection) -> list[RereadItem]:
+    """The selected versions no capture added, in time order."""
+    added = select(CAPTURE.c.id).where(
+        CAPTURE.c.version_id == VERSION.c.id, CAPTURE.c.outcome.in_(sorted(ADDED_VERSION))
+    )
+    query = (
+        select(VERSION.c.id, VERSION.c.provenance, PAGE.c.url.label("page_url"), SITE.c.name)
+        .join(PAGE, PAGE.c.id == VERSION.c.page_id)
+        .join(SITE, SITE.c.id == PAGE.c.site_id)
+        .where(~added.exists(), VERSION.c.id > selection.after_version)
+    )
+    if selection.site is not None:
+        query = query.where(SITE.c.name == selection.site)
+    rows = session.execute(_window(query, VERSION.c.created_at, selection)).all()
+    versions = _versions(session, [row.id for row in rows])
+    found = [
+        RereadItem(row.page_url, row.name, _reread_capture(row.provenance), versions[row.id])
+        for row in rows
+    ]
+    return sorted(found, key=lambda item: (item.at, item.id))
+
+
+def _reread_capture(provenance: Any) -> int | None:
+    value = (provenance or {}).get("reread_capture")
+    return int(value) if value else None
 
 
 def _window(query: Select[Any], column: Any, selection: Selection) -> Select[Any]:

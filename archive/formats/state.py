@@ -32,6 +32,7 @@ class ExportState:
     event_id: int
     captured_at: datetime | None = None
     output: str | None = None
+    version_id: int = 0  # the greatest version no capture added (a reparse's) it held
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -41,6 +42,7 @@ class ExportState:
             "site": self.site,
             "last_capture_id": self.capture_id,
             "last_event_id": self.event_id,
+            "last_version_id": self.version_id,
             "last_captured_at": self.captured_at.isoformat() if self.captured_at else None,
             "output": self.output,
         }
@@ -67,6 +69,8 @@ def read_state(path: Path) -> ExportState | None:
             event_id=int(shape["last_event_id"]),
             captured_at=datetime.fromisoformat(at) if at else None,
             output=shape.get("output"),
+            # State files written before reparsed versions were exported have none.
+            version_id=int(shape.get("last_version_id", 0)),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         raise StateError(f"{path} is not a state file of newsarchive exports.") from None

@@ -27,7 +27,7 @@ from archive.database import Archive
 from archive.errors import NotArchived
 from archive.lifecycle import Event, Rules
 from archive.query import holds_capture, last_captured, payload
-from archive.records import Observation, Outcome, PageKind
+from archive.records import ArticleRecord, Extracted, Observation, Outcome, PageKind
 from archive.runs import RunArguments
 from archive.store import Store
 from crawler import settings
@@ -35,7 +35,13 @@ from crawler.extract.article import ArticleExtractor
 from crawler.extract.judge import Answer, Fetched, Judge, Judgement, file, listing, observation
 from crawler.extract.record import clean_record, read_and_clean, reparser
 from crawler.extract.validate import Validation
-from crawler.imports.warc import Exchange, StandaloneEvent, Unreadable, read_items
+from crawler.imports.warc import (
+    Exchange,
+    StandaloneEvent,
+    StandaloneVersion,
+    Unreadable,
+    read_items,
+)
 from crawler.plan.durations import parse_duration
 from crawler.sites.profile import SiteProfile, load_profile
 from crawler.sites.resolve import profile_for
@@ -57,6 +63,8 @@ class ImportSummary:
     skipped: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)
     events: int = 0
+    # Versions no capture added (a reparse's), recorded as exported.
+    versions: int = 0
     unreadable: list[str] = field(default_factory=list)
     sites: set[str] = field(default_factory=set)
 
@@ -73,6 +81,7 @@ class ImportSummary:
             "captures": sum(self.recorded.values()),
             "recorded": dict(self.recorded),
             "events": self.events,
+            "versions": self.versions,
             "skipped": dict(self.skipped),
             "refused": dict(self.refused),
             "unreadable": list(self.unreadable),
@@ -178,6 +187,8 @@ class Importer:
                 summary.unreadable.append(item.sentence)
             elif isinstance(item, StandaloneEvent):
                 self._event(item, summary, path)
+            elif isinstance(item, StandaloneVersion):
+                self._reading(item, summary, path)
             else:
                 await self._exchange(item, summary, path)
 
@@ -314,6 +325,42 @@ class Importer:
             summary.events += 1
         else:
             summary.skipped["already in the archive"] += 1
+
+    def _reading(self, item: StandaloneVersion, summary: ImportSummary, path: Path) -> None:
+        """A version a reparse made from stored bytes: recorded as it was read, its record and
+        provenance as exported, at its time; nothing is read again."""
+        meta = item.meta
+        site = self._site_for(meta["page"], path, meta.get("site"))
+        if site is None:
+            summary.skipped["on a host of no site profile"] += 1
+            return
+        extracted = Extracted(
+            ArticleRecord.from_fields(meta["record"]),
+            dict(meta.get("provenance") or {}),
+            meta["parser_version"],
+            repairs=dict(meta.get("repairs") or {}),
+        )
+        observation = Observation(
+            site=site.profile.name,
+            site_origin=site.profile.origin,
+            url=meta["page"],
+            kind=PageKind.ARTICLE,
+            requested_url=meta["page"],
+            final_url=meta["page"],
+            fetched_at=datetime.fromisoformat(meta["captured_at"]),
+            verdict=Outcome.CONTENT,
+            status=200,
+            extracted=extracted,
+        )
+        summary.sites.add(site.profile.name)
+        if self.options.dry_run:
+            summary.versions += 1
+            return
+        recorded = site.store.record_reading(observation)
+        if recorded.outcome is Outcome.UNCHANGED:
+            summary.skipped["already in the archive"] += 1
+        else:
+            summary.versions += 1
 
     def _site_for(self, url: str, path: Path, named: str | None = None) -> _Site | None:
         """The site of a record: the one its metadata names, else the one whose host it is

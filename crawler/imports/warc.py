@@ -54,13 +54,20 @@ class StandaloneEvent:
 
 
 @dataclass(frozen=True)
+class StandaloneVersion:
+    """A newsarchive version no capture added (a stored answer read again by `reparse`)."""
+
+    meta: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Unreadable:
     """A record (or the rest of a file) that could not be read: one sentence."""
 
     sentence: str
 
 
-Item = Exchange | StandaloneEvent | Unreadable
+Item = Exchange | StandaloneEvent | StandaloneVersion | Unreadable
 # What a record that adds nothing (warcinfo, a request, another tool's metadata) comes to.
 _NOTHING = object()
 
@@ -190,6 +197,8 @@ def _item(record: Any, current: Exchange | None) -> object:
         return _answerless(shape)
     if shape.get("type") == "event" and shape.get("capture") is None:
         return StandaloneEvent(shape)
+    if shape.get("type") == "version" and shape.get("capture") is None:
+        return StandaloneVersion(shape)
     return _NOTHING
 
 

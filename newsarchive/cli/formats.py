@@ -90,6 +90,7 @@ def write_archive_format(archive: Archive, job: ArchiveExport) -> str:
         until=job.until,
         after_capture=state.capture_id if state else 0,
         after_event=state.event_id if state else 0,
+        after_version=state.version_id if state else 0,
     )
     partial = job.output.with_name(f".{job.output.name}.partial")
     try:
@@ -185,6 +186,7 @@ def _next_state(exported: Exported, job: ArchiveExport) -> ExportState:
         event_id=cursor.event_id,
         captured_at=cursor.captured_at,
         output=str(job.output),
+        version_id=cursor.version_id,
     )
 
 

@@ -72,6 +72,8 @@ def _summary_line(shape: dict[str, object]) -> str:
             parts[0] += " (" + ", ".join(f"{n} {o}" for o, n in counts.items()) + ")"
     if shape["events"]:
         parts.append(f"{shape['events']} events")
+    if shape["versions"]:
+        parts.append(f"{shape['versions']} versions read again by a reparse")
     if shape["unreadable"]:
         parts.append(f"{len(shape['unreadable'])} records unreadable")  # type: ignore[arg-type]
     return "; ".join(parts)
