@@ -452,3 +452,38 @@ def test_a_link_line_between_the_heading_and_the_date_is_passed_over():
     )
     root = root_of(body, '<meta name="publishdate" content="2023-11-17">')
     assert find_published(root, meta_tags(root), "") == ("2023-11-17 15:13", "generic:near-title")
+
+
+def test_the_title_heading_in_a_sidebar_named_block_still_leads_to_its_date():
+    page = html(
+        "<aside class='ymw-contxt-aside'><h1>全县召开春耕生产工作会议</h1>"
+        "<span>2024-02-07 10:07 县融媒体中心[整理]</span></aside>"
+        f"<div class='content'><p>{PROSE}</p></div>",
+        "<title>全县召开春耕生产工作会议|某某县人民政府</title>",
+    )
+    record = read_generic(page, "http://www.example.gov.cn/a.html")
+    assert record is not None
+    assert record.published_at == datetime(2024, 2, 7, 10, 7, tzinfo=SHANGHAI)
+
+
+def test_a_byline_linking_to_its_author_still_gives_the_date():
+    page = html(
+        "<h1>全县召开春耕生产工作会议</h1>"
+        "<div class='timeBref'><a href='/media/1'>2024年02月07日 10:07:00 来自北京</a></div>"
+        f"<div class='content'><p>{PROSE}</p></div>"
+    )
+    record = read_generic(page, "http://www.example.gov.cn/a.html")
+    assert record is not None
+    assert (record.published_at, record.published_precision) == (
+        datetime(2024, 2, 7, 10, 7, tzinfo=SHANGHAI),
+        "second",
+    )
+
+
+def test_an_empty_source_label_before_a_separator_is_no_source():
+    page = html(
+        "<h1>全县召开春耕生产工作会议</h1><div>发布时间：2024-02-07 来源：| 作者：张三</div>"
+        f"<div class='content'><p>{PROSE}</p></div>"
+    )
+    record = read_generic(page, "http://www.example.gov.cn/a.html")
+    assert record is not None and record.source == ""

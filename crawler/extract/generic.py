@@ -303,7 +303,8 @@ def _find_heading(page: _Page) -> HtmlElement | None:
     agreed = [
         ((key in articles, len(key)), c)
         for key, c in keyed
-        if any(_agrees(key, article) for article in articles) and _placed_as_heading(c)
+        if any(_agrees(key, article) for article in articles)
+        and (_placed_as_heading(c) or _is_the_title_heading(c, key, articles))
     ]
     block = page.block
     if agreed:
@@ -326,6 +327,12 @@ def _find_heading(page: _Page) -> HtmlElement | None:
     dated = [c for c in before if _dated_after(c, page.chunks)]
     strong = [c for c in before if _is_strong_heading(c)]
     return (dated or strong or [None])[-1]
+
+
+def _is_the_title_heading(element: HtmlElement, key: str, articles: list[str]) -> bool:
+    """An <h1> saying exactly the title's article part is the heading, even in a block whose
+    class names a sidebar (<aside class="…-aside"> holding the title and its date line)."""
+    return element.tag == "h1" and key in articles and not element.xpath("ancestor-or-self::a")
 
 
 def _before_body(page: _Page, element: HtmlElement, block: HtmlElement) -> bool:
@@ -501,7 +508,10 @@ def _date_value(after_label: str) -> str:
 def _source_value(after_label: str) -> str:
     found = re.match(rf"(.{{1,40}}?){_VALUE_END}", after_label)
     value = found.group(1).strip() if found else ""
-    return "" if not value or DATE_IN_TEXT.match(value) else value
+    # An empty label before a separator (来源：| 作者：…) has no value, not "|".
+    if not re.search(r"\w", value) or DATE_IN_TEXT.match(value):
+        return ""
+    return value
 
 
 def _unlabelled_date(lines: list[str]) -> Found | None:
@@ -565,7 +575,9 @@ def _heading_zone(page: _Page) -> list[str]:
             chunk = chunks[index]
             if _is_prose(chunk):
                 break
-            if chunk.container is not heading and not _is_link_line(chunk):
+            if chunk.container is not heading and (
+                not _is_link_line(chunk) or _is_date_line(chunk.text)
+            ):
                 near.append(chunk.text)
             index += step
     return near
@@ -656,12 +668,26 @@ def _chunk_value(chunk: _Chunk, teaser: bool = False) -> float:
 def _is_teaser(chunk: _Chunk, previous: _Chunk | None) -> bool:
     """Whether `chunk` is the summary of another article in a list: right under its headline
     link, or ending in a 详细/更多/阅读全文 link."""
-    under_link = previous is not None and _is_link_line(previous)
+    # A byline linking to its author (a date and little else) is no headline.
+    under_link = (
+        previous is not None and _is_link_line(previous) and not _is_date_line(previous.text)
+    )
     return under_link or bool(_MORE_LINK.search(chunk.text) and chunk.link_chars)
 
 
 def _is_link_line(chunk: _Chunk) -> bool:
     return chunk.link_chars >= 4 and chunk.link_chars > 0.5 * chunk.chars
+
+
+def _is_date_line(text: str) -> bool:
+    """A line that is a date and little else (a byline linking to its author's page: 2019年02月20日
+    02:26:00 来自北京), unlike a related article's title with its date."""
+    normalized = normalize_date_text(text)
+    found = DATE_IN_TEXT.search(normalized)
+    if found is None:
+        return False
+    rest = normalized[: found.start()] + normalized[found.end() :]
+    return len(re.sub(r"\s", "", rest)) <= 12
 
 
 _MORE_LINK = re.compile(r"(详细|详情|更多|阅读全文|查看全文|全文|>>|»)\s*[\]】]?$")
