@@ -487,3 +487,20 @@ def test_an_empty_source_label_before_a_separator_is_no_source():
     )
     record = read_generic(page, "http://www.example.gov.cn/a.html")
     assert record is not None and record.source == ""
+
+
+def test_a_date_printed_without_its_year_is_completed_by_the_pages_own_full_date():
+    head = '<meta itemprop="dateUpdate" content="2019-09-30 22:46:13">'
+    byline = "<div><span class='date'>发布时间：09-30</span><span class='time'>22:46</span></div>"
+    page = html(f"<h1>全县召开春耕生产工作会议</h1>{byline}<div><p>{PROSE}</p></div>", head)
+    record = read_generic(page, "http://www.example.com/s?id=1")
+    assert record is not None
+    assert record.published_at == datetime(2019, 9, 30, 22, 46, 13, tzinfo=SHANGHAI)
+    assert record.provenance["published_at"] == "generic:near-title+page-data"
+
+
+def test_a_date_without_its_year_is_never_guessed():
+    byline = "<div><span class='date'>发布时间：09-30</span><span class='time'>22:46</span></div>"
+    page = html(f"<h1>全县召开春耕生产工作会议</h1>{byline}<div><p>{PROSE}</p></div>")
+    record = read_generic(page, "http://www.example.com/s?id=1")
+    assert record is not None and record.published_at is None

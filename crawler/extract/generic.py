@@ -435,7 +435,42 @@ def _published(page: _Page, text_outside_body: str) -> Found | None:
             if in_page and _finer_same_day(in_page[0], value):
                 return in_page
             return value, f"meta:{_meta_name(name)}"
-    return in_page
+    return in_page or _completed_date("\n".join(zone), page.root, meta)
+
+
+# A labelled date without its century or year (发布时间：09-30 22:46, 发布时间：18-03-08), as
+# platforms print this year's posts.
+_YEARLESS = re.compile(
+    rf"(?:{'|'.join(_DATE_LABELS)})\s*[:：]\s*(?:(?P<yy>\d\d)-)?(?P<month>\d{{1,2}})-(?P<day>\d{{1,2}})"
+    # The time may follow with no space between (<span>09-30</span><span>22:46</span>).
+    r"(?:\s*(?P<hour>\d{1,2}):(?P<minute>\d\d)|(?!\d))"
+)
+
+
+def _completed_date(zone: str, root: HtmlElement, meta: Mapping[str, str]) -> Found | None:
+    """A year-less labelled date near the heading, completed by the full date the page itself
+    holds for the same day (and time): in a meta tag (an update time equal to it), its text or
+    its scripts' data; never guessed."""
+    found = _YEARLESS.search(normalize_date_text(zone))
+    if found is None:
+        return None
+    wanted = {k: int(v) for k, v in found.groupdict().items() if v is not None}
+    held = "\n".join([*meta.values(), root.text_content()])
+    for full in DATE_IN_TEXT.finditer(normalize_date_text(held)):
+        if _same_date(wanted, full):
+            return full.group(0).strip(), "generic:near-title+page-data"
+    return None
+
+
+def _same_date(wanted: dict[str, int], full: re.Match[str]) -> bool:
+    if "yy" in wanted and int(full.group("year")) % 100 != wanted["yy"]:
+        return False
+    parts = ("month", "day", "hour", "minute")
+    return all(
+        full.group(name) is not None and int(full.group(name)) == wanted[name]
+        for name in parts
+        if name in wanted
+    )
 
 
 def find_source(root: HtmlElement, meta: Mapping[str, str], text_outside_body: str) -> Found | None:
