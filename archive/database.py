@@ -60,7 +60,9 @@ def alembic_config(engine: Engine | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
-        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+        # Alembic's config is an INI file: a % (a URL-quoted socket path) must be doubled.
+        url = engine.url.render_as_string(hide_password=False)
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
@@ -149,10 +151,14 @@ def _engine(db_url: str, *, create: bool, read_only: bool = False) -> Engine:
 
 
 def _server_engine(db_url: str, read_only: bool) -> Engine:
-    backend = make_url(db_url).get_backend_name()
+    url = make_url(db_url)
+    backend = url.get_backend_name()
+    if url.drivername == "postgresql":
+        # The driver the postgresql extra installs (psycopg 3), whatever SQLAlchemy's default.
+        url = url.set(drivername="postgresql+psycopg")
     options = {"postgresql_readonly": True} if read_only and backend == "postgresql" else {}
     try:
-        return create_engine(db_url, execution_options=options)
+        return create_engine(url, execution_options=options)
     except ImportError as exc:
         extra = f" (pip install 'newsarchive[{backend}]')" if backend == "postgresql" else ""
         raise ArchiveError(
@@ -342,5 +348,6 @@ def _where(engine: Engine) -> str:
 
 
 def _reason(exc: Exception) -> str:
+    """The driver's own words, on one line (libpq's messages span several)."""
     orig = getattr(exc, "orig", None)
-    return str(orig or exc).rstrip(".")
+    return " ".join(str(orig or exc).split()).rstrip(".")

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    text,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -111,7 +111,7 @@ class Page(Base):
     published_at: Mapped[datetime | None]
     last_changed_at: Mapped[datetime | None]
     last_listed_at: Mapped[datetime | None]
-    is_listed: Mapped[bool] = mapped_column(server_default=text("1"))
+    is_listed: Mapped[bool] = mapped_column(server_default=true())
     etag: Mapped[str | None] = mapped_column(String(255))
     last_modified: Mapped[str | None] = mapped_column(String(64))
     missing_since: Mapped[datetime | None]

@@ -59,9 +59,9 @@ def cases() -> list[tuple[str, list[str], int, str]]:
         found.append(
             (
                 f"{command} postgresql",
-                [*arguments, "--db", "postgresql://localhost/archive"],
+                [*arguments, "--db", "postgresql://127.0.0.1:1/archive"],
                 2,
-                "pip install 'newsarchive[postgresql]'",
+                "is not a database newsarchive can open: connection failed",
             )
         )
     nowhere = ["--base-url", "http://127.0.0.1:{port}", *FAST, *QUICK]

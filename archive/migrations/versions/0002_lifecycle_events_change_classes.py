@@ -72,7 +72,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("last_changed_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("last_listed_at", sa.DateTime(), nullable=True))
         batch_op.add_column(
-            sa.Column("is_listed", sa.Boolean(), server_default=sa.text("1"), nullable=False)
+            sa.Column("is_listed", sa.Boolean(), server_default=sa.true(), nullable=False)
         )
         batch_op.add_column(sa.Column("etag", sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column("last_modified", sa.String(length=64), nullable=True))
