@@ -113,3 +113,41 @@ def pg_versions(url: str) -> list[tuple]:
             return [tuple(row) for row in connection.execute(text(QUERY))]
     finally:
         archive.close()
+
+
+HOLD = """
+import sys
+from sqlalchemy import create_engine
+from crawler.run.lock import ServerLock
+lock = ServerLock(create_engine(sys.argv[1].replace("postgresql://", "postgresql+psycopg://")), "chencang")
+lock.acquire()
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_crawl_waits_for_the_server_lock_held_anywhere_and_a_killed_holder_frees_it(server):
+    """The crawl lock of a server archive is the server's: another machine's crawl (here,
+    another process) holding it refuses this one with 75 and its PID; killed, it frees it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLD, server],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as holder:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with ReplicaProcess() as site:
+            refused = newsarchive("crawl", "--base-url", site.base_url, *FAST, db=server)
+            assert refused.returncode == 75
+            (line,) = refused.stderr.strip().splitlines()
+            running = f"Another crawl of this site into this archive is running (PID {holder.pid}"
+            assert running in line
+            os.kill(holder.pid, signal.SIGKILL)
+            holder.wait(timeout=60)
+            done = newsarchive("crawl", "--base-url", site.base_url, *FAST, db=server)
+            assert done.returncode == 0, done.stderr

@@ -1,4 +1,5 @@
-"""One crawl at a time per site and archive: an OS file lock, released even when a crawl is killed."""
+"""One crawl at a time per site and archive, released even when a crawl is killed: an OS file lock
+beside a SQLite archive, a PostgreSQL advisory lock for an archive on a server."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 
 
@@ -54,6 +56,10 @@ class CrawlLock:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._file: IO[str] | None = None
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
 
     def acquire(self) -> Holder | None:
         """Take the lock, or raise LockHeld. Returns the previous holder if it died holding it."""
@@ -113,3 +119,80 @@ def _write(handle: IO[str], holder: Holder) -> None:
     )
     handle.flush()
     os.fsync(handle.fileno())
+
+
+# The first key of every newsarchive advisory lock ("na"), the second a site's.
+_LOCK_SPACE = 0x6E61
+_NAME_PREFIX = "newsarchive lock"
+
+
+class ServerLock:
+    """One crawl at a time per site and PostgreSQL archive, across machines: a session advisory
+    lock held on a connection of its own. The server drops it when that connection ends, even
+    when the holder is killed, so no lock is ever stale; the holder's PID and host ride in the
+    connection's application_name, for the sentence another crawl is refused with."""
+
+    def __init__(self, engine: Engine, site: str) -> None:
+        self.engine = engine
+        self.site = site
+        self.key = int.from_bytes(hashlib.sha256(site.encode()).digest()[:4], "big", signed=True)
+        self._connection: Connection | None = None
+
+    @property
+    def where(self) -> str:
+        return f"advisory lock ({_LOCK_SPACE}, {self.key}) on the server"
+
+    def acquire(self) -> Holder | None:
+        """Take the lock, or raise LockHeld naming the holder. Never a stale holder to report."""
+        connection = self.engine.connect()
+        try:
+            name = f"{_NAME_PREFIX} {os.getpid()} {socket.gethostname()}"[:63]
+            connection.execute(
+                text("SELECT set_config('application_name', :n, false)"), {"n": name}
+            )
+            taken = connection.scalar(
+                text("SELECT pg_try_advisory_lock(:space, :key)"),
+                {"space": _LOCK_SPACE, "key": self.key},
+            )
+            connection.commit()
+            if not taken:
+                raise LockHeld(self._holder(connection))
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+        return None
+
+    def _holder(self, connection: Connection) -> Holder | None:
+        row = connection.execute(
+            text(
+                "SELECT a.application_name, a.backend_start FROM pg_locks l"
+                " JOIN pg_stat_activity a ON a.pid = l.pid"
+                " WHERE l.locktype = 'advisory' AND l.granted"
+                " AND l.classid = :space AND l.objid = :key AND l.objsubid = 2"
+            ),
+            {"space": _LOCK_SPACE, "key": self.key & 0xFFFFFFFF},
+        ).first()
+        if row is None or not str(row[0]).startswith(_NAME_PREFIX):
+            return None
+        words = [*str(row[0]).split(" ", 3), "", ""]  # newsarchive lock PID HOST
+        pid, host = words[2], words[3]
+        started = row[1].astimezone(UTC).isoformat(timespec="seconds") if row[1] else "?"
+        return Holder(int(pid) if pid.isdigit() else 0, started, host)
+
+    def release(self) -> None:
+        if self._connection is None:
+            return
+        with contextlib.suppress(Exception):
+            self._connection.execute(
+                text("SELECT pg_advisory_unlock(:space, :key)"),
+                {"space": _LOCK_SPACE, "key": self.key},
+            )
+        self._connection.close()
+        self._connection = None
+
+    def __enter__(self) -> Holder | None:
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()

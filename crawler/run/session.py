@@ -12,7 +12,7 @@ from archive.database import Archive, open_archive
 from archive.errors import ArchiveError
 from archive.store import Store
 from crawler.run.exits import EXIT_STORAGE, EXIT_TEMPORARY, CrawlRefused, archive_refusal
-from crawler.run.lock import CrawlLock, LockHeld, lock_path
+from crawler.run.lock import CrawlLock, LockHeld, ServerLock, lock_path
 
 logger = logging.getLogger(__name__)
 # The commands that hold a site's crawl lock (a fetch of one page does not).
@@ -22,7 +22,7 @@ LOCKED_COMMANDS = ("crawl", "recheck", "reparse")
 @dataclass
 class Session:
     archive: Archive
-    lock: CrawlLock | None = None
+    lock: CrawlLock | ServerLock | None = None
 
     def close(self) -> None:
         """Release the lock (after the run was closed) and the archive's connections."""
@@ -44,7 +44,7 @@ def open_session(db_url: str | None, site: str, clock: Clock, *, locked: bool) -
     return Session(archive, lock)
 
 
-def hold_site(archive: Archive, site: str) -> CrawlLock:
+def hold_site(archive: Archive, site: str) -> CrawlLock | ServerLock:
     """`site`'s crawl lock, taken (CrawlRefused when another run holds it); runs a killed
     holder left "running" are then marked interrupted."""
     lock = _take_lock(archive, site)
@@ -64,17 +64,22 @@ def open_writable(db_url: str | None, clock: Clock) -> Archive:
         raise CrawlRefused(refusal.sentence, refusal.exit_code) from None
 
 
-def _take_lock(archive: Archive, site: str) -> CrawlLock:
-    """One crawl of a site into an archive at a time; a lock its dead holder left is taken over."""
-    url = archive.engine.url.render_as_string(hide_password=False)
-    lock = CrawlLock(lock_path(url, site))
+def _take_lock(archive: Archive, site: str) -> CrawlLock | ServerLock:
+    """One crawl of a site into an archive at a time; a lock its dead holder left is taken over.
+    On a server database the lock lives in the server: crawls on several machines share it."""
+    lock: CrawlLock | ServerLock
+    if archive.engine.dialect.name == "postgresql":
+        lock = ServerLock(archive.engine, site)
+    else:
+        url = archive.engine.url.render_as_string(hide_password=False)
+        lock = CrawlLock(lock_path(url, site))
     try:
         stale = lock.acquire()
     except LockHeld as exc:
         raise CrawlRefused(str(exc), EXIT_TEMPORARY) from None
     except OSError as exc:
         raise CrawlRefused(
-            f"Cannot take the crawl lock {lock.path}: {exc.strerror}.", EXIT_STORAGE
+            f"Cannot take the crawl lock {lock.where}: {exc.strerror}.", EXIT_STORAGE
         ) from None
     if stale is not None:
         logger.warning("Took over the crawl lock of %s left by %s.", site, stale.describe())
