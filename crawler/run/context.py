@@ -146,6 +146,12 @@ def check_request(profile: SiteProfile, request: CrawlRequest, db_url: str | Non
     line makes them before starting Scrapy too): the base URL, the URLs to fetch, and, for a URL
     on another host, the archived article it copies. CrawlRefused says what is wrong."""
     urls = SiteUrls(profile, _base_url(request.base_url))
+    if not profile.enabled and not request.url and not request.recheck:
+        raise CrawlRefused(
+            f"The profile {profile.name} knows no news column of its site yet (enabled = false): "
+            "give its list paths and enable it, or fetch single pages.",
+            EXIT_USAGE,
+        )
     recheck = tuple(_fetchable(urls, url) for url in request.recheck)
     target = _own_target(urls, request.url)
     if request.url and target is None:

@@ -92,6 +92,16 @@ class SiteProfile:
     copies: CopyRules
     settings: Mapping[str, Any]
     files: FileRules = FileRules(False, 0, frozenset(), (), False)
+    # What vouches for the news column: public sources' confidence in it (high, medium, low,
+    # none), whether a crawl from here has read it (verified), and the sources, in words.
+    # A profile whose column nobody knows is not enabled: it cannot be crawled until it is.
+    confidence: str = "none"
+    verified: bool = False
+    evidence: str = ""
+    enabled: bool = True
+    # The platform profile it extends (its root): the sites of one platform share one back
+    # end, so politeness is per platform (one Scrapy download slot), not per host.
+    platform: str = ""
 
     @property
     def host(self) -> str:
@@ -139,6 +149,7 @@ def _generic(name: str) -> SiteProfile:
     raw = _merged(GENERIC)
     other = "https" if scheme == "http" else "http"
     raw.update(origin=f"{scheme}://{host}", aliases=[f"{other}://{host}"], title=host)
+    raw["platform"] = name  # a host of no known platform: polite per host
     return _build(name, raw)
 
 
@@ -164,7 +175,10 @@ def _merged(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
         raise ProfileError(f"Profile {name!r} extends itself through {' → '.join(seen)}.")
     raw = _raw(name)
     parent = raw.pop("extends", None)
-    return _deep_merge(_merged(parent, (*seen, name)), raw) if parent else raw
+    if not parent:
+        return {**raw, "platform": raw.get("platform", name)}
+    merged = _deep_merge(_merged(parent, (*seen, name)), raw)
+    return merged
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -193,6 +207,11 @@ def _build(name: str, raw: dict[str, Any]) -> SiteProfile:
         copies=_copies(raw.get("copies", {}), where),
         settings=MappingProxyType(dict(raw.get("settings", {}))),
         files=_files(raw.get("files", {}), raw.get("article", {}), where),
+        confidence=_choice(raw.get("confidence", "none"), CONFIDENCE, "confidence", where),
+        verified=bool(raw.get("verified", False)),
+        evidence=str(raw.get("evidence", "")),
+        enabled=bool(raw.get("enabled", True)),
+        platform=str(raw.get("platform", name)),
     )
 
 
@@ -275,6 +294,15 @@ def _check_fields(fields: dict[str, tuple[str, ...]], where: str) -> None:
                     f"In {where}, rule {rule!r} for {name} must be one of "
                     f"{', '.join(k + ':…' for k in RULE_KINDS)}."
                 )
+
+
+CONFIDENCE = ("high", "medium", "low", "none")
+
+
+def _choice(value: Any, choices: tuple[str, ...], key: str, where: str) -> str:
+    if value not in choices:
+        raise ProfileError(f"In {where}, {key} must be one of {', '.join(choices)}.")
+    return str(value)
 
 
 def _need(raw: Mapping[str, Any], key: str, where: str) -> Any:

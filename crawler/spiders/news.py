@@ -372,6 +372,7 @@ class NewsSpider(Spider):
                 "dont_redirect": True,
                 # Without a Content-Length, a file is cut off once past the cap.
                 "download_maxsize": self.files.policy.max_size,
+                **({"download_slot": self.profile.platform} if urls.is_own(ref.url) else {}),
             },
             priority=FILE_PRIORITY,
         )
@@ -400,6 +401,7 @@ class NewsSpider(Spider):
                 "fetched": fetched,
                 "handle_httpstatus_list": LIST_STATUSES,
                 "dont_redirect": True,
+                "download_slot": self.profile.platform,
             },
             priority=-number,
         )
@@ -428,6 +430,8 @@ class NewsSpider(Spider):
                 "fetched": fetched,
                 "handle_httpstatus_list": ARTICLE_STATUSES,
                 "dont_redirect": True,
+                # The platform's sites share one back end: one politeness budget for them all.
+                "download_slot": self.profile.platform,
             },
             priority=priority,
         )

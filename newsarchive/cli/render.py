@@ -176,7 +176,13 @@ def verify_lines(report: Report) -> Iterator[str]:
 
 
 def site_line(profile: SiteProfile) -> str:
-    return f"{profile.name:<10} {profile.origin}{profile.listing.paths[0]}  {profile.title}"
+    column = profile.listing.paths[0] if profile.listing.paths else "/ (no known news column)"
+    known = "column unknown" if profile.confidence == "none" else f"{profile.confidence} confidence"
+    state = "verified" if profile.verified else f"unverified, {known}"
+    enabled = "" if profile.enabled else ", disabled"
+    return f"{profile.name:<10} {profile.origin}{column}  {profile.title}  [{state}{enabled}]" + (
+        f"\n           {profile.evidence}" if profile.evidence else ""
+    )
 
 
 def site_json(profile: SiteProfile) -> dict[str, Any]:
@@ -185,6 +191,11 @@ def site_json(profile: SiteProfile) -> dict[str, Any]:
         "title": profile.title,
         "origin": profile.origin,
         "lists": list(profile.listing.paths),
+        "platform": profile.platform,
+        "confidence": profile.confidence,
+        "verified": profile.verified,
+        "evidence": profile.evidence,
+        "enabled": profile.enabled,
     }
 
 

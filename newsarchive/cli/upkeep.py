@@ -235,7 +235,8 @@ def runs_command(limit: int, db_url: str | None, as_json: bool) -> None:
 @click.command()
 @json_option
 def sites(as_json: bool) -> None:
-    """List the site profiles that can be crawled.
+    """List the site profiles: each site's news column, what vouches for it (confidence, whether
+    a crawl from here has verified it, the evidence in words), and whether it can be crawled.
 
     \b
     newsarchive sites --json
