@@ -83,27 +83,35 @@ class Layout:
     def event_record(self, event: EventItem) -> Record:
         """An event's metadata record, concurrent to its capture's response when it has one."""
         self.counts.events += 1
-        concurrent = () if event.capture_id is None else (self._answer_id(event.capture_id),)
-        return self._record(
-            "metadata",
-            f"event/{event.id}",
-            event.at,
-            metadata.encode(metadata.event_json(event)),
-            target_uri=metadata.target_uri("event", event.page),
-            content_type=metadata.CONTENT_TYPE,
-            concurrent=concurrent,
+        shape = metadata.event_json(event)
+        return self._about(
+            f"event/{event.id}", "event", event.page, event.at, shape, event.capture_id
         )
 
     def reread_record(self, item: RereadItem) -> Record:
         """A version no capture added, concurrent to the response whose bytes it read."""
         self.counts.versions += 1
-        concurrent = () if item.capture_id is None else (self._answer_id(item.capture_id),)
+        shape = metadata.reread_json(item)
+        name = f"version/{item.version.id}"
+        return self._about(name, "version", item.page, item.at, shape, item.capture_id)
+
+    def _about(
+        self,
+        name: str,
+        kind: str,
+        page: str,
+        at: datetime,
+        shape: dict[str, object],
+        capture_id: int | None,
+    ) -> Record:
+        """A metadata record of a page's, concurrent to a capture's response when it names one."""
+        concurrent = () if capture_id is None else (self._answer_id(capture_id),)
         return self._record(
             "metadata",
-            f"version/{item.version.id}",
-            item.at,
-            metadata.encode(metadata.reread_json(item)),
-            target_uri=metadata.target_uri("version", item.page),
+            name,
+            at,
+            metadata.encode(shape),
+            target_uri=metadata.target_uri(kind, page),
             content_type=metadata.CONTENT_TYPE,
             concurrent=concurrent,
         )
