@@ -7,6 +7,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -121,8 +122,20 @@ def profile_dirs() -> list[Path]:
 
 def available_profiles() -> list[str]:
     """Names of the site profiles that can be crawled (platform files, which lack an origin, excluded)."""
-    names = {path.stem for folder in profile_dirs() for path in folder.glob("*.toml")}
-    return sorted(name for name in names if "origin" in _raw(name) and name != GENERIC)
+    return list(_available(_files_state()))
+
+
+def _files_state() -> tuple[tuple[str, int], ...]:
+    """The profile files as they are now (path, mtime): what the caches below are keyed on, so an
+    edited or added profile is read afresh while an unchanged one is parsed once a process."""
+    files = (path for folder in profile_dirs() for path in sorted(folder.glob("*.toml")))
+    return tuple((str(path), path.stat().st_mtime_ns) for path in files)
+
+
+@lru_cache(maxsize=8)
+def _available(state: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+    names = {Path(path).stem for path, _ in state}
+    return tuple(sorted(name for name in names if "origin" in _raw(name) and name != GENERIC))
 
 
 def generic_name(url: str) -> str:
@@ -134,6 +147,11 @@ def generic_name(url: str) -> str:
 def load_profile(name: str) -> SiteProfile:
     """The validated profile `name`, merged with the profiles it extends; `generic-SCHEME-HOST`
     is the generic profile of that host (every field read by crawler.extract.generic)."""
+    return _loaded(name, _files_state())
+
+
+@lru_cache(maxsize=256)
+def _loaded(name: str, state: tuple[tuple[str, int], ...]) -> SiteProfile:
     if name.startswith(f"{GENERIC}-"):
         return _generic(name)
     if name not in available_profiles():
