@@ -266,14 +266,15 @@ def _lone_event_query(selection: Selection) -> Select[Any]:
 
 def _rereadings(session: Session, selection: Selection) -> list[RereadItem]:
     """The selected versions no capture added, in time order."""
-    added = select(CAPTURE.c.id).where(
-        CAPTURE.c.version_id == VERSION.c.id, CAPTURE.c.outcome.in_(sorted(ADDED_VERSION))
+    # Uncorrelated, so the database builds the set once (capture.version_id has no index).
+    added = select(CAPTURE.c.version_id).where(
+        CAPTURE.c.version_id.is_not(None), CAPTURE.c.outcome.in_(sorted(ADDED_VERSION))
     )
     query = (
         select(VERSION.c.id, VERSION.c.provenance, PAGE.c.url.label("page_url"), SITE.c.name)
         .join(PAGE, PAGE.c.id == VERSION.c.page_id)
         .join(SITE, SITE.c.id == PAGE.c.site_id)
-        .where(~added.exists(), VERSION.c.id > selection.after_version)
+        .where(VERSION.c.id.not_in(added), VERSION.c.id > selection.after_version)
     )
     if selection.site is not None:
         query = query.where(SITE.c.name == selection.site)
