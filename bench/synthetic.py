@@ -96,6 +96,7 @@ from archive.records import (
 from archive.runs import Cursor, ListWalkState, RunArguments, RunProcess
 from archive.text.diff import char_counts
 from archive.text.similarity import Fingerprint, content_key, fingerprint
+from tests.replica import textgen
 from tests.replica import vocabulary as vocab
 
 SITE, ORIGIN = "chencang", "http://www.chencang.gov.cn"
@@ -366,35 +367,7 @@ def _fill(template: str, facts: dict[str, str], rng: random.Random) -> str:
 
 
 def _story(rng: random.Random, published: datetime) -> dict[str, str]:
-    role, leader = rng.choice(vocab.LEADERS)
-    event = published.date() - timedelta(days=rng.randint(1, 3))
-    return {
-        "kind": rng.choice(sorted(vocab.STORIES)),
-        "leader_role": role,
-        "leader": leader,
-        "town": rng.choice(vocab.TOWNS),
-        "village": rng.choice(vocab.VILLAGES),
-        "place": rng.choice(vocab.PLACES),
-        "topic": rng.choice(vocab.TOPICS),
-        "topic2": rng.choice(vocab.TOPICS),
-        "spirit": rng.choice(vocab.SPIRITS),
-        "crop": rng.choice(vocab.CROPS),
-        "project": rng.choice(vocab.PROJECTS),
-        "dept": rng.choice(vocab.SOURCES[4:]),
-        "activity": rng.choice(vocab.ACTIVITIES),
-        "training": rng.choice(vocab.TRAININGS),
-        "knowledge": rng.choice(vocab.KNOWLEDGE),
-        "slogan": rng.choice(vocab.SLOGANS),
-        "matter": rng.choice(vocab.MATTERS),
-        "focus": rng.choice(vocab.FOCUSES),
-        "detail": rng.choice(vocab.DETAILS),
-        "purpose": rng.choice(vocab.PURPOSES),
-        "officials": "、".join(rng.sample(vocab.OTHER_OFFICIALS, rng.randint(2, 3))),
-        "year": str(published.year),
-        "month": str(event.month),
-        "day": str(event.day),
-        "part": rng.choice(("上午", "下午", "")),
-    }
+    return textgen.facts(rng, published)
 
 
 def _title(rng: random.Random, facts: dict[str, str], avoid: str = "") -> str:
@@ -529,6 +502,7 @@ def _fields(content: Content, doc_id: str) -> dict[str, Any]:
     return {
         "title": content.title,
         "published_at": content.published.isoformat(),
+        "published_precision": "minute",  # the page's PubDate: YYYY-MM-DD HH:MM
         "source": content.source,
         "editor": "",
         "author": "",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import string
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache, lru_cache
 
 from . import vocabulary as vocab
@@ -24,10 +24,14 @@ def article_rng(seed: int, article: Article, purpose: str) -> random.Random:
 @lru_cache(maxsize=4096)
 def story(seed: int, article: Article) -> dict[str, str]:
     """The fixed facts one article talks about (who, where, what), reused by later edits."""
-    rng = article_rng(seed, article, "story")
+    return facts(article_rng(seed, article, "story"), article.published)
+
+
+def facts(rng: random.Random, published: datetime) -> dict[str, str]:
+    """Who, where and what a story published at `published` tells, drawn from `rng`."""
     kind = rng.choice(sorted(vocab.STORIES))
     role, leader = rng.choice(vocab.LEADERS)
-    event = article.published.date() - timedelta(days=rng.randint(1, 3))
+    event = published.date() - timedelta(days=rng.randint(1, 3))
     return {
         "kind": kind,
         "leader_role": role,
@@ -50,7 +54,7 @@ def story(seed: int, article: Article) -> dict[str, str]:
         "detail": rng.choice(vocab.DETAILS),
         "purpose": rng.choice(vocab.PURPOSES),
         "officials": "、".join(rng.sample(vocab.OTHER_OFFICIALS, rng.randint(2, 3))),
-        "year": str(article.published.year + (1 if article.published.month == 12 else 0)),
+        "year": str(published.year + (1 if published.month == 12 else 0)),
         "month": str(event.month),
         "day": str(event.day),
         "part": rng.choice(("上午", "下午", "")),
