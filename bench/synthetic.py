@@ -340,15 +340,7 @@ def make_plan(pages: int, versions: int, captures: int, seed: int) -> Plan:
 # ---------------------------------------------------------------------------------------------
 # Articles: text from the replica's vocabulary, the page's HTML, its edits.
 
-_NUMBERS: dict[str, Callable[[random.Random], str]] = {
-    "n": lambda rng: str(rng.randint(3, 98)),
-    "pct": lambda rng: str(rng.randint(5, 99)),
-    "people": lambda rng: str(rng.randint(12, 90) * 10),
-    "amount": lambda rng: str(rng.randint(2, 60)),
-    "area": lambda rng: str(rng.randint(5, 90) * 100),
-    "money": lambda rng: str(rng.randint(3, 12) * 1000),
-    "count": lambda rng: str(rng.randint(6, 40)),
-}
+_NUMBERS: dict[str, Callable[[random.Random], str]] = textgen.NUMBERS
 _DIGITS = re.compile(r"\d+")
 _HOMOPHONE_CHARS = frozenset(vocab.HOMOPHONES)
 
