@@ -504,3 +504,105 @@ def test_a_date_without_its_year_is_never_guessed():
     page = html(f"<h1>全县召开春耕生产工作会议</h1>{byline}<div><p>{PROSE}</p></div>")
     record = read_generic(page, "http://www.example.com/s?id=1")
     assert record is not None and record.published_at is None
+
+
+def test_a_notice_of_one_sentence_under_its_heading_is_an_article():
+    page = html(
+        "<div class='nav'><a href='/'>首页</a><a href='/tzgg/'>通知公告</a><a href='/xwzx/'>新闻中心</a></div>"
+        "<div class='content'><h1>关于2024年度行政许可事项清单的公告</h1>"
+        "<div class='time'><span>时间：2024-03-05</span><span>来源：</span></div>"
+        "<div class='text'><p>行政许可事项清单已经调整，具体见附件。</p></div></div>"
+        "<div class='footer'>版权所有：麟游县人民政府 陕ICP备05012345号</div>",
+        "<title>关于2024年度行政许可事项清单的公告_麟游县人民政府</title>",
+    )
+    record = read_generic(page, "http://www.linyou.gov.cn/tzgg/202403/t20240305_1.html")
+    assert record is not None
+    assert record.body == "行政许可事项清单已经调整，具体见附件。"
+    assert record.published_at == datetime(2024, 3, 5, tzinfo=SHANGHAI)
+    # The empty 来源： is no source: the sentence on the next line is the body, not its value.
+    assert record.source == ""
+
+
+def test_a_short_sentence_far_from_any_heading_is_no_article():
+    items = "".join(
+        f"<li><a href='/xwzx/t2024020{n}_{n}.html'>全县召开第{n}次重点项目调度会</a></li>"
+        for n in range(1, 8)
+    )
+    page = html(
+        f"<div class='main'><h2>工作动态</h2><ul>{items}</ul></div>"
+        "<div class='notice'><p>本站信息如有错误，欢迎留言指正。</p></div>",
+        "<title>工作动态_麟游县人民政府</title>",
+    )
+    assert read_generic(page, "http://www.linyou.gov.cn/xwzx/gzdt/") is None
+
+
+def test_an_article_with_a_related_list_inside_its_block_is_read():
+    # Eight link lines of nine, but more prose than link text: an article, not a list page.
+    related = "".join(
+        f"<a href='/n{n}.html'>全县召开第{n}次重点项目调度会暨安全生产会议</a><br>"
+        for n in range(8)
+    )
+    page = html(
+        "<h1>全县召开春耕生产工作会议</h1><p>2024年02月07日 10:07</p>"
+        f"<font class='zoom'><p>{PROSE}</p><p>{PROSE}</p><p>{PROSE}</p><br>相关新闻<br>{related}</font>",
+        "<title>全县召开春耕生产工作会议_新闻</title>",
+    )
+    record = read_generic(page, "http://www.example.cn/n/2024/0207/c1.html")
+    assert record is not None
+    assert record.body.startswith("会议指出")
+
+
+def test_the_byline_under_the_heading_gives_the_date_though_links_make_most_of_it():
+    page = html(
+        "<h1>全县召开春耕生产工作会议</h1>"
+        "<div class='info'><a href='http://www.example.cn'>http://www.example.cn</a> "
+        "2009年11月09日13:56 <a href='/media/'>某某新闻网</a></div>"
+        f"<div id='artibody'><p>某某新闻网讯 {PROSE}</p><p>{PROSE}</p></div>",
+        "<title>全县召开春耕生产工作会议_新闻</title>",
+    )
+    record = read_generic(page, "http://www.example.cn/article/13562762964.shtml")
+    assert record is not None
+    assert record.published_at == datetime(2009, 11, 9, 13, 56, tzinfo=SHANGHAI)
+    assert record.provenance["published_at"] == "generic:near-title"
+
+
+def test_a_byline_that_links_its_site_does_not_make_the_first_paragraph_a_teaser():
+    page = html(
+        "<h1>内乡宝天曼峡谷漂流景区开漂公告</h1>"
+        "<p class='detailTxt'><a href='/'>内乡政府门户网站 www.example.gov.cn</a> "
+        "<span>2018-04-19 17:32:17</span> <span>来源：县政府网站</span></p>"
+        "<div class='contentBox'><p>景区定于2018年5月1日正式对外开漂运营，热诚欢迎社会各界新老朋友前来体验。</p>"
+        "<p>详情请咨询：0377—65157888</p><p>特此公告！</p></div>",
+        "<title>内乡宝天曼峡谷漂流景区开漂公告</title>",
+    )
+    record = read_generic(page, "http://www.example.gov.cn/")
+    assert record is not None
+    assert record.body.startswith("景区定于2018年5月1日")
+    assert record.published_at == datetime(2018, 4, 19, 17, 32, 17, tzinfo=SHANGHAI)
+    assert record.source == "县政府网站"
+
+
+def test_the_shown_publishing_date_beats_a_pubdate_meta_of_another_day():
+    page = html(
+        "<h1>万载县2015年国民经济和社会发展统计公报</h1>"
+        "<div class='info'>来源： 访问量：199 发布日期：2017-05-15 10:49:00</div>"
+        f"<div class='content'><p>{PROSE}</p><p>{PROSE}</p></div>",
+        "<title>万载县2015年国民经济和社会发展统计公报</title>"
+        "<meta name='PubDate' content='2022-04-24 10:00:43'>",
+    )
+    record = read_generic(page, "http://www.example.gov.cn/tjgb/201705/abc.shtml")
+    assert record is not None
+    assert record.published_at == datetime(2017, 5, 15, 10, 49, tzinfo=SHANGHAI)
+    assert record.provenance["published_at"] == "generic:label:发布日期"
+
+
+def test_a_pubdate_meta_stands_when_the_page_shows_only_an_update_time():
+    page = html(
+        "<h1>全县召开春耕生产工作会议</h1><div class='info'>更新时间：2024-03-01</div>"
+        f"<div class='content'><p>{PROSE}</p><p>{PROSE}</p></div>",
+        "<title>全县召开春耕生产工作会议</title><meta name='PubDate' content='2024-02-07 10:07'>",
+    )
+    record = read_generic(page, "http://www.example.gov.cn/a.html")
+    assert record is not None
+    assert record.published_at == datetime(2024, 2, 7, 10, 7, tzinfo=SHANGHAI)
+    assert record.provenance["published_at"] == "meta:PubDate"

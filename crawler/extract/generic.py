@@ -98,6 +98,7 @@ _SOURCE_META = ("contentsource", "source", "og:article:source")
 _COLUMN_META = ("columnname", "column", "og:article:section", "article:section")
 # Labels in the order they are trusted.
 _DATE_LABELS = ("发布时间", "发布日期", "发稿时间", "发表时间", "更新时间", "时间", "日期")
+_PUBLISHED_LABELS = ("发布时间", "发布日期", "发稿时间", "发表时间")
 _SOURCE_LABELS = ("文章来源", "信息来源", "稿件来源", "来源于", "来源", "发布机构", "发布单位")
 # A label's value ends where another label, a bracket, a separator or a date starts.
 _STOP_LABELS = (
@@ -115,6 +116,8 @@ _TITLE_SEPARATOR = re.compile(r"\s*(?:[_|｜]|\s[-–—]{1,2}\s|--|-)\s*")
 _SITE_NAME = re.compile(r"(政府|网|网站|门户|平台|首页|频道|中心|在线|新闻|办公室|委员会|局)$")
 # The least a body block scores (about this many characters of prose).
 _MIN_BODY_SCORE = 40.0
+# A sentence of a dozen characters with its punctuation, in a <p>.
+_MIN_SHORT_BODY_SCORE = 15.0
 # The share of the best block's score a block inside it must hold to be the body block instead.
 _HELD_SHARE = 0.8
 
@@ -158,7 +161,29 @@ class _Page:
 
 def _read_page(root: HtmlElement, meta: Mapping[str, str]) -> _Page:
     chunks = [chunk for chunk in _page_chunks(root) if chunk.chars]
-    return _Page(root, meta, chunks, _densest(root, chunks))
+    page = _Page(root, meta, chunks, _densest(root, chunks))
+    if page.body is None:
+        # A notice of one or two sentences (具体见附件) is an article too when its prose sits
+        # right under the page's heading: there, and only there, a lower score is enough.
+        short = _densest(root, chunks, _MIN_SHORT_BODY_SCORE)
+        if short is not None:
+            candidate = _Page(root, meta, chunks, short)
+            if _right_under_heading(candidate):
+                return candidate
+    return page
+
+
+def _right_under_heading(page: _Page) -> bool:
+    """Whether the body's first line comes within a few non-prose lines after the heading."""
+    heading, block = page.heading, page.block
+    if heading is None or block is None:
+        return False
+    lines = [(_in_or_is(c.container, heading), _in_or_is(c.container, block)) for c in page.chunks]
+    at = next((i for i, (in_heading, _) in enumerate(lines) if in_heading), None)
+    if at is None:
+        return False
+    first = next((i for i in range(at + 1, len(lines)) if lines[i][1] and not lines[i][0]), None)
+    return first is not None and first - at <= 4 and _is_prose(page.chunks[first])
 
 
 @dataclass
@@ -424,8 +449,9 @@ def find_published(
 def _published(page: _Page, text_outside_body: str) -> Found | None:
     meta = page.meta
     zone = _heading_zone(page)
+    shown = _labelled("\n".join(zone), _DATE_LABELS, _date_value)
     in_page = (
-        _labelled("\n".join(zone), _DATE_LABELS, _date_value)
+        shown
         or _unlabelled_date(zone)
         or _labelled(_without_footer_lines(text_outside_body), _DATE_LABELS, _date_value)
     )
@@ -434,6 +460,10 @@ def _published(page: _Page, text_outside_body: str) -> Found | None:
         if value and DATE_IN_TEXT.search(normalize_date_text(value)):
             if in_page and _finer_same_day(in_page[0], value):
                 return in_page
+            # Templates that write PubDate when the page is regenerated (a site move, a new
+            # template) date every old article that day: the 发布日期 the reader is shown wins.
+            if shown and _published_label(shown) and not _same_day(shown[0], value):
+                return shown
             return value, f"meta:{_meta_name(name)}"
     return in_page or _completed_date("\n".join(zone), page.root, meta)
 
@@ -530,7 +560,10 @@ def _labelled(text: str, labels: tuple[str, ...], value_of: Callable[[str], str]
         pattern = rf"{_LABEL_LEAD}{label}\s*[\]】]?\s*[:：]?\s*"
         for found in re.finditer(pattern, text):
             value = value_of(text[found.end() :])
-            if value:
+            # A value on the next line is a table's next cell (<td>发布机构：</td><td>…</td>);
+            # prose there is the text after an empty label (来源：), not its value.
+            next_line = "\n" in found.group(0)
+            if value and not (next_line and _PROSE.search(value)):
                 return value, f"generic:label:{label}"
     return None
 
@@ -555,6 +588,16 @@ def _unlabelled_date(lines: list[str]) -> Found | None:
         if found:
             return found.group(0).strip(), "generic:near-title"
     return None
+
+
+def _published_label(found: Found) -> bool:
+    return found[1].removeprefix("generic:label:") in _PUBLISHED_LABELS
+
+
+def _same_day(one: str, other: str) -> bool:
+    zone = ZoneInfo("UTC")  # only the written days are compared
+    first, second = parse_date_with_precision(one, zone), parse_date_with_precision(other, zone)
+    return first is not None and second is not None and first[0].date() == second[0].date()
 
 
 def _finer_same_day(page_date: str, meta_date: str) -> bool:
@@ -610,8 +653,11 @@ def _heading_zone(page: _Page) -> list[str]:
             chunk = chunks[index]
             if _is_prose(chunk):
                 break
+            # The line right under the heading is its byline even when links make most of it
+            # (the source's site, the author's page, a comment count).
+            byline = step == 1 and index == at + 1
             if chunk.container is not heading and (
-                not _is_link_line(chunk) or _is_date_line(chunk.text)
+                byline or not _is_link_line(chunk) or _is_date_line(chunk.text)
             ):
                 near.append(chunk.text)
             index += step
@@ -632,7 +678,9 @@ def find_body(root: HtmlElement) -> tuple[HtmlElement, str] | None:
     return _densest(root, [chunk for chunk in _page_chunks(root) if chunk.chars])
 
 
-def _densest(root: HtmlElement, chunks: list[_Chunk]) -> tuple[HtmlElement, str] | None:
+def _densest(
+    root: HtmlElement, chunks: list[_Chunk], minimum: float = _MIN_BODY_SCORE
+) -> tuple[HtmlElement, str] | None:
     scores = _block_scores(root, chunks)
     # Blocks in furniture (a footer, a related-news box) are never the article, however long.
     candidates = [
@@ -643,7 +691,7 @@ def _densest(root: HtmlElement, chunks: list[_Chunk]) -> tuple[HtmlElement, str]
     if not candidates:
         return None
     best_score, best = max(candidates, key=lambda pair: pair[0])
-    if best_score < _MIN_BODY_SCORE:
+    if best_score < minimum:
         return None
     # Scores add up the tree, so a wrapper that adds a little prose (a side box, a disclaimer)
     # outscores the article's own block: the deepest block holding most of the score is it.
@@ -705,9 +753,20 @@ def _is_teaser(chunk: _Chunk, previous: _Chunk | None) -> bool:
     link, or ending in a 详细/更多/阅读全文 link."""
     # A byline linking to its author (a date and little else) is no headline.
     under_link = (
-        previous is not None and _is_link_line(previous) and not _is_date_line(previous.text)
+        previous is not None
+        and _is_link_line(previous)
+        and not _is_date_line(previous.text)
+        and not _is_byline(previous.text)
     )
     return under_link or bool(_MORE_LINK.search(chunk.text) and chunk.link_chars)
+
+
+# A 来源/发布时间 line linking to its source's site is a byline, never a headline.
+_BYLINE = re.compile(rf"({_META_LABELS}|作者|编辑)\s*[:：]")
+
+
+def _is_byline(text: str) -> bool:
+    return bool(_BYLINE.search(text) and DATE_IN_TEXT.search(normalize_date_text(text)))
 
 
 def _is_link_line(chunk: _Chunk) -> bool:
@@ -734,12 +793,16 @@ def _is_prose(chunk: _Chunk) -> bool:
 
 
 def _is_link_list(block: HtmlElement) -> bool:
-    """Whether most lines of `block` are links (a list page), or links make up most of its text."""
+    """Whether most lines of `block` are links and its prose is shorter than them (a list page;
+    an article with a related-news list under it has more prose), or links make up most of its
+    text."""
     chunks = [chunk for chunk in _page_chunks(block) if chunk.chars]
     linked = [chunk for chunk in chunks if chunk.link_chars > 0.5 * chunk.chars]
     link_chars = sum(chunk.link_chars for chunk in chunks)
     all_chars = sum(chunk.chars for chunk in chunks) or 1
-    return (len(linked) >= 5 and len(linked) > 0.5 * len(chunks)) or link_chars > 0.5 * all_chars
+    prose_chars = sum(chunk.chars - chunk.link_chars for chunk in chunks if _is_prose(chunk))
+    mostly_link_lines = len(linked) >= 5 and len(linked) > 0.5 * len(chunks)
+    return (mostly_link_lines and prose_chars < link_chars) or link_chars > 0.5 * all_chars
 
 
 _NOT_TEXT = SKIPPED_TAGS | {"head", "title"}
