@@ -1417,3 +1417,30 @@ def test_block_challenges_every_list_and_article_request(replica_factory) -> Non
     assert all(fetch(blocked, path).status == 200 for path in site_pages(truth))
     assert blocked.set_faults(block=True)["block"] is True  # and on again at runtime
     assert fetch(blocked, LIST).status == fetch(blocked, paths[-3]).status == 412
+
+
+def test_a_sibling_site_serves_its_own_column_host_and_articles():
+    with ReplicaProcess(site="meixian", host="127.0.0.2") as meixian:
+        assert meixian.base_url.startswith("http://127.0.0.2:")
+        home = Selector(text=fetch(meixian, "/").text())
+        assert home.css("meta[name=SiteDomain]::attr(content)").get() == "www.meixian.gov.cn"
+        # A one-level column: no 新闻中心 above it, in the menu or in the routes.
+        assert home.css("div.nav a::attr(href)").getall()[:2] == ["/", "/col8264/"]
+        truth = meixian.truth()
+        assert truth["canonical_origin"] == "http://www.meixian.gov.cn"
+        assert truth["list_path"] == "/col8264/"
+        listed = Selector(text=fetch(meixian, "/col8264/").text())
+        hrefs = listed.css("div.xx_list li a::attr(href)").getall()
+        paths = [urlsplit(urljoin(meixian.url("/col8264/"), h)).path for h in hrefs]
+        news_paths = [p for p in paths if re.search(r"/t\d{8}_\d+\.html$", p)]
+        # (One listed article is in the platform's 信息公开 column, as on chencang.)
+        assert news_paths and all(p.startswith(("/col8264/", "/col14317/")) for p in news_paths)
+        assert sum(p.startswith("/col8264/") for p in news_paths) > 10
+        column = truth["canonical_origin"] + "/col8264/"
+        news = [a for a in truth["articles"] if a["url"].startswith(column)]
+        assert news and {a["column"] for a in news} == {"政务要闻"}
+        assert fetch(meixian, "/col8173/col8174/").status == 404
+    with ReplicaProcess() as chencang:
+        # Each site its own articles (its own seed), so no two sites serve the same story.
+        bodies = {a["body"] for a in chencang.truth()["articles"]}
+        assert not bodies & {a["body"] for a in truth["articles"]}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from datetime import date
 
 from .faults import DEFAULT_KINDS, KINDS, FaultSettings, parse_kinds
+from .identity import IDENTITY, SITE_VARIABLE, SITES
 from .model import DEFAULT_SEED, Options
 from .replatform import ARTICLE_TEMPLATES, PLATFORM, TemplateSettings
 from .server import MirrorServer, ReplicaServer
@@ -25,6 +27,12 @@ def parse_options(
     )
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--site",
+        choices=sorted(SITES),
+        default=IDENTITY.name,
+        help="the county site played: its host, column path and ids, names (default chencang)",
+    )
     parser.add_argument("--articles", type=int, default=47, help="articles on day 1 (>= 40)")
     parser.add_argument("--day", type=int, default=1, help="simulated day to start on")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -148,7 +156,18 @@ def parse_options(
         hostile=args.hostile,
         files=args.files,
     )
+    play(args.site)
     return options, fault_settings, template_settings, args.host, args.port, args.print_scenario
+
+
+def play(site: str) -> None:
+    """Become the replica of `site`: the pages' constants are read once, as the modules load, so
+    another site than the loaded one starts the process again with its name in the environment."""
+    if site != IDENTITY.name:
+        environment = {**os.environ, SITE_VARIABLE: site}
+        os.execve(
+            sys.executable, [sys.executable, "-m", "tests.replica", *sys.argv[1:]], environment
+        )
 
 
 def print_scenario(site: Site) -> None:

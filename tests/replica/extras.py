@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from . import files, hostile, textgen
+from .identity import IDENTITY
 from .model import (
     CANONICAL_ORIGIN,
     LIST_PATH,
@@ -85,7 +86,7 @@ def trap_href(kind: str, path: str, style: str) -> str:
     if kind == "from":
         return href + "?from=timeline"
     if kind == "dot_segments":
-        return "./../col8174/" + path.removeprefix(LIST_PATH)
+        return f"./../col{IDENTITY.column_id}/" + path.removeprefix(LIST_PATH)
     host = urlsplit(CANONICAL_ORIGIN).hostname or ""
     if kind == "upper_host":
         return f"http://{host.upper()}{path}"

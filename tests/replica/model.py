@@ -6,11 +6,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from .identity import IDENTITY
+
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
-CANONICAL_ORIGIN = "http://www.chencang.gov.cn"
-LIST_PATH = "/col8173/col8174/"
+CANONICAL_ORIGIN = IDENTITY.origin
+LIST_PATH = IDENTITY.column_path
 XXGK_COLUMN_PATH = "/col14317/col14320/col14328/col14329/"
-DEFAULT_SEED = 8174
+DEFAULT_SEED = int(IDENTITY.column_id)  # 8174 for chencang: each site its own articles
 MIN_ARTICLES = 40  # the scripted scenario needs roles up to rank 33 plus an archive tail
 
 WHITESPACE = " \t\r\n\u3000\xa0"  # stripped from both ends of every paragraph

@@ -5,10 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from html import escape
 
+from .identity import IDENTITY
 from .model import CANONICAL_ORIGIN, LIST_PATH, Article, Content, Paragraph, Segment
 
-SITE_NAME = "宝鸡市陈仓区人民政府"
-COLUMN = "陈仓要闻"
+SITE_NAME = IDENTITY.site_name
+COLUMN = IDENTITY.column_name
+# The 新闻中心 above a two-level column (a one-level column sits right under the home page).
+SECTION_PATH = IDENTITY.section_path
+SECTION_LINK = f'<a href="{SECTION_PATH}">新闻中心</a>' if SECTION_PATH else ""
+SECTION_TRAIL = f" &gt; {SECTION_LINK}" if SECTION_PATH else ""
 XXGK_COLUMN = "政府信息公开"
 TRUNCATE_AT = 28  # list anchors show at most 28 characters of the title, then "…"
 SLOT = "\x00"  # pages are rendered with \x00name\x00 where a per-request value goes
@@ -39,27 +44,27 @@ TOP = (
 
 NAV = (
     '<div class="nav"><ul><li><a href="/">首页</a></li>'
-    '<li><a href="/col8173/">新闻中心</a></li>'
-    '<li><a href="/col8173/col8174/">陈仓要闻</a></li>'
-    '<li><a href="http://www.baoji.gov.cn/" target="_blank">宝鸡市人民政府</a></li></ul></div>'
+    + (f"<li>{SECTION_LINK}</li>" if SECTION_PATH else "")
+    + f'<li><a href="{LIST_PATH}">{COLUMN}</a></li>'
+    + '<li><a href="http://www.baoji.gov.cn/" target="_blank">宝鸡市人民政府</a></li></ul></div>'
 )
 
 BREADCRUMB = (
-    '<div class="adress">当前位置：<a href="/">首页</a> &gt; <a href="/col8173/">新闻中心</a>'
-    ' &gt; <a href="/col8173/col8174/">陈仓要闻</a></div>'
+    f'<div class="adress">当前位置：<a href="/">首页</a>{SECTION_TRAIL}'
+    f' &gt; <a href="{LIST_PATH}">{COLUMN}</a></div>'
 )
 
 FOOTER = (
-    '<div class="footer"><p>主办单位：宝鸡市陈仓区人民政府办公室　承办单位：陈仓区融媒体中心</p>'
-    '<p>网站标识码：6103040001　<a href="https://beian.miit.gov.cn/" target="_blank">'
+    f'<div class="footer"><p>主办单位：{SITE_NAME}办公室　承办单位：{IDENTITY.county}融媒体中心</p>'
+    f'<p>网站标识码：{IDENTITY.site_code}　<a href="https://beian.miit.gov.cn/" target="_blank">'
     "陕ICP备05003186号-1</a>　陕公网安备 61030402000123号</p>"
     f'<p><span class="now">当前时间：{slot("now")}</span></p></div>'
 )
 
 SITE_METAS = (
     f'<meta name="SiteName" content="{SITE_NAME}">\n'
-    '<meta name="SiteDomain" content="www.chencang.gov.cn">\n'
-    '<meta name="SiteIDCode" content="6103040001">'
+    f'<meta name="SiteDomain" content="{IDENTITY.host}">\n'
+    f'<meta name="SiteIDCode" content="{IDENTITY.site_code}">'
 )
 
 SIDE = (
@@ -211,7 +216,7 @@ SHARE = (
     '<a href="javascript:void(0)" class="share_qq">QQ空间</a></div>'
 )
 ZOOM_SCRIPT = (
-    '<script type="text/javascript">var docId = "{doc_id}"; var columnId = "8174";'
+    '<script type="text/javascript">var docId = "{doc_id}"; var columnId = "{column_id}";'
     ' function doZoom(size) {{ var zoom = document.getElementById("Zoom");'
     ' if (zoom) {{ zoom.style.fontSize = size + "px"; }} }}</script>'
 )
@@ -246,7 +251,7 @@ def news_body(article: Article, content: Content) -> list[str]:
         SHARE,
         f'<div class="llcs">浏览次数：<span id="views">{slot("views")}</span></div>',
         token if features.token else "",
-        ZOOM_SCRIPT.format(doc_id=article.doc_id),
+        ZOOM_SCRIPT.format(doc_id=article.doc_id, column_id=IDENTITY.column_id),
         "</div></div>",
         SIDE,
         "</div>",
@@ -340,18 +345,22 @@ def list_item(template: str, href: str, title: str, day: str) -> str:
 
 DATASTORE_NEXT = (
     '<nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&appid=1&webid=1'
-    '&path=/&columnid=8174&unitid=12730&webname=陈仓区人民政府&permissiontype=0"></a>]]></nextgroup>'
+    f"&path=/&columnid={IDENTITY.column_id}&unitid={IDENTITY.unit_id}&webname={IDENTITY.county}人民政府"
+    '&permissiontype=0"></a>]]></nextgroup>'
 )
 
 
 def list_block(template: str, items: list[str]) -> list[str]:
     """The three list markups of docs/site.md §3 (A, B with invalid nesting, the datastore)."""
     if template == "B":
-        return ['<ul class="list"><div id="12730"><div class="default_pgContainer">', *items]
+        return [
+            f'<ul class="list"><div id="{IDENTITY.unit_id}"><div class="default_pgContainer">',
+            *items,
+        ]
     if template == "datastore":
         records = [f"<record><![CDATA[\n{item}]]></record>" for item in items]
         return [
-            '<div id="12730"><script type="text/xml"><datastore>',
+            f'<div id="{IDENTITY.unit_id}"><script type="text/xml"><datastore>',
             DATASTORE_NEXT,
             "<recordset>",
             *records,
@@ -430,7 +439,7 @@ def home_page(links: list[tuple[str, str]], more_href: str = LIST_PATH) -> str:
     return simple_page(
         SITE_NAME,
         [
-            '<div class="banner"><h1>宝鸡市陈仓区人民政府</h1></div>',
+            f'<div class="banner"><h1>{SITE_NAME}</h1></div>',
             *latest_block(COLUMN, links, more_href),
             '<div class="news_block"><h3>通知公告</h3><ul><li>暂无信息</li></ul></div>',
         ],
@@ -441,7 +450,7 @@ def news_root_page(links: list[tuple[str, str]]) -> str:
     return simple_page(
         f"新闻中心_{SITE_NAME}",
         [
-            '<div class="adress">当前位置：<a href="/">首页</a> &gt; <a href="/col8173/">新闻中心</a></div>',
+            f'<div class="adress">当前位置：<a href="/">首页</a>{SECTION_TRAIL}</div>',
             *latest_block(COLUMN, links),
             '<div class="news_block"><h3>部门动态</h3><ul><li>暂无信息</li></ul></div>',
             '<div class="news_block"><h3>镇街动态</h3><ul><li>暂无信息</li></ul></div>',

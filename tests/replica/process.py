@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import select
 import subprocess
 import sys
@@ -40,13 +41,22 @@ class ReplicaProcess:
     flags take booleans: ReplicaProcess(mirror=True) also sets .mirror_url (else None).
     Re-platformed article pages: ReplicaProcess(article_template="replatformed") from day 1,
     ReplicaProcess(replatform_day=5) from day 5; set_article_template() switches at run time.
+    Another county site of the platform: ReplicaProcess(site="meixian", host="127.0.0.2").
     """
 
     def __init__(self, **options: object) -> None:
         self.options = options
+        site = options.pop("site", None)
         command = [sys.executable, "-m", "tests.replica", "--port", "0", *option_arguments(options)]
+        # The site is chosen before the replica's modules load (tests/replica/identity.py).
+        environment = {**os.environ, "NEWSARCHIVE_REPLICA_SITE": str(site or "chencang")}
         self.process = subprocess.Popen(
-            command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True
+            command,
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=environment,
         )
         self.base_url = self._read_url("", wait=True)
         self.mirror_url = self._read_url("mirror: ", wait=False) if options.get("mirror") else None

@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from .model import SHANGHAI, Article, Content, Options
+from .identity import IDENTITY
+from .model import LIST_PATH, SHANGHAI, Article, Content, Options
 from .pages import (
+    COLUMN,
+    SECTION_LINK,
+    SECTION_PATH,
     SITE_NAME,
     XXGK_COLUMN,
     attr,
@@ -94,12 +98,14 @@ HEADER = (
     f'<a class="logo" href="/">{SITE_NAME}</a>'
     '<div class="header-tools"><a href="javascript:void(0)" class="care-mode">关怀版</a> '
     '<a href="javascript:void(0)" class="barrier-free">无障碍</a></div>'
-    '<nav class="main-nav"><a href="/">网站首页</a><a href="/col8173/">新闻中心</a>'
-    '<a href="/col8173/col8174/">陈仓要闻</a>'
+    f'<nav class="main-nav"><a href="/">网站首页</a>{SECTION_LINK}'
+    f'<a href="{LIST_PATH}">{COLUMN}</a>'
     '<a href="http://www.baoji.gov.cn/" target="_blank">宝鸡市人民政府</a></nav></div></header>'
 )
 
-NEWS_TRAIL = '<a href="/col8173/">新闻中心</a> &raquo; <a href="/col8173/col8174/">陈仓要闻</a>'
+NEWS_TRAIL = (
+    f"{SECTION_LINK} &raquo; " if SECTION_PATH else ""
+) + f'<a href="{LIST_PATH}">{COLUMN}</a>'
 XXGK_TRAIL = f"<span>{XXGK_COLUMN}</span>"
 
 ARTICLE_TOOLS = (
@@ -114,8 +120,8 @@ ARTICLE_TOOLS = (
 
 FOOTER = (
     '<footer class="site-footer"><div class="container">'
-    f"<p>版权所有：{SITE_NAME}　主办：宝鸡市陈仓区人民政府办公室</p>"
-    '<p>网站标识码：6103040001　<a href="https://beian.miit.gov.cn/" target="_blank">'
+    f"<p>版权所有：{SITE_NAME}　主办：{SITE_NAME}办公室</p>"
+    f'<p>网站标识码：{IDENTITY.site_code}　<a href="https://beian.miit.gov.cn/" target="_blank">'
     '陕ICP备05003186号-1</a>　<a href="http://www.beian.gov.cn/" target="_blank">'
     "陕公网安备 61030402000123号</a></p>"
     "<p>建议使用1920×1080分辨率、IE10以上版本浏览器</p></div></footer>"
@@ -172,7 +178,7 @@ def replatformed_body(article: Article, content: Content, platform_template: str
         f'<div class="related-articles"><h3>相关文章</h3><ul>{slot("related_dated")}</ul></div>',
         "</div>",
         FOOTER,
-        f'<script>window.articleInfo = {{id: "{article.doc_id}", channel: "8174"}};</script>',
+        f'<script>window.articleInfo = {{id: "{article.doc_id}", channel: "{IDENTITY.column_id}"}};</script>',
     ]
 
 

@@ -29,11 +29,11 @@ from .model import (
 from .timeline import STRICT_DISALLOW, ListEntry, Timeline
 
 ARTICLE_PATHS = (
-    re.compile(r"^/col8173/col8174/\d{6}/t\d{8}_(\d+)\.html$"),
+    re.compile(rf"^{re.escape(LIST_PATH)}\d{{6}}/t\d{{8}}_(\d+)\.html$"),
     re.compile(r"^/col14317/col14320/col14328/col14329/\d{6}/t\d{8}_(\d+)\.html$"),
     re.compile(r"^/art/\d{4}/\d{1,2}/\d{1,2}/art_14329_(\d+)\.html$"),
 )
-LIST_PAGE = re.compile(r"^/col8173/col8174/(?:index(?:_([1-9]\d*))?\.html)?$")
+LIST_PAGE = re.compile(rf"^{re.escape(LIST_PATH)}(?:index(?:_([1-9]\d*))?\.html)?$")
 ASSET_FILE = re.compile(r"^/(?:col\d+/)+\d{6}/((?:W0|P0)\d{8,}\.(?:jpg|png|pdf|docx|xls))$")
 STATIC_FILES = {
     "/js/common.js": (pages.COMMON_JS, "application/javascript; charset=utf-8"),
@@ -136,7 +136,7 @@ class Site:
         templates = self.templates
         if path in ("/", "/index.html"):
             return self.compiled_response(self.simple(day, "home"), headers, "other")
-        if path in ("/col8173/", "/col8173/index.html"):
+        if pages.SECTION_PATH and path in (pages.SECTION_PATH, f"{pages.SECTION_PATH}index.html"):
             return self.compiled_response(self.simple(day, "news"), headers, "other")
         if path == "/robots.txt":
             text = pages.robots_txt(self.options.robots, STRICT_DISALLOW)

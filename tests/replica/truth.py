@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urljoin
 
 from . import mirror
+from .identity import IDENTITY
 from .model import CANONICAL_ORIGIN, LIST_PATH, XXGK_COLUMN_PATH, Content
 from .pages import file_href
 from .timeline import Timeline
@@ -17,7 +18,7 @@ def served_template(path: str) -> str:
 
 
 def column_of(template: str) -> str:
-    return "陈仓要闻" if template == "news" else "政府信息公开"
+    return IDENTITY.column_name if template == "news" else "政府信息公开"
 
 
 def body_text(content: Content) -> str:
