@@ -1,5 +1,6 @@
-"""The benches' own builders keep up with the schema: a small synthetic archive builds, verifies,
-and reads like a crawled one (the benches themselves time things and are never run here)."""
+"""The benches keep up with the code: a small synthetic archive builds, verifies, and reads like a
+crawled one; the extraction speed bench runs on a tiny site and prints its ratios (what the benches
+time is never checked here)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,16 @@ def test_a_small_synthetic_archive_builds_verifies_and_reads(tmp_path):
     history = as_json("history", first["url"], db=db)
     assert history["versions"] and history["captures"]
     assert first["published_precision"] == "minute"
+
+
+def test_the_extraction_speed_bench_prints_its_ratios_on_a_tiny_site():
+    command = [sys.executable, "-m", "bench.extraction_speed", "--pages", "40"]
+    sizes = ["--rounds", "1", "--reparses", "1"]
+    done = subprocess.run([*command, *sizes], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    for ratio in ("generic / profile:", "reparse / profile extraction:", "reparse / crawl:"):
+        assert any(line.startswith(ratio) for line in lines), done.stdout
+    assert "40 stored answers read" in done.stdout
+    figures = json.loads(lines[-1])
+    assert all(value > 0 for value in figures.values()), figures
