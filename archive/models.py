@@ -344,6 +344,28 @@ class Capture(Base):
     __table_args__ = (Index("ix_capture_page_id_captured_at", "page_id", "captured_at"),)
 
 
+class SiteLease(Base):
+    """Which worker may crawl a site now, and how the site's last crawl went (archive.leases).
+
+    A lease is held until `expires_at`; its holder renews it while it crawls and releases it
+    when the crawl ends. A holder that dies stops renewing, and once the lease has expired
+    another worker may take the site. A free lease's `expires_at` is the earliest time it may
+    be claimed again (later than its release after a crawl that asked to be retried later)."""
+
+    __tablename__ = "site_lease"
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # host:pid:token of the worker holding it; None while it is free.
+    holder: Mapped[str | None] = mapped_column(String(255))
+    claimed_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    last_holder: Mapped[str | None] = mapped_column(String(255))
+    last_started_at: Mapped[datetime | None]
+    # When the last crawl that ran to an end (any exit code but interrupted or try-later) did.
+    last_finished_at: Mapped[datetime | None]
+    last_exit_code: Mapped[int | None]
+
+
 __all__ = [
     "Base",
     "Blob",
@@ -356,6 +378,7 @@ __all__ = [
     "PageUrl",
     "SimilarityBand",
     "Site",
+    "SiteLease",
     "TextSegment",
     "Version",
     "VersionChange",
