@@ -115,9 +115,51 @@ class SiteProfile:
 
 
 def profile_dirs() -> list[Path]:
-    """Where profiles are looked up: $NEWSARCHIVE_PROFILE_PATH entries first, then the built-ins."""
+    """Where profiles are looked up, the first holding a name winning: $NEWSARCHIVE_PROFILE_PATH
+    entries, then the user's folder (user_profile_dir), then the built-ins."""
     extra = os.environ.get(PROFILE_PATH_ENV, "")
-    return [Path(p) for p in extra.split(os.pathsep) if p] + [PROFILE_DIR]
+    user = user_profile_dir()
+    return (
+        [Path(p) for p in extra.split(os.pathsep) if p] + ([user] if user else []) + [PROFILE_DIR]
+    )
+
+
+def user_profile_dir() -> Path | None:
+    """The user's own profiles (`newsarchive discover` writes there): $XDG_CONFIG_HOME/newsarchive/
+    profiles, by default ~/.config/newsarchive/profiles; None when there is no home to put it in."""
+    config = os.environ.get("XDG_CONFIG_HOME")
+    if not config:
+        try:
+            config = str(Path.home() / ".config")
+        except RuntimeError:  # no $HOME and no password entry (a sandboxed service)
+            return None
+    return Path(config) / "newsarchive" / "profiles"
+
+
+def platform_profiles() -> list[str]:
+    """Names of the platform profiles: the roots site profiles extend (no origin, no parent)."""
+    return list(_platforms(_files_state()))
+
+
+@lru_cache(maxsize=8)
+def _platforms(state: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+    names = sorted({Path(path).stem for path, _ in state} - {GENERIC})
+    return tuple(n for n in names if not {"origin", "extends"} & _raw(n).keys())
+
+
+def merged_profile(name: str) -> dict[str, Any]:
+    """The profile file `name` merged with the ones it extends, as plain TOML data (a copy)."""
+    return _merged(name)
+
+
+def profile_from(name: str, raw: Mapping[str, Any]) -> SiteProfile:
+    """The profile `raw` would be as the file `name`.toml: merged with what it extends and
+    validated, so a profile can be checked before it is written."""
+    data = dict(raw)
+    parent = data.pop("extends", None)
+    if not parent:
+        return _build(name, {**data, "platform": data.get("platform", name)})
+    return _build(name, _deep_merge(_merged(parent), data))
 
 
 def available_profiles() -> list[str]:
