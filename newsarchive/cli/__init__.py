@@ -6,6 +6,7 @@ import click
 
 from newsarchive import __version__
 from newsarchive.cli.crawling import crawl, fetch, recheck
+from newsarchive.cli.discovering import discover_command
 from newsarchive.cli.extracting import extract_command
 from newsarchive.cli.history import (
     changes,
@@ -36,7 +37,7 @@ def main() -> None:
 
 
 # In the order `newsarchive --help` lists them: fetching, reading, the archive as a whole.
-for command in (crawl, fetch, recheck, untrack, track, extract_command):
+for command in (crawl, fetch, recheck, untrack, track, extract_command, discover_command):
     main.add_command(command)
 for command in (history, show, diff, changes, search_command, copies_command, get_command, serve):
     main.add_command(command)
