@@ -14,6 +14,9 @@ COLUMN = IDENTITY.column_name
 SECTION_PATH = IDENTITY.section_path
 SECTION_LINK = f'<a href="{SECTION_PATH}">新闻中心</a>' if SECTION_PATH else ""
 SECTION_TRAIL = f" &gt; {SECTION_LINK}" if SECTION_PATH else ""
+# 通知公告: a column of another kind beside the news one, linked from the home page and never
+# served (its path answers 404): discover must pass it by for the news column.
+NOTICE_PATH = f"{LIST_PATH.rstrip('/').rsplit('/col', 1)[0]}/col{int(IDENTITY.column_id) + 1}/"
 XXGK_COLUMN = "政府信息公开"
 TRUNCATE_AT = 28  # list anchors show at most 28 characters of the title, then "…"
 SLOT = "\x00"  # pages are rendered with \x00name\x00 where a per-request value goes
@@ -441,7 +444,8 @@ def home_page(links: list[tuple[str, str]], more_href: str = LIST_PATH) -> str:
         [
             f'<div class="banner"><h1>{SITE_NAME}</h1></div>',
             *latest_block(COLUMN, links, more_href),
-            '<div class="news_block"><h3>通知公告</h3><ul><li>暂无信息</li></ul></div>',
+            f'<div class="news_block"><h3><a href="{NOTICE_PATH}">通知公告</a></h3>'
+            "<ul><li>暂无信息</li></ul></div>",
         ],
     )
 
