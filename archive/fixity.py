@@ -3,8 +3,9 @@
 Every blob is addressed by the SHA-256 of its bytes; every version carries the hash of its fields;
 and the captures are chained: each capture's chain digest covers its own evidence and the digest of
 the capture before it in its run, the first capture of a run links to the last capture of the runs
-before it, and a finished run keeps its final digest. Altering a capture breaks its link; removing
-one breaks the next link (or the run's final digest, if it was the last).
+before it (as its writer saw them: runs of other sites may be writing at the same time), and a
+finished run keeps its final digest. Altering a capture breaks its link; removing one breaks the
+next link (or the run's final digest, if it was the last).
 """
 
 from __future__ import annotations
@@ -190,11 +191,12 @@ def _verify_versions(connection: Connection, report: Report) -> None:
 
 
 def _verify_chains(connection: Connection, report: Report) -> None:
-    head = GENESIS
     for run in connection.execute(select(RUN.c.id, RUN.c.chain_sha256).order_by(RUN.c.id)):
         report.runs += 1
-        head = _verify_run(connection, run.id, head, report)
-        if run.chain_sha256 is not None and run.chain_sha256 != head:
+        head = _verify_run(connection, run.id, report)
+        if run.chain_sha256 is not None and not _run_ends_on(
+            connection, run.id, run.chain_sha256, head
+        ):
             pages = _pages_of(connection, CAPTURE.c.run_id == run.id)
             detail = (
                 f"run {run.id} ended on a different chain digest: a capture was removed or altered"
@@ -202,14 +204,16 @@ def _verify_chains(connection: Connection, report: Report) -> None:
             report.problems.append(Problem("run", detail, pages))
 
 
-def _verify_run(connection: Connection, run_id: int, head: str, report: Report) -> str:
-    """Walks the run's captures; returns the chain digest its last capture stores."""
+def _verify_run(connection: Connection, run_id: int, report: Report) -> str | None:
+    """Walks the run's captures; returns the chain digest its last capture stores (None when
+    it has no chained capture)."""
+    head: str | None = None
     for capture in _captures(connection, run_id):
         report.captures += 1
         if capture["chain_sha256"] is None:
             continue
         values = _read_back(capture)
-        if values is None or capture_digest(head, values) != capture["chain_sha256"]:
+        if values is None or not _follows(connection, capture, values, head):
             url = connection.scalar(
                 select(PAGE.c.current_url).where(PAGE.c.id == capture["page_id"])
             )
@@ -220,6 +224,50 @@ def _verify_run(connection: Connection, run_id: int, head: str, report: Report) 
             report.problems.append(Problem("capture", detail, (url,) if url else ()))
         head = capture["chain_sha256"]
     return head
+
+
+# How many of the captures before it a run's first capture may link to. That link is the
+# last capture of the earlier runs as its writer saw it (chain_head): for runs one after the
+# other, the capture just before it; for a run started while others were writing (crawls of
+# other sites, workers), one they had committed by then, which captures committed later,
+# with lower ids, may follow (PostgreSQL allocates ids before commit) — a handful in practice.
+LINK_CANDIDATES = 1000
+
+
+def _follows(
+    connection: Connection, capture: dict[str, Any], values: dict[str, Any], head: str | None
+) -> bool:
+    """Whether the capture's digest follows its run's previous capture (`head`), or, for the
+    run's first, the start of the chain or one of the captures of earlier runs before it."""
+    stored = str(capture["chain_sha256"])
+    if head is not None:
+        return capture_digest(head, values) == stored
+    earlier = connection.scalars(
+        select(CAPTURE.c.chain_sha256)
+        .where(
+            CAPTURE.c.run_id < capture["run_id"],
+            CAPTURE.c.id < capture["id"],
+            CAPTURE.c.chain_sha256.is_not(None),
+        )
+        .order_by(CAPTURE.c.id.desc())
+        .limit(LINK_CANDIDATES)
+    )
+    return any(capture_digest(previous, values) == stored for previous in (*earlier, GENESIS))
+
+
+def _run_ends_on(connection: Connection, run_id: int, recorded: str, head: str | None) -> bool:
+    """A run's recorded digest is its last capture's; a run without captures records the one
+    the chain ended on when it finished: the start, or a capture of an earlier run."""
+    if head is not None:
+        return recorded == head
+    if recorded == GENESIS:
+        return True
+    found = connection.scalar(
+        select(CAPTURE.c.id)
+        .where(CAPTURE.c.run_id < run_id, CAPTURE.c.chain_sha256 == recorded)
+        .limit(1)
+    )
+    return found is not None
 
 
 def _captures(connection: Connection, run_id: int) -> Iterator[dict[str, Any]]:
