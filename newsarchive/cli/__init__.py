@@ -22,6 +22,7 @@ from newsarchive.cli.reparsing import reparse_command
 from newsarchive.cli.serving import serve
 from newsarchive.cli.tracking import track, untrack
 from newsarchive.cli.upkeep import db, export, runs_command, sites, status, verify
+from newsarchive.cli.working import worker_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -43,3 +44,4 @@ for command in (history, show, diff, changes, search_command, copies_command, ge
     main.add_command(command)
 for command in (status, export, import_command, reparse_command, verify, runs_command, sites, db):
     main.add_command(command)
+main.add_command(worker_command)  # a long-running crawler; after the archive's commands
