@@ -55,6 +55,7 @@ COMMANDS = [
     "runs",
     "sites",
     "db upgrade",
+    "worker",
 ]
 
 
