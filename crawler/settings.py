@@ -50,6 +50,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
 }
+# A download slot is the process's, not one crawler's: the sites of one platform crawled side by
+# side (`newsarchive crawl --all`) share the platform's politeness as one crawler's requests do.
+DOWNLOADER = "crawler.downloader.SharedSlotDownloader"
 # Requests already queued when the host turns out to block the crawler are never sent.
 DOWNLOAD_HANDLERS = {
     "http": "crawler.handlers.PoliteHTTPDownloadHandler",
