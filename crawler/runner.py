@@ -1,4 +1,4 @@
-"""Running one site's spider in this process and reading what happened, for both entry points."""
+"""Running site spiders in this process, one or several side by side, and reading what happened."""
 
 from __future__ import annotations
 
@@ -51,8 +51,30 @@ def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
 def run_spider(site: str, settings: Settings, **spider_arguments: Any) -> CrawlResult:
     """Crawl `site` to the end (one Twisted reactor per process) and return what happened.
     (LOG_INSTALL_ROOT_HANDLER False: the caller has set up logging already.)"""
+    result = run_spiders({site: spider_arguments}, settings)[site]
+    if isinstance(result, CrawlNotStarted):
+        raise result
+    return result
+
+
+def run_spiders(
+    crawls: Mapping[str, Mapping[str, Any]], settings: Settings
+) -> dict[str, CrawlResult | CrawlNotStarted]:
+    """Crawl every site of `crawls` (its spider arguments) side by side in this process, each as
+    a crawler of its own (its own run, lock, stats), until the last one ends; what each did, or
+    why it could not start. One site's failure never stops another's crawl (a signal stops all).
+    """
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(site)
-    process.crawl(crawler, **{k: v for k, v in spider_arguments.items() if v is not None})
+    crawlers = {}
+    for site, arguments in crawls.items():
+        crawlers[site] = crawler = process.create_crawler(site)
+        process.crawl(crawler, **{k: v for k, v in arguments.items() if v is not None})
     process.start()
-    return CrawlResult.of(crawler)
+    return {site: _outcome(crawler) for site, crawler in crawlers.items()}
+
+
+def _outcome(crawler: Crawler) -> CrawlResult | CrawlNotStarted:
+    try:
+        return CrawlResult.of(crawler)
+    except CrawlNotStarted as exc:
+        return exc

@@ -1,7 +1,8 @@
-"""The documented exit codes, and a crawl that would not start or fetch: its sentence and code."""
+"""The documented exit codes, the worst of several, and a crawl that would not start: its sentence."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from archive.errors import ArchiveError, NotArchived, SchemaTooOld, StorageError
@@ -16,6 +17,29 @@ EXIT_UNREACHABLE = 69  # EX_UNAVAILABLE: no request got any answer (DNS, refused
 EXIT_STORAGE = 74  # EX_IOERR: the archive could not be opened or written (disk full)
 EXIT_TEMPORARY = 75  # EX_TEMPFAIL: locked by another crawl, or the host answers challenges
 EXIT_INTERRUPTED = 130  # stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report Ctrl-C)
+
+
+# The exit code of several crawls in one process is the worst of theirs, worst first: stopped by
+# a signal; what needs a person before any crawl can work (the archive, the configuration); a
+# site not crawled at all (unreachable; blocked or locked: try later); a crawl whose profile
+# drifted (as in one run, where drift outranks failed pages); one with failed pages; done.
+WORST_FIRST = (
+    EXIT_INTERRUPTED,
+    EXIT_STORAGE,
+    EXIT_USAGE,
+    EXIT_UNREACHABLE,
+    EXIT_TEMPORARY,
+    EXIT_REFUSED,
+    EXIT_DEGRADED,
+    EXIT_ERRORS,
+    EXIT_OK,
+)
+
+
+def worst_exit(codes: Iterable[int]) -> int:
+    """The worst of `codes` by WORST_FIRST (a code not in it counts as worst of all); 0 if none."""
+    rank = {code: place for place, code in enumerate(WORST_FIRST)}
+    return min(codes, key=lambda code: rank.get(code, -1), default=EXIT_OK)
 
 
 @dataclass(frozen=True)
