@@ -99,10 +99,12 @@ class ReplicaProcess:
     def reset_stats(self) -> dict:
         return self._call("/_replica/stats/reset", {})
 
-    def requests(self) -> dict:
+    def requests(self, timed: bool = False) -> dict:
         """The request log: {"requests": [{"method", "path" (with query), "user_agent"}, …]},
-        oldest first; control API calls are not in it."""
-        return self._call("/_replica/requests")
+        oldest first; control API calls are not in it. `timed` adds each request's "arrived"
+        and "answered" (time.monotonic() in the replica: comparable across replica processes;
+        answered is None for a request not answered yet, or never: a timeout or reset fault)."""
+        return self._call("/_replica/requests?timed=1" if timed else "/_replica/requests")
 
     def reset_requests(self) -> dict:
         """Empty the request log; returns it ({"requests": []})."""

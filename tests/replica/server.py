@@ -23,6 +23,7 @@ from .site import Response, Site, html_response
 
 CONTROL_PREFIX = "/_replica/"  # the control API: everything under it but the beacon
 REQUEST_LOG_LIMIT = 100_000  # the request log keeps the most recent entries
+TIMES = ("arrived", "answered")  # the request log's times, shown on request (?timed=1)
 
 
 def is_control(path: str) -> bool:
@@ -31,24 +32,36 @@ def is_control(path: str) -> bool:
 
 class RequestLog:
     """Every request the site receives (control API calls excluded), in order of arrival: method,
-    request target as sent (path and query) and User-Agent (None when absent)."""
+    request target as sent (path and query) and User-Agent (None when absent). Each entry also
+    keeps when the request was read and when its answer began (time.monotonic(): the system's
+    monotonic clock, so the times of several replica processes compare); `timed` shows them."""
 
     def __init__(self, limit: int = REQUEST_LOG_LIMIT) -> None:
         self.lock = threading.Lock()
-        self.entries: deque[dict[str, str | None]] = deque(maxlen=limit)
+        self.entries: deque[dict[str, str | float | None]] = deque(maxlen=limit)
 
-    def record(self, method: str, target: str, user_agent: str | None) -> None:
+    def record(self, method: str, target: str, user_agent: str | None) -> dict:
         entry = {"method": method, "path": target, "user_agent": user_agent}
+        entry.update(arrived=time.monotonic(), answered=None)
         with self.lock:
             self.entries.append(entry)
+        return entry
+
+    def answered(self, entry: dict | None) -> None:
+        """The answer to the request of `entry` begins now (before its first byte is sent)."""
+        if entry is not None and entry["answered"] is None:
+            entry["answered"] = time.monotonic()
 
     def reset(self) -> None:
         with self.lock:
             self.entries.clear()
 
-    def document(self) -> dict[str, list[dict[str, str | None]]]:
+    def document(self, timed: bool = False) -> dict[str, list[dict[str, str | float | None]]]:
         with self.lock:
-            return {"requests": list(self.entries)}
+            entries = list(self.entries)
+        if not timed:
+            entries = [{k: v for k, v in e.items() if k not in TIMES} for e in entries]
+        return {"requests": [dict(entry) for entry in entries]}
 
 
 class Stats:
@@ -197,9 +210,14 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         return True
 
     def log_request_line(self) -> None:
+        self.logged = None
         if not is_control(urlsplit(self.path).path):
             agent = self.headers.get("User-Agent")
-            self.server.requests.record(self.command, self.path, agent)
+            self.logged = self.server.requests.record(self.command, self.path, agent)
+
+    def mark_answered(self) -> None:
+        """The request log's time of the answer's start, for the request being answered."""
+        self.server.requests.answered(getattr(self, "logged", None))
 
     def do_GET(self) -> None:
         self.respond(head=False)
@@ -280,6 +298,7 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         """Contract: every response carries Content-Length except 204 and 304 (no body).
         Counting happens before the bytes leave, so a client that has read a whole response
         and then asks for the stats always finds it counted."""
+        self.mark_answered()
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
@@ -336,7 +355,8 @@ class ReplicaHandler(BaseHTTPRequestHandler):
         if path == "/_replica/template":
             return json_response(200, site.templates_info())
         if path == "/_replica/requests":
-            return json_response(200, self.server.requests.document())
+            timed = ("timed", "1") in parse_qsl(urlsplit(self.path).query)
+            return json_response(200, self.server.requests.document(timed))
         if path == "/_replica/options":
             options = asdict(site.options)
             options["start_date"] = site.options.start_date.isoformat()
@@ -381,6 +401,9 @@ class MirrorHandler(ReplicaHandler):
 
     def log_request_line(self) -> None:
         """The mirror host keeps no request log."""
+
+    def mark_answered(self) -> None:
+        """Nor any time of its answers."""
 
     def respond(self, head: bool) -> None:
         path = urlsplit(self.path).path
