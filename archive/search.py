@@ -36,6 +36,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from archive.database import Archive
@@ -125,9 +126,10 @@ def _segment_id(connection: Connection, segment: str) -> int:
     if found is not None:
         return int(found)
     folded = fold(segment)
-    key = connection.execute(
-        insert(SEGMENT), {"sha256": sha256, "text": segment, "folded": folded}
-    ).inserted_primary_key
+    values = {"sha256": sha256, "text": segment, "folded": folded}
+    if connection.dialect.name == "postgresql":
+        return _server_segment_id(connection, values)
+    key = connection.execute(insert(SEGMENT), values).inserted_primary_key
     assert key is not None
     segment_id = int(key[0])
     if has_fts(connection):
@@ -136,6 +138,21 @@ def _segment_id(connection: Connection, segment: str) -> int:
             {"id": segment_id, "bi": pairs(folded)},
         )
     return segment_id
+
+
+def _server_segment_id(connection: Connection, values: dict[str, str]) -> int:
+    """On a server, crawls of other sites write at the same time, and a paragraph (a caption, a
+    standard sentence) may be new to two of them at once: ON CONFLICT waits for the other's
+    transaction, and then the segment it stored is used."""
+    inserted = connection.scalar(
+        postgresql.insert(SEGMENT)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["sha256"])
+        .returning(SEGMENT.c.id)
+    )
+    if inserted is None:
+        inserted = connection.scalar(_SEGMENT_ID, {"sha256": values["sha256"]})
+    return int(inserted)
 
 
 def has_fts(connection: Connection) -> bool:

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -25,6 +26,7 @@ from sqlalchemy import text
 
 from archive.database import open_archive
 from archive.leases import lease_states
+from archive.search import _segment_id
 from tests.cli import newsarchive
 from tests.postgres import fresh_database, postgresql_server
 from tests.replica.process import ReplicaProcess
@@ -223,6 +225,29 @@ def test_each_other_site_is_crawled_once_with_exit_0_and_the_archive_verifies(sc
     assert [(s.holder, s.last_exit_code) for s in states] == [(None, 0)] * len(SITES)
     verified = newsarchive("verify", db=scenario["db"])
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_two_crawls_storing_one_new_paragraph_at_once_share_its_segment(server):
+    """Crawls of two sites write at the same time on a server; a paragraph new to both (a
+    caption) is stored once: the second writer waits for the first's transaction and uses its
+    segment (it had failed the page with a unique-key violation)."""
+    archive = open_archive(fresh_database(server, "segments"))
+    found = {}
+
+    def second_writer():
+        with archive.engine.begin() as connection:
+            found["second"] = _segment_id(connection, "图为现代农业产业园项目建设现场")
+
+    try:
+        with archive.engine.begin() as connection:
+            found["first"] = _segment_id(connection, "图为现代农业产业园项目建设现场")
+            other = threading.Thread(target=second_writer)
+            other.start()
+            time.sleep(1)  # so the second writer meets the first's row before it is committed
+        other.join(timeout=60)
+        assert found["second"] == found["first"]
+    finally:
+        archive.close()
 
 
 def test_a_sqlite_archive_is_shared_by_workers_on_one_machine(tmp_path):
