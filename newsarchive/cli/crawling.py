@@ -19,20 +19,30 @@ from newsarchive.cli.options import (
     fetch_options,
     json_option,
     output_options,
-    parse_settings,
-    source_options,
+    settings_option,
 )
 from newsarchive.cli.output import Output
 from newsarchive.cli.render import recorded_json, recorded_line
+from newsarchive.cli.sitecrawls import (
+    check_sites,
+    chosen_sites,
+    crawl_settings,
+    run_sites,
+    site_base_urls,
+)
 
 if TYPE_CHECKING:
     from crawler.runner import CrawlResult
 
-DEFAULT_SITE = "chencang"
-
 
 @click.command()
-@click.argument("site", default=DEFAULT_SITE)
+@click.argument("sites", nargs=-1, metavar="[SITE]...")
+@click.option(
+    "--all",
+    "all_sites",
+    is_flag=True,
+    help="Every enabled site profile with a news column (newsarchive sites lists them).",
+)
 @click.option(
     "--full",
     is_flag=True,
@@ -42,24 +52,33 @@ DEFAULT_SITE = "chencang"
     "--max-revisits",
     type=click.IntRange(min=0),
     metavar="N",
-    help="Check at most N known articles that are due, most overdue first.",
+    help="Check at most N known articles that are due, most overdue first (per site).",
 )
-@source_options
+@click.option(
+    "--base-url",
+    "base_urls",
+    multiple=True,
+    metavar="[SITE=]URL",
+    help="Send SITE's requests to this origin, same paths (repeatable; SITE= may be left out "
+    "when one site is crawled).",
+)
+@settings_option
 @output_options
 @db_option
 @json_option
 def crawl(
-    site: str,
+    sites: tuple[str, ...],
+    all_sites: bool,
     full: bool,
     max_revisits: int | None,
-    base_url: str | None,
+    base_urls: tuple[str, ...],
     overrides: tuple[str, ...],
     quiet: bool,
     log_file: str | None,
     db_url: str | None,
     as_json: bool,
 ) -> None:
-    """Crawl SITE's news column into the archive (SITE defaults to chencang).
+    """Crawl each SITE's news column into the archive (SITE defaults to chencang).
 
     The first crawl walks every list page (a backfill). Later crawls page through the column
     until a whole list page holds only archived articles (every list page once a week, to notice
@@ -68,28 +87,49 @@ def crawl(
     If-Modified-Since. Politeness (robots.txt, one request at a time, a delay) comes from the site
     profile and can be lifted with -s for a local replica.
 
+    Several sites (or --all: every enabled profile with a news column) are crawled side by side
+    in this one process, each with its own run, lock, summary line and exit code: one site that
+    cannot be reached, is blocked or is locked fails alone. The sites of one platform share its
+    politeness (one download slot). With several sites, --base-url takes SITE=URL, and --json
+    prints {"exit_code": N, "sites": [one summary per site, with its "exit_code" and "error"]}.
+
     One crawl of a site into an archive runs at a time (a lock beside the archive). On a terminal
-    a progress display shows list pages, articles done and queued, the rate and errors.
-    `scrapy crawl SITE` is the same crawl, with the same lock and exit codes.
+    a progress display shows list pages, articles done and queued, the rate and errors (one site
+    only). `scrapy crawl SITE` is the same crawl, with the same lock and exit codes.
 
     Exit codes: 0 done; 1 finished, but some pages failed; 2 usage or configuration error;
-    74 the archive could not be opened or written (disk full); 75 another crawl holds the lock, or the
-    host answered with challenges (try later); 130 stopped by Ctrl-C or SIGTERM.
+    3 finished, but the profile's rules missed on too many pages (drift); 69 the site could not
+    be reached at all; 74 the archive could not be opened or written (disk full); 75 another crawl
+    holds the lock, or the host answered with challenges (try later); 130 stopped by Ctrl-C or
+    SIGTERM. Several sites exit with the worst of their codes, in this order: 130, 74, 2, 69, 75,
+    3, 1, 0.
 
     \b
     newsarchive crawl
     newsarchive crawl --quiet --log-file ~/newsarchive.log     # from cron
+    newsarchive crawl --all --quiet --log-file ~/newsarchive.log
+    newsarchive crawl chencang meixian taibai
     newsarchive crawl chencang --max-revisits 500
     newsarchive crawl chencang --full
     newsarchive crawl --base-url http://127.0.0.1:8000 -s DOWNLOAD_DELAY=0 \\
         -s CONCURRENT_REQUESTS_PER_DOMAIN=16 -s AUTOTHROTTLE_ENABLED=false
+    newsarchive crawl chencang meixian --base-url chencang=http://127.0.0.1:8000 \\
+        --base-url meixian=http://127.0.0.2:8000 -s DOWNLOAD_DELAY=0
     """
-    profile = site_profile(site)
+    profiles = chosen_sites(sites, all_sites)
+    origins = site_base_urls(base_urls, profiles)
     output = Output(quiet, log_file, as_json)
-    arguments = {"base_url": base_url, "full": full or None, "max_revisits": max_revisits}
-    result = _run(profile, db_url, overrides, output, **arguments)
-    output.summary(site, result)
-    sys.exit(result.summary.exit_code)
+    arguments = {"full": full or None, "max_revisits": max_revisits}
+    if len(profiles) == 1:
+        profile = profiles[0]
+        result = _run(
+            profile, db_url, overrides, output, base_url=origins[profile.name], **arguments
+        )
+        output.summary(profile.name, result)
+        sys.exit(result.summary.exit_code)
+    check_sites(profiles, origins, db_url)
+    settings = crawl_settings(output, overrides, db_url, sites=len(profiles))
+    sys.exit(output.summaries(run_sites(profiles, origins, settings, **arguments)))
 
 
 @click.command()
@@ -178,11 +218,9 @@ def _run(
         check_request(profile, CrawlRequest.from_arguments(**arguments), db_url)
     except CrawlRefused as refused:
         raise Failed(refused.refusal.sentence, refused.refusal.exit_code) from None
-    from crawler.runner import CrawlNotStarted, project_settings, run_spider  # Scrapy, now
+    from crawler.runner import CrawlNotStarted, run_spider  # Scrapy, now
 
-    settings = project_settings({**output.settings(), **parse_settings(overrides)})
-    if db_url:
-        settings.set("NEWSARCHIVE_DB", db_url, priority="cmdline")
+    settings = crawl_settings(output, overrides, db_url)
     try:
         result = run_spider(profile.name, settings, **arguments)
     except CrawlNotStarted as exc:

@@ -31,11 +31,16 @@ def json_option(command: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(command)
 
 
-def source_options(command: F) -> F:
-    """--base-url and -s: where the site's pages are fetched from, and Scrapy settings."""
-    command = click.option(
+def settings_option(command: F) -> F:
+    """-s NAME=VALUE: Scrapy settings, as `scrapy crawl -s` takes them."""
+    return click.option(
         "-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting."
     )(command)
+
+
+def source_options(command: F) -> F:
+    """--base-url and -s: where the site's pages are fetched from, and Scrapy settings."""
+    command = settings_option(command)
     return click.option(
         "--base-url", metavar="URL", help="Send every request to this origin, same paths."
     )(command)
