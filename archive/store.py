@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from archive import blobs, changes, dedup, fixity, lifecycle, search
@@ -184,6 +184,7 @@ class Store:
     def record(self, observation: Observation, run_id: int | None = None) -> Recorded:
         """Record one fetch: payload, page state, capture, lifecycle events and any new version."""
         with self.archive.engine.begin() as connection:
+            _take_write_lock(connection)
             site_id = self._site_id(connection, observation.site, observation.site_origin)
             payload_sha256 = _put_blob(connection, observation.payload, self.archive.clock())
             if observation.verdict is Outcome.MIRROR_COPY:
@@ -219,7 +220,8 @@ class Store:
             provenance = {**extracted.provenance, **read}
             observation = replace(observation, extracted=replace(extracted, provenance=provenance))
         with self.archive.engine.begin() as connection:
-            page = connection.execute(_PAGE_BY_URL, {"url": observation.url}).first()
+            _take_write_lock(connection)
+            page = _locked_page(connection, observation.url)
             if page is None:
                 raise NotArchived(f"{observation.url} is not in the archive.", observation.url)
             decision = self._decide_version(connection, page, observation, reread=True)
@@ -396,7 +398,10 @@ class Store:
             found = connection.scalar(select(SITE.c.id).where(SITE.c.name == name))
             if found is None:
                 values = {"name": name, "origin": origin, "created_at": self.archive.clock()}
-                found = _insert(connection, SITE, values)
+                found = _insert_once(connection, SITE, values, "name")
+            if found is None:  # another writer made it meanwhile
+                found = connection.scalar(select(SITE.c.id).where(SITE.c.name == name))
+            assert found is not None
             self._site_ids[name] = int(found)
         return self._site_ids[name]
 
@@ -594,17 +599,46 @@ def _page_for(
     A URL seen before is looked up among every URL a page has had. A new article URL with the
     doc id of a known article is that article, moved; anything else new is a new page.
     """
-    found = connection.execute(_PAGE_BY_URL, {"url": observation.url}).first()
+    found = _locked_page(connection, observation.url)
     if found is not None:
         return found, None
     if observation.kind is PageKind.ARTICLE and observation.doc_id:
         same_doc = connection.execute(
-            _PAGE_BY_DOC_ID, {"site_id": site_id, "doc_id": observation.doc_id}
+            _locking(connection, _PAGE_BY_DOC_ID),
+            {"site_id": site_id, "doc_id": observation.doc_id},
         ).first()
         if same_doc is not None:
             _add_url(connection, same_doc.id, observation.url, observation.fetched_at)
             return same_doc, same_doc.current_url
-    return _create_page(connection, site_id, observation), None
+    created = _create_page(connection, site_id, observation)
+    if created is None:  # another writer made the page meanwhile: it is that page's capture
+        return _locked_page(connection, observation.url), None
+    return created, None
+
+
+def _take_write_lock(connection: Connection) -> None:
+    """On SQLite, the database's write lock for this transaction now, before anything is read:
+    writers in other processes then wait their turn (busy timeout) and read what the one
+    before them committed, instead of deciding on a stale read and colliding at commit."""
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.dbapi_connection
+    if driver is not None and not getattr(driver, "in_transaction", True):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _locked_page(connection: Connection, url: str) -> Any:
+    return connection.execute(_locking(connection, _PAGE_BY_URL), {"url": url}).first()
+
+
+def _locking(connection: Connection, statement: Select[Any]) -> Select[Any]:
+    """`statement` locking the page rows it reads until the transaction ends, on servers that
+    lock rows: two writers of one page then take turns, so the second decides its version
+    against the first one's. (SQLite has one writer at a time: Store.record begins with a
+    write, which takes the database's write lock before any page is read.)"""
+    if connection.dialect.name == "postgresql":
+        return statement.with_for_update(of=PAGE)
+    return statement
 
 
 class _NewPage(NamedTuple):
@@ -621,6 +655,7 @@ class _NewPage(NamedTuple):
 
 
 def _create_page(connection: Connection, site_id: int, observation: Observation) -> Any:
+    """The new page, or None when another writer created it first (its URL is taken)."""
     values = {
         "site_id": site_id,
         "url": observation.url,
@@ -633,7 +668,9 @@ def _create_page(connection: Connection, site_id: int, observation: Observation)
         "state": State.LIVE.value,
         "state_since": observation.fetched_at,
     }
-    page_id = _insert(connection, PAGE, values)
+    page_id = _insert_once(connection, PAGE, values, "url")
+    if page_id is None:
+        return None
     _add_url(connection, page_id, observation.url, observation.fetched_at)
     return _NewPage(
         page_id,
@@ -715,6 +752,19 @@ def _decide_file(
     if latest is None:
         return _Decision(Outcome.NEW)
     return _Decision(Outcome.UNCHANGED if latest == payload_sha256 else Outcome.CHANGED)
+
+
+def _insert_once(
+    connection: Connection, table: Table, values: dict[str, Any], unique: str
+) -> int | None:
+    """Insert a row unless one with the same `unique` column exists (made by a concurrent writer:
+    it waits for that writer's transaction to end): the new row's id, or None."""
+    dialect = connection.dialect.name
+    if dialect not in _UPSERT_DIALECTS:
+        return _insert(connection, table, values)
+    statement = _UPSERT_DIALECTS[dialect](table).on_conflict_do_nothing(index_elements=[unique])
+    found = connection.scalar(statement.returning(table.c.id), values)
+    return None if found is None else int(found)
 
 
 def _insert(connection: Connection, table: Table, values: dict[str, Any]) -> int:

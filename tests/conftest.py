@@ -1,9 +1,14 @@
-"""Shared fixtures: the local replica of www.chencang.gov.cn (tests/replica)."""
+"""Shared fixtures: the local replica of www.chencang.gov.cn (tests/replica), and archives on
+both engines (a SQLite file, a database on a throwaway PostgreSQL server)."""
 
 from __future__ import annotations
 
+import itertools
+import os
+import shutil
 import socket
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -68,3 +73,49 @@ def closed_port():
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         return unused.getsockname()[1]
+
+
+# --- archives on both engines
+
+# The archive, query, CLI and crawl tests that take `archive_url` or `module_archive_url` run on
+# each engine: a SQLite file, and a fresh database on a PostgreSQL server of this test process.
+ENGINES = ("sqlite", "postgresql")
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    """A throwaway server for this test process (Debian's packages; about a second to start)."""
+    from tests.postgres import installed, postgresql_server
+
+    if not installed():
+        pytest.skip(
+            "PostgreSQL is not installed here (.ci/run installs it: apt-get install postgresql)"
+        )
+    folder = Path(tempfile.mkdtemp(prefix="newsarchive-pg-"))  # reachable by the postgres user
+    try:
+        with postgresql_server(folder) as url:
+            yield url
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def new_archive(engine: str, folder: Path, request: pytest.FixtureRequest) -> str:
+    """An empty archive's URL: a file in `folder`, or a new database on the session's server."""
+    if engine == "sqlite":
+        return str(folder / "archive.db")
+    from tests.postgres import fresh_database
+
+    server = request.getfixturevalue("postgresql_url")
+    return fresh_database(server, f"archive_{os.getpid()}_{next(_databases)}")
+
+
+@pytest.fixture(params=ENGINES)
+def archive_url(request, tmp_path) -> str:
+    return new_archive(request.param, tmp_path, request)
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def module_archive_url(request, tmp_path_factory) -> str:
+    """One archive per module and engine, for modules whose tests read one crawl."""
+    return new_archive(request.param, tmp_path_factory.mktemp("archive"), request)

@@ -21,6 +21,11 @@ def _bin(name: str) -> str:
     return found[-1]
 
 
+def installed() -> bool:
+    """Whether Debian's PostgreSQL server programs are here."""
+    return bool(glob.glob("/usr/lib/postgresql/*/bin/initdb") or shutil.which("initdb"))
+
+
 def _as_postgres(*command: str) -> None:
     """Run a server command as the postgres user (su when this is root)."""
     line = " ".join(f"'{part}'" for part in command)

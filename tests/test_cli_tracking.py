@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,16 +16,16 @@ DAY2 = "2025-12-02T23:00:00+08:00"
 
 @dataclass
 class TwoDays:
-    db: Path
+    db: str
     truth: dict[str, Any]
     base_url: str
     day2_run: dict[str, Any]
 
 
 @pytest.fixture(scope="module")
-def two_days(replica_factory, tmp_path_factory) -> TwoDays:
+def two_days(replica_factory, module_archive_url) -> TwoDays:
     site = replica_factory(day=1)
-    db = tmp_path_factory.mktemp("tracking") / "archive.db"
+    db = module_archive_url  # a SQLite file or a PostgreSQL database: each module runs on both
     crawl(site.base_url, db, "-s", f"NEWSARCHIVE_NOW={DAY1}")
     site.set_day(2)
     day2 = crawl(site.base_url, db, "-s", f"NEWSARCHIVE_NOW={DAY2}")

@@ -35,8 +35,8 @@ EDITED = (
 
 
 @pytest.fixture
-def archive(tmp_path):
-    opened = open_archive(str(tmp_path / "archive.db"))
+def archive(archive_url):
+    opened = open_archive(archive_url)
     yield opened
     opened.close()
 

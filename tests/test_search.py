@@ -120,9 +120,9 @@ def test_latin_letters_and_digits_mix_with_chinese(day1_archive, corpus):
 
 
 @pytest.fixture
-def edited(tmp_path):
-    """An article whose second version rewords a sentence: 区政府 became 区委."""
-    archive = open_archive(str(tmp_path / "archive.db"))
+def edited(archive_url):
+    """An article whose second version rewords a sentence: 区政府 became 区委 (on each engine)."""
+    archive = open_archive(archive_url)
     store = Store(archive)
     first = dataclasses.replace(RECORD, body="会议在区政府召开。\n会议要求抓好落实。")
     store.record(observe(first))
@@ -155,8 +155,8 @@ def test_fts_syntax_in_a_query_is_searched_for_literally(edited, query):
     assert search(edited, query).total == 0
 
 
-def test_the_command_line_searches_and_refuses_a_query_it_cannot_search(tmp_path, edited):
-    db = str(edited.engine.url.database)
+def test_the_command_line_searches_and_refuses_a_query_it_cannot_search(archive_url, edited):
+    db = archive_url
     found = as_json("search", "区政府", "--in", "removed", db=db)
     assert [r["url"] for r in found["results"]] == [URL]
     assert found["results"][0]["snippet"]["match"] == "区政府"
@@ -169,6 +169,8 @@ def test_the_command_line_searches_and_refuses_a_query_it_cannot_search(tmp_path
 
 
 def test_verify_checks_the_index_against_the_versions(edited, tmp_path):
+    if edited.engine.dialect.name != "sqlite":
+        pytest.skip("damages a copy of the SQLite file's FTS5 index")
     path = tmp_path / "archive.db"
     assert verify(edited).ok
     edited.close()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from archive.database import open_archive
@@ -55,16 +55,17 @@ def observe(
 
 
 @pytest.fixture
-def archive(tmp_path):
-    opened = open_archive(str(tmp_path / "archive.db"))
+def archive(archive_url):
+    opened = open_archive(archive_url)
     yield opened
     opened.close()
 
 
 def rows(archive, table):
-    with sqlite3.connect(archive.engine.url.database) as connection:
-        connection.row_factory = sqlite3.Row
-        return [dict(row) for row in connection.execute(f"SELECT * FROM {table} ORDER BY 1")]
+    """Every row of `table` as the database holds it, read past the application's models."""
+    with archive.engine.connect() as connection:
+        found = connection.execute(text(f"SELECT * FROM {table} ORDER BY 1"))
+        return [dict(row) for row in found.mappings()]
 
 
 def test_first_capture_makes_version_1(archive):
@@ -176,5 +177,7 @@ def test_runs_record_their_arguments_and_counts(archive):
     store.finish_run(run_id, "finished", {"new": 1}, 0)
     (run,) = rows(archive, "crawl_run")
     assert (run["status"], run["exit_code"]) == ("finished", 0)
-    assert (run["command"], json.loads(run["arguments"])["full"]) == ("crawl", True)
+    arguments = run["arguments"]  # JSON text on SQLite, decoded by the driver on PostgreSQL
+    arguments = json.loads(arguments) if isinstance(arguments, str) else arguments
+    assert (run["command"], arguments["full"]) == ("crawl", True)
     assert rows(archive, "capture")[0]["run_id"] == run_id

@@ -43,9 +43,9 @@ def evening(day: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def timeline(replica_factory, tmp_path_factory) -> Timeline:
+def timeline(replica_factory, module_archive_url) -> Timeline:
     site = replica_factory(day=1)
-    db = tmp_path_factory.mktemp("timeline") / "archive.db"
+    db = module_archive_url  # a SQLite file or a PostgreSQL database: each module runs on both
     runs = []
     for day in range(1, DAYS + 1):
         site.set_day(day)

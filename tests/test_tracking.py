@@ -25,8 +25,8 @@ T0 = datetime(2025, 12, 1, 15, tzinfo=UTC)
 
 
 @pytest.fixture
-def archive(tmp_path):
-    opened = open_archive(str(tmp_path / "archive.db"))
+def archive(archive_url):
+    opened = open_archive(archive_url)
     yield opened
     opened.close()
 

@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from lxml.html import HtmlElement
@@ -38,6 +38,7 @@ BOILERPLATE_SELECTORS: tuple[str, ...] = (
 _META_LABELS = (
     r"发布时间|发布日期|来源|信息来源|文章来源|稿件来源|浏览次数|点击数|访问量|阅读次数|字号|字体"
 )
+_META_LABEL = re.compile(_META_LABELS)
 # Whole lines never content (searched, so each anchors itself).
 BOILERPLATE_LINES: tuple[re.Pattern[str], ...] = tuple(
     re.compile(pattern)
@@ -82,11 +83,11 @@ _FURNITURE_WORDS = _words(
 _WEAK_FURNITURE_WORDS = _words(
     "list lists side links link bottom header toolbar tool tools tab tabs hot rank"
 )
+_ALL_FURNITURE_WORDS = _FURNITURE_WORDS | _WEAK_FURNITURE_WORDS
 _TITLE_WORDS = _words("title bt tit biaoti headline heading arttitle wztitle zwbt")
 _WORD_SPLIT = re.compile(r"[\s_\-]+|\d+")
 # Sentence punctuation: text that has it is prose, not a menu or a date line.
 _PROSE = re.compile(r"[，。；！？、,;]")
-_NONSPACE = re.compile(r"\S")
 
 # Meta tags in the order they are trusted: the national standard's first.
 _DATE_META = (
@@ -152,6 +153,11 @@ class _Page:
     @property
     def block(self) -> HtmlElement | None:
         return self.body[0] if self.body else None
+
+    @cached_property
+    def zone(self) -> list[str]:
+        """The short lines next to the heading (_heading_zone), read once for every field."""
+        return _heading_zone(self)
 
     @cached_property
     def order(self) -> dict[HtmlElement, int]:
@@ -276,7 +282,17 @@ def without_boilerplate(block: HtmlElement) -> HtmlElement:
 
 
 def is_boilerplate(line: str) -> bool:
-    return any(pattern.search(line) for pattern in BOILERPLATE_LINES)
+    return _BOILERPLATE_START.match(line) is not None or any(
+        pattern.search(line) for pattern in _BOILERPLATE_ANYWHERE
+    )
+
+
+# The patterns anchored at a line's start as one, tried there once; the others searched apart
+# (in one alternation with them, every branch would be tried at every position).
+_BOILERPLATE_START = re.compile(
+    "|".join(f"(?:{p.pattern[1:]})" for p in BOILERPLATE_LINES if p.pattern.startswith("^"))
+)
+_BOILERPLATE_ANYWHERE = tuple(p for p in BOILERPLATE_LINES if not p.pattern.startswith("^"))
 
 
 # --- title ---------------------------------------------------------------------------------
@@ -320,11 +336,12 @@ def cut_site_name(title: str) -> str:
 
 
 def _find_heading(page: _Page) -> HtmlElement | None:
-    candidates = list(_heading_candidates(page.root))
     # The article part of <title> and og:title, as keys.
     titles = (_title_tag(page.root), page.meta.get("og:title", ""))
     articles = [key for key in (_key(cut_site_name(title)) for title in titles) if key]
-    keyed = [(_key(heading_text(c)), c) for c in candidates]
+    found = list(_heading_candidates(page.root, articles))
+    candidates = [element for element, _ in found]
+    keyed = [(_key(text), c) for c, text in found]
     agreed = [
         ((key in articles, len(key)), c)
         for key, c in keyed
@@ -374,17 +391,31 @@ def _dated_after(element: HtmlElement, chunks: list[_Chunk]) -> bool:
     )
 
 
-def _heading_candidates(root: HtmlElement) -> Iterator[HtmlElement]:
-    """Elements of a heading's length with no 来源/发布时间 label: any of them may agree with
-    <title>; only headings and title-named ones are headings without that."""
+def _heading_candidates(
+    root: HtmlElement, articles: list[str]
+) -> Iterator[tuple[HtmlElement, str]]:
+    """Elements of a heading's length with no 来源/发布时间 label, with their heading_text: any
+    of them may agree with <title> (`articles`: its keys); only headings and title-named ones
+    are headings without that."""
     for element in _iter(root, *_HEADING_TAGS, "div", "td", "p", "span", "strong", "font", "b"):
-        # text_content() first: cheap, and keeps inline_text off the page's big containers.
-        if len(element.text_content()) > 3 * _TITLE_CHARS[1]:
+        # text_content() first: cheap, and keeps the text runs off the page's big containers
+        # and off the many lines that are neither a heading nor anything like the title.
+        raw = element.text_content()
+        if not _TITLE_CHARS[0] <= len(raw) <= 3 * _TITLE_CHARS[1]:
             continue
-        text = inline_text(element)
-        if not _TITLE_CHARS[0] <= len(text) <= _TITLE_CHARS[1] or re.search(_META_LABELS, text):
+        if not (_is_heading(element) or _may_agree(_key(raw), articles)):
             continue
-        yield element
+        lines = paragraphs(element)
+        text = " ".join(lines)  # inline_text(element), from the same runs
+        if not _TITLE_CHARS[0] <= len(text) <= _TITLE_CHARS[1] or _META_LABEL.search(text):
+            continue
+        yield element, _joined_heading(lines)
+
+
+def _may_agree(raw_key: str, articles: list[str]) -> bool:
+    """Whether text whose key is `raw_key` (scripts and all) may hold a heading agreeing with
+    one of `articles`: it agrees itself, or holds one of them."""
+    return any(_agrees(raw_key, article) or article in raw_key for article in articles)
 
 
 def _placed_as_heading(element: HtmlElement) -> bool:
@@ -409,8 +440,12 @@ _HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 def heading_text(element: HtmlElement) -> str:
     """The text of a heading on one line; a line break between two CJK characters is no space
     (「关于批准…<br>调整…」 is one title)."""
+    return _joined_heading(paragraphs(element))
+
+
+def _joined_heading(lines: list[str]) -> str:
     text = ""
-    for line in paragraphs(element):
+    for line in lines:
         joint = "" if _CJK.match(text[-1:]) and _CJK.match(line[:1]) else " "
         text = f"{text}{joint}{line}" if text else line
     return text
@@ -448,7 +483,7 @@ def find_published(
 
 def _published(page: _Page, text_outside_body: str) -> Found | None:
     meta = page.meta
-    zone = _heading_zone(page)
+    zone = page.zone
     shown = _labelled("\n".join(zone), _DATE_LABELS, _date_value)
     in_page = (
         shown
@@ -512,7 +547,7 @@ def find_source(root: HtmlElement, meta: Mapping[str, str], text_outside_body: s
 def _source(page: _Page, text_outside_body: str) -> Found | None:
     # The national standard's ContentSource first; a news site's own "source" tag gives way to
     # the 来源 a reader sees under the heading.
-    zone = "\n".join(_heading_zone(page))
+    zone = "\n".join(page.zone)
     return (
         _meta_source(page.meta, ("contentsource",))
         or _labelled(zone, _SOURCE_LABELS, _source_value)
@@ -682,26 +717,27 @@ def _densest(
     root: HtmlElement, chunks: list[_Chunk], minimum: float = _MIN_BODY_SCORE
 ) -> tuple[HtmlElement, str] | None:
     scores = _block_scores(root, chunks)
+    ranked = sorted(
+        ((score, element) for element, score in scores.items() if element.tag in _BODY_TAGS),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
     # Blocks in furniture (a footer, a related-news box) are never the article, however long.
-    candidates = [
-        (score, element)
-        for element, score in scores.items()
-        if element.tag in _BODY_TAGS and not _in_furniture(element, _FURNITURE_WORDS)
-    ]
-    if not candidates:
-        return None
-    best_score, best = max(candidates, key=lambda pair: pair[0])
-    if best_score < minimum:
+    # (Looked up from the best down: walking up from every block of a page is not cheap.)
+    candidates = (pair for pair in ranked if not _in_furniture(pair[1], _FURNITURE_WORDS))
+    best_score, best = next(candidates, (0.0, None))
+    if best is None or best_score < minimum:
         return None
     # Scores add up the tree, so a wrapper that adds a little prose (a side box, a disclaimer)
     # outscores the article's own block: the deepest block holding most of the score is it.
-    held = [
-        (_depth(element), element)
-        for score, element in candidates
-        if score >= _HELD_SHARE * best_score and _in_or_is(element, best)
-    ]
+    held = [(_depth(best), best)]
+    for score, element in candidates:
+        if score < _HELD_SHARE * best_score:
+            break
+        if _in_or_is(element, best):
+            held.append((_depth(element), element))
     block = max(held, key=lambda pair: pair[0])[1]
-    if _is_link_list(block):
+    if _is_link_list([chunk for chunk in chunks if _in_or_is(chunk.container, block)]):
         return None
     return block, "generic:density"
 
@@ -722,14 +758,24 @@ def _block_scores(root: HtmlElement, chunks: list[_Chunk]) -> dict[HtmlElement, 
         value = _chunk_value(chunk, teaser=_is_teaser(chunk, previous))
         own[chunk.container] = own.get(chunk.container, 0.0) + value
         previous = chunk
+    # Only the blocks holding text and their ancestors score anything: summed deepest first.
+    depths: dict[HtmlElement, int] = {}
+    for container in own:
+        chain = [container, *container.iterancestors()]
+        for height, element in enumerate(chain):
+            if element in depths:
+                break
+            depths[element] = len(chain) - height
+    held: dict[HtmlElement, float] = {}
     scores: dict[HtmlElement, float] = {}
-    for element in reversed(list(_iter(root))):
-        if not isinstance(element.tag, str) or element.tag in SKIPPED_TAGS:
-            continue
-        score = own.get(element, 0.0) + sum(scores.get(child, 0.0) for child in element)
-        if score > 0 and _has_words(element, _FURNITURE_WORDS | _WEAK_FURNITURE_WORDS):
+    for element in sorted(depths, key=depths.__getitem__, reverse=True):
+        score = own.get(element, 0.0) + held.get(element, 0.0)
+        if score > 0 and _has_words(element, _ALL_FURNITURE_WORDS):
             score *= 0.2
         scores[element] = score
+        parent = element.getparent()
+        if parent is not None:
+            held[parent] = held.get(parent, 0.0) + score
     return scores
 
 
@@ -792,11 +838,10 @@ def _is_prose(chunk: _Chunk) -> bool:
     return text_chars >= 8 and text_chars > chunk.link_chars and bool(_PROSE.search(chunk.text))
 
 
-def _is_link_list(block: HtmlElement) -> bool:
-    """Whether most lines of `block` are links and its prose is shorter than them (a list page;
+def _is_link_list(chunks: list[_Chunk]) -> bool:
+    """Whether most of a block's lines (`chunks`) are links and its prose is shorter than them (a list page;
     an article with a related-news list under it has more prose), or links make up most of its
     text."""
-    chunks = [chunk for chunk in _page_chunks(block) if chunk.chars]
     linked = [chunk for chunk in chunks if chunk.link_chars > 0.5 * chunk.chars]
     link_chars = sum(chunk.link_chars for chunk in chunks)
     all_chars = sum(chunk.chars for chunk in chunks) or 1
@@ -834,34 +879,40 @@ def _element_chunks(root: HtmlElement) -> list[_Chunk]:
     blocks: list[HtmlElement] = [root]
 
     def flush() -> None:
-        text = fold_spaces("".join(part for part, _ in parts))
+        if not parts:
+            return
+        joined = "".join(part for part, _ in parts)
+        text = fold_spaces(joined)
         if text:
-            chars = sum(len(_NONSPACE.findall(part)) for part, _ in parts)
-            link_chars = sum(len(_NONSPACE.findall(part)) for part, in_link in parts if in_link)
-            chunks.append(_Chunk(text, blocks[-1], chars, link_chars))
+            link_chars = sum(_nonspace(part) for part, in_link in parts if in_link)
+            chunks.append(_Chunk(text, blocks[-1], _nonspace(joined), link_chars))
         parts.clear()
 
     stack: list[tuple[HtmlElement, bool, bool]] = [(root, False, False)]
     while stack:
         node, closing, in_link = stack.pop()
-        tag = node.tag if isinstance(node.tag, str) else None
+        tag = node.tag  # (a property of lxml's: read once)
+        if not isinstance(tag, str):
+            tag = None
         if closing or tag is None or tag in _NOT_TEXT:
             if closing and tag in BLOCK_TAGS:
                 flush()
                 if tag != "br":
                     blocks.pop()
-            if node is not root and node.tail:
-                parts.append((node.tail, in_link))  # a tail is its parent's text
+            tail = node.tail
+            if tail and node is not root:
+                parts.append((tail, in_link))  # a tail is its parent's text
             continue
         inner_link = in_link or tag == "a"
         if tag in BLOCK_TAGS:
             flush()
             if tag != "br":
                 blocks.append(node)
-        if node.text:
-            parts.append((node.text, inner_link))
+        text = node.text
+        if text:
+            parts.append((text, inner_link))
         stack.append((node, True, in_link))
-        stack.extend((child, False, inner_link) for child in reversed(node))
+        stack.extend([(child, False, inner_link) for child in reversed(node)])
     flush()
     return chunks
 
@@ -869,12 +920,24 @@ def _element_chunks(root: HtmlElement) -> list[_Chunk]:
 # --- helpers -------------------------------------------------------------------------------
 
 
+def _nonspace(text: str) -> int:
+    """How many characters of `text` are not whitespace."""
+    return len("".join(text.split()))
+
+
 def _has_words(element: HtmlElement, words: frozenset[str] | set[str]) -> bool:
     """Whether the class or id of `element` has one of `words` (split at -, _, digits, spaces)."""
-    names = f"{element.get('class', '')} {element.get('id', '')}".lower()
+    names = _names(element.get("class"), element.get("id"))
+    return bool(names) and not names.isdisjoint(words)
+
+
+@lru_cache(maxsize=8192)
+def _names(class_: str | None, id_: str | None) -> frozenset[str]:
+    """The words of a class and id (and the whole of them): pages repeat the same few."""
+    names = f"{class_ or ''} {id_ or ''}".lower()
     if not names.strip():
-        return False
-    return any(word in words for word in _WORD_SPLIT.split(names)) or names.strip() in words
+        return frozenset()
+    return frozenset([*_WORD_SPLIT.split(names), names.strip()])
 
 
 def _in_furniture(element: HtmlElement, words: frozenset[str]) -> bool:
@@ -889,14 +952,33 @@ _HEADING_FURNITURE = _FURNITURE_WORDS | frozenset({"links", "hot", "rank"})
 def _label_lines(page: _Page, block: HtmlElement) -> list[str]:
     """The page's lines outside the body block, its furniture and its footer lines: where a
     label is looked for when there is none near the heading (a footer's 更新时间 is not one)."""
+    furnished = _FurnitureMap(_FURNITURE_WORDS)
     return [
         chunk.text
         for chunk in page.chunks
         if not _in_or_is(chunk.container, block)
-        and not _in_furniture(chunk.container, _FURNITURE_WORDS)
-        and not _has_words(chunk.container, _FURNITURE_WORDS)
+        and not furnished.within(chunk.container)
         and not _FOOTER_LINE.search(chunk.text)
     ]
+
+
+class _FurnitureMap:
+    """Whether elements are furniture or inside it (by tag, or class/id `words`), each element
+    looked at once: the lines of a page share their few ancestors."""
+
+    def __init__(self, words: frozenset[str]) -> None:
+        self.words = words
+        self.known: dict[HtmlElement, bool] = {}
+
+    def within(self, element: HtmlElement) -> bool:
+        """`element` is furniture, or inside furniture."""
+        found = self.known.get(element)
+        if found is None:
+            parent = element.getparent()
+            found = element.tag in ("nav", "footer", "aside") or _has_words(element, self.words)
+            found = found or (parent is not None and self.within(parent))
+            self.known[element] = found
+        return found
 
 
 _FOOTER_LINE = re.compile(r"ICP\s*备|公网安备|版权所有|Copyright|©|技术支持|主办单位|网站标识码")
@@ -908,7 +990,7 @@ def _without_footer_lines(text: str) -> str:
 
 
 def _key(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 def _meta_name(name: str) -> str:
