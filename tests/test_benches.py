@@ -38,3 +38,11 @@ def test_the_extraction_speed_bench_prints_its_ratios_on_a_tiny_site():
     assert "40 stored answers read" in done.stdout
     figures = json.loads(lines[-1])
     assert all(value > 0 for value in figures.values()), figures
+
+
+def test_the_postgresql_payload_bench_compares_three_storages_and_reads_every_byte_back():
+    command = [sys.executable, "-m", "bench.pg_blobs", "--pages", "40", "--rounds", "1"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    kinds = [line.split()[0] for line in done.stdout.splitlines()[1:]]
+    assert kinds == ["zlib", "lz4", "pglz"], done.stdout
