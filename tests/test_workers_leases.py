@@ -337,3 +337,18 @@ def test_a_worker_refuses_a_disabled_site_and_a_base_url_of_another_site(tmp_pat
     other = newsarchive("worker", "--sites", "chencang", "--base-url", "meixian=http://x", db=db)
     assert other.returncode == 2 and "meixian" in other.stderr
     assert os.listdir(tmp_path) == []  # refused before the archive was opened
+
+
+def test_the_workers_bench_prints_its_ratios():
+    """bench.workers keeps up with the worker (what it times is never checked)."""
+    command = [sys.executable, "-m", "bench.workers", "--workers", "2", "--delay", "0"]
+    done = subprocess.run(
+        [*command, "--articles", "40", "--write-articles", "0"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout.splitlines()[-1])
+    assert figures["workers"]["2"]["ratio"] == 1.0 and figures["workers"]["2"]["requests"] > 0
