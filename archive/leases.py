@@ -38,8 +38,10 @@ def lease_now(connection: Connection) -> datetime:
 
 
 def add_sites(engine: Engine, sites: Iterable[str]) -> None:
-    """A lease row for each site that has none (free, never crawled); existing rows stay."""
-    rows = [{"site": site} for site in sites]
+    """A lease row for each site that has none (free, never crawled); existing rows stay.
+    Inserted in name order, so workers starting together with their sites in another order
+    wait for each other instead of deadlocking."""
+    rows = [{"site": site} for site in sorted(set(sites))]
     if not rows:
         return
     with engine.begin() as connection:
