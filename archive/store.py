@@ -608,8 +608,10 @@ def _page_for(
             {"site_id": site_id, "doc_id": observation.doc_id},
         ).first()
         if same_doc is not None:
-            _add_url(connection, same_doc.id, observation.url, observation.fetched_at)
-            return same_doc, same_doc.current_url
+            if _add_url(connection, same_doc.id, observation.url, observation.fetched_at):
+                return same_doc, same_doc.current_url
+            # Another writer gave the page this URL meanwhile (its first capture there).
+            return _locked_page(connection, observation.url), None
     created = _create_page(connection, site_id, observation)
     if created is None:  # another writer made the page meanwhile: it is that page's capture
         return _locked_page(connection, observation.url), None
@@ -684,8 +686,10 @@ def _create_page(connection: Connection, site_id: int, observation: Observation)
     )
 
 
-def _add_url(connection: Connection, page_id: int, url: str, at: datetime) -> None:
-    connection.execute(insert(PAGE_URL), {"page_id": page_id, "url": url, "first_seen_at": at})
+def _add_url(connection: Connection, page_id: int, url: str, at: datetime) -> bool:
+    """Whether `url` was added to the page: False when a concurrent writer already added it."""
+    values = {"page_id": page_id, "url": url, "first_seen_at": at}
+    return _insert_once(connection, PAGE_URL, values, "url") is not None
 
 
 def _follow_move(
