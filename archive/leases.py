@@ -1,19 +1,44 @@
-"""Site leases: which worker crawls a site now, claimed with expiry, renewed, released."""
+"""Site leases: which worker crawls a site now, claimed with expiry, renewed, released.
+
+Leases are per site, politeness is per platform: the sites of one platform share one back end,
+so a site is never claimed while another site of its platform is held by a live lease (one not
+expired). Which platform a site is on is the caller's to say (`platforms`, from the profiles); a
+site it does not name is its own platform. On PostgreSQL a claim (and a renewal, which may revive
+an expired lease) takes a transaction-level advisory lock on the platform before it checks the
+platform's leases, so two claims in one platform take turns; on SQLite the transaction holds the
+database's write lock from its start (BEGIN IMMEDIATE), which serialises them all.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Select,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from archive.models import SiteLease
 
-# How many due sites one claim tries before it gives up: another worker may take each one
-# between the read and the write (on SQLite, which has no row locks to skip).
+# How many due sites one claim tries before it gives up: another worker may take each one, or
+# another site of its platform, between the read and the write.
 CLAIM_ATTEMPTS = 8
+# The advisory lock of a platform on PostgreSQL: hashtext of this prefix and the platform's name.
+PLATFORM_LOCK = "newsarchive-platform:"
+
+# Each site's platform (from the profiles); a site not named is its own platform.
+Platforms = Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -53,38 +78,93 @@ def add_sites(engine: Engine, sites: Iterable[str]) -> None:
 
 
 def claim_due_site(
-    engine: Engine, holder: str, sites: Sequence[str], *, ttl: timedelta, every: timedelta
+    engine: Engine,
+    holder: str,
+    sites: Sequence[str],
+    *,
+    ttl: timedelta,
+    every: timedelta,
+    platforms: Platforms | None = None,
 ) -> Lease | None:
-    """Claim the most overdue of `sites` that is due: its lease free or expired, and its last
-    finished crawl (if any) at least `every` ago. None when no site is due.
+    """Claim the most overdue of `sites` that is due: its lease free or expired, its last
+    finished crawl (if any) at least `every` ago, and no other site of its platform held by a
+    live lease (any site of the archive, not only `sites`). None when no site is due.
 
-    On PostgreSQL the candidate row is locked FOR UPDATE SKIP LOCKED, so concurrent claims
-    take different sites without waiting for each other; the claim itself is a conditional
-    update (only if still free), which is what makes it exclusive on any database."""
+    A claim locks its candidate's platform (PostgreSQL: an advisory lock; SQLite: the write
+    lock, from the transaction's start), then reads the platform's leases again and claims the
+    site with a conditional update (only if still as read): of two claims in one platform, the
+    second sees the first's lease and takes nothing there."""
+    platforms = platforms or {}
     for _ in range(CLAIM_ATTEMPTS):
         with engine.begin() as connection:
+            _take_write_lock(connection)
             now = lease_now(connection)
-            row = connection.execute(_due(sites, now, every)).first()
+            busy = _busy_platforms(connection, now, platforms)
+            due = connection.execute(_due(sites, now, every)).all()
+            row = next((r for r in due if platform_of(r.site, platforms) not in busy), None)
             if row is None:
                 return None
+            platform = platform_of(row.site, platforms)
+            if _lock_platform(connection, platform):
+                # Read again what the claims that held the lock before this one committed.
+                now = lease_now(connection)
+                if platform in _busy_platforms(connection, now, platforms):
+                    continue
             lease = _take(connection, row, holder, now, ttl)
             if lease is not None:
                 return lease
     return None
 
 
+def platform_of(site: str, platforms: Platforms) -> str:
+    """The platform of `site`: as `platforms` says, else its own."""
+    return platforms.get(site, site)
+
+
 def _due(
     sites: Sequence[str], now: datetime, every: timedelta
 ) -> Select[str, str | None, datetime | None]:
+    """The due sites of `sites`, most overdue first."""
     free = or_(SiteLease.expires_at.is_(None), SiteLease.expires_at <= now)
     rested = or_(SiteLease.last_finished_at.is_(None), SiteLease.last_finished_at <= now - every)
     return (
         select(SiteLease.site, SiteLease.holder, SiteLease.expires_at)
         .where(SiteLease.site.in_(list(sites)), free, rested)
         .order_by(SiteLease.last_finished_at.asc().nulls_first(), SiteLease.site)
-        .limit(1)
-        .with_for_update(skip_locked=True)
     )
+
+
+def _live(connection: Connection, now: datetime) -> list[str]:
+    """The sites held by a live lease (any holder, any site of the archive)."""
+    held = SiteLease.holder.is_not(None) & (SiteLease.expires_at > now)
+    return list(connection.scalars(select(SiteLease.site).where(held)))
+
+
+def _busy_platforms(connection: Connection, now: datetime, platforms: Platforms) -> set[str]:
+    """The platforms a live lease is held in."""
+    return {platform_of(site, platforms) for site in _live(connection, now)}
+
+
+def _take_write_lock(connection: Connection) -> None:
+    """On SQLite, the database's write lock for this transaction now, before anything is read:
+    claims and renewals in other processes wait their turn (busy timeout) and read what the one
+    before them committed."""
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.dbapi_connection
+    if driver is not None and not getattr(driver, "in_transaction", True):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _lock_platform(connection: Connection, platform: str) -> bool:
+    """On PostgreSQL, the platform's advisory lock until the transaction ends (waiting for a
+    transaction holding it); True then. False on SQLite, whose write lock is held already."""
+    if connection.dialect.name != "postgresql":
+        return False
+    connection.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": PLATFORM_LOCK + platform}
+    )
+    return True
 
 
 def _take(
@@ -120,16 +200,27 @@ def _unchanged(holder: str | None, expires_at: datetime | None) -> ColumnElement
     return same_holder & (SiteLease.expires_at == expires_at)
 
 
-def renew(engine: Engine, lease: Lease, ttl: timedelta) -> Lease | None:
+def renew(
+    engine: Engine, lease: Lease, ttl: timedelta, platforms: Platforms | None = None
+) -> Lease | None:
     """The lease extended to ttl from now; None if it is no longer `lease.holder`'s (it expired
-    and another worker took the site): the holder must stop crawling it."""
+    and another worker took the site), or if it expired and another site of its platform has
+    been claimed since: the holder must stop crawling it."""
+    platforms = platforms or {}
     with engine.begin() as connection:
+        _take_write_lock(connection)
         now = lease_now(connection)
-        renewed = connection.execute(
-            update(SiteLease)
-            .where(SiteLease.site == lease.site, SiteLease.holder == lease.holder)
-            .values(expires_at=now + ttl)
-        )
+        platform = platform_of(lease.site, platforms)
+        _lock_platform(connection, platform)
+        mine = (SiteLease.site == lease.site) & (SiteLease.holder == lease.holder)
+        others = [
+            site
+            for site in _live(connection, now)
+            if site != lease.site and platform_of(site, platforms) == platform
+        ]
+        if others:  # only a live lease is renewed: an expired one is the platform's no more
+            mine = mine & (SiteLease.expires_at > now)
+        renewed = connection.execute(update(SiteLease).where(mine).values(expires_at=now + ttl))
     if renewed.rowcount != 1:
         return None
     return Lease(lease.site, lease.holder, now + ttl, lease.took_over)

@@ -1,5 +1,7 @@
 """Issue 14's worker benchmark: pages/s with 1, 2 and 3 workers over six replica sites, each site
-crawled politely (a delay between requests, one at a time), into one PostgreSQL archive.
+crawled politely (a delay between requests, one at a time), into one PostgreSQL archive. The six
+sites are given six platforms (copies of their profiles, tests/platforms.py): workers never crawl
+two sites of one platform at once, so over the Baoji sites' one platform they would not scale.
 
 Prints, per number of workers, the requests the replicas served, the seconds from the workers'
 start until every site's crawl had finished, pages/s and its ratio to one worker's; then the
@@ -25,6 +27,7 @@ from pathlib import Path
 from archive.database import open_archive
 from archive.leases import lease_states
 from tests.cli import FAST
+from tests.platforms import platform_profiles, profile_env
 from tests.postgres import fresh_database, postgresql_server
 from tests.replica.process import ReplicaProcess
 
@@ -39,13 +42,17 @@ def politeness(delay: float) -> list[str]:
     return [part for setting in settings for part in ("-s", setting)]
 
 
-def start_workers(count: int, db: str, replicas: dict, delay: float) -> list[subprocess.Popen]:
+def start_workers(
+    count: int, db: str, replicas: dict, delay: float, env: dict[str, str]
+) -> list[subprocess.Popen]:
     bases = [f"--base-url={site}={replica.base_url}" for site, replica in replicas.items()]
     command = [sys.executable, "-m", "newsarchive", "worker", "--sites", ",".join(replicas)]
     command += ["--every", "1h", "--poll", "1s", "--json", *bases, *politeness(delay)]
     command += ["--db", db]
     return [
-        subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+        subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT, env=env
+        )
         for _ in range(count)
     ]
 
@@ -62,14 +69,14 @@ def finished(db: str, sites: tuple[str, ...]) -> list[int | None] | None:
     return [s.last_exit_code for s in states]
 
 
-def run_workers(count: int, server: str, replicas: dict, delay: float) -> dict:
+def run_workers(count: int, server: str, replicas: dict, delay: float, env: dict[str, str]) -> dict:
     """`count` workers over the six sites into a new database: requests, seconds, pages/s."""
     db = fresh_database(server, f"workers_{count}")
     open_archive(db).close()
     for replica in replicas.values():
         replica.reset_stats()
     started = time.monotonic()
-    workers = start_workers(count, db, replicas, delay)
+    workers = start_workers(count, db, replicas, delay, env)
     try:
         while (codes := finished(db, tuple(replicas))) is None:
             if any(worker.poll() is not None for worker in workers):
@@ -113,8 +120,8 @@ def write_rates(server: str, folder: Path, articles: int) -> dict:
 
 def report(runs: dict[int, dict], writes: dict | None, articles: int, delay: float) -> None:
     print(f"six replica sites of {articles} articles, DOWNLOAD_DELAY {delay} s, one request")
-    print("at a time per site, one PostgreSQL archive; seconds from the workers' start until")
-    print("every site's crawl had finished")
+    print("at a time per site, each site on a platform of its own, one PostgreSQL archive;")
+    print("seconds from the workers' start until every site's crawl had finished")
     print(f"{'workers':>7} {'requests':>9} {'seconds':>8} {'pages/s':>8} {'ratio':>6}")
     base = runs[min(runs)]["pages_s"]
     for count, run in runs.items():
@@ -152,7 +159,11 @@ def main() -> None:
                 )
                 for n, site in enumerate(SITES)
             }
-            runs = {count: run_workers(count, server, replicas, options.delay) for count in counts}
+            profiles = {site: f"replica-{site}" for site in SITES}
+            env = profile_env(platform_profiles(folder / "profiles", profiles))
+            runs = {
+                count: run_workers(count, server, replicas, options.delay, env) for count in counts
+            }
             stack.close()
             writes = None
             if options.write_articles:

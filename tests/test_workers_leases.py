@@ -2,7 +2,8 @@
 article is archived exactly once, no site's replica ever sees two workers at once (each worker
 names itself in its User-Agent, which the replica logs), a worker killed by SIGKILL mid-crawl
 loses its site to another after its lease expires and that crawl finishes, and the archive
-verifies."""
+verifies. The six sites are given six platforms (copies of their profiles), so workers crawl them
+side by side; two sites of one platform are crawled one after the other, by whichever workers."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from itertools import groupby
+from itertools import combinations, groupby
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from archive.database import open_archive
 from archive.leases import lease_states
 from archive.search import _segment_id
 from tests.cli import newsarchive
+from tests.platforms import platform_profiles, profile_env
 from tests.postgres import fresh_database, postgresql_server
 from tests.replica.process import ReplicaProcess
 
@@ -57,10 +59,17 @@ def server():
 
 class WorkerProcess:
     """`newsarchive worker --json` over the replicas' sites, in the background, named in its
-    User-Agent; `extra` options come last (and so win); its events read from its output file."""
+    User-Agent; `extra` options come last (and so win); its events read from its output file;
+    `env` its environment (this process's by default)."""
 
     def __init__(
-        self, name: str, db: str, replicas: dict[str, ReplicaProcess], folder: Path, *extra: str
+        self,
+        name: str,
+        db: str,
+        replicas: dict[str, ReplicaProcess],
+        folder: Path,
+        *extra: str,
+        env: dict[str, str] | None = None,
     ):
         self.name, self.output = name, folder / f"{name}.jsonl"
         bases = [f"--base-url={site}={replica.base_url}" for site, replica in replicas.items()]
@@ -68,7 +77,7 @@ class WorkerProcess:
         command += ["--every", "1h", "--ttl", TTL, "--poll", "1s", "--json", *bases, *CRAWL]
         command += ["-s", f"USER_AGENT={name}", *extra, "--db", db]
         with open(self.output, "w") as out, open(folder / f"{name}.log", "w") as log:
-            self.process = subprocess.Popen(command, stdout=out, stderr=log, cwd=ROOT)
+            self.process = subprocess.Popen(command, stdout=out, stderr=log, cwd=ROOT, env=env)
 
     def events(self, kind: str | None = None) -> list[dict]:
         lines = self.output.read_text(encoding="utf-8").splitlines()
@@ -90,6 +99,22 @@ def requests_by(replica: ReplicaProcess, agent: str) -> int:
     return sum(r["user_agent"] == agent for r in replica.requests()["requests"])
 
 
+def crawl_spans(logs: dict[str, list[dict]]) -> list[tuple[str, str, float, float]]:
+    """Each run of one worker's requests on one site (a timed log, in order of arrival) as
+    (site, worker, first arrival, last answer or arrival): when that worker crawled the site."""
+    spans = []
+    for site, log in logs.items():
+        ours = [r for r in log if (r["user_agent"] or "").startswith("worker-")]
+        for agent, run in groupby(ours, key=lambda r: r["user_agent"]):
+            times = [t for r in run for t in (r["arrived"], r["answered"]) if t is not None]
+            spans.append((site, agent, min(times), max(times)))
+    return spans
+
+
+def overlapping(first: tuple, second: tuple) -> bool:
+    return first[2] < second[3] and second[2] < first[3]
+
+
 @pytest.fixture(scope="module")
 def scenario(server, tmp_path_factory):
     """Three workers, six sites; worker-1 killed by SIGKILL within its first crawl; the others
@@ -97,12 +122,15 @@ def scenario(server, tmp_path_factory):
     db = fresh_database(server, "workers")
     open_archive(db).close()  # the schema, made once before the workers start
     folder = tmp_path_factory.mktemp("workers")
+    # Six back ends: each site on a platform of its own (the built-ins share baoji-platform).
+    profiles = platform_profiles(folder / "profiles", {site: f"replica-{site}" for site in SITES})
+    env = profile_env(profiles)
     with ExitStack() as stack:
         replicas = {
             site: stack.enter_context(ReplicaProcess(site=site, host=f"127.0.0.{11 + n}"))
             for n, site in enumerate(SITES)
         }
-        workers = [WorkerProcess(f"worker-{n}", db, replicas, folder) for n in range(1, 4)]
+        workers = [WorkerProcess(f"worker-{n}", db, replicas, folder, env=env) for n in range(1, 4)]
         stack.callback(lambda: [w.process.kill() for w in workers if w.process.poll() is None])
         victim = workers[0]
         claimed = wait_for(lambda: victim.events("claimed"), "worker-1 to claim a site")
@@ -115,7 +143,9 @@ def scenario(server, tmp_path_factory):
         for worker in workers[1:]:
             worker.process.send_signal(signal.SIGTERM)
         codes = [worker.process.wait(timeout=120) for worker in workers[1:]]
-        logs = {site: replica.requests()["requests"] for site, replica in replicas.items()}
+        logs = {
+            site: replica.requests(timed=True)["requests"] for site, replica in replicas.items()
+        }
         truths = {site: replica.truth() for site, replica in replicas.items()}
     return {
         "db": db,
@@ -126,6 +156,7 @@ def scenario(server, tmp_path_factory):
         "exit_codes": codes,
         "logs": logs,
         "truths": truths,
+        "env": env,
     }
 
 
@@ -186,6 +217,60 @@ def test_no_site_ever_sees_two_workers_at_once(scenario):
         runs = [agent for agent, _ in groupby(agents)]
         assert len(runs) == len(set(runs)), (site, runs)
         assert len(runs) == (2 if site == scenario["victim_site"] else 1), (site, runs)
+
+
+def test_sites_of_different_platforms_are_crawled_by_several_workers_at_once(scenario):
+    """The workers scale over sites of different platforms: some two crawls of two sites by two
+    workers overlapped in time. `--list` shows each site's platform (its profile's copy's)."""
+    spans = crawl_spans(scenario["logs"])
+    assert any(
+        overlapping(first, second)
+        for first, second in combinations(spans, 2)
+        if first[0] != second[0] and first[1] != second[1]
+    ), spans
+    command = [sys.executable, "-m", "newsarchive", "worker", "--list", "--json"]
+    listed = subprocess.run(
+        [*command, "--sites", ",".join(SITES), "--db", scenario["db"]],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=scenario["env"],
+    )
+    assert listed.returncode == 0, listed.stderr
+    platforms = {row["site"]: row["platform"] for row in json.loads(listed.stdout)}
+    assert platforms == {site: f"replica-{site}" for site in SITES}
+
+
+def test_two_sites_of_one_platform_are_never_crawled_by_two_workers_at_once(server, tmp_path):
+    """Two workers, two sites of the one Baoji platform (the built-in profiles): the second
+    worker waits for the first's crawl to end before it claims the other site, so the
+    replicas' timed logs show the two crawls one after the other; each worker crawls one."""
+    sites = ("meixian", "taibai")
+    db = fresh_database(server, "one_platform")
+    open_archive(db).close()
+    with ExitStack() as stack:
+        replicas = {
+            site: stack.enter_context(ReplicaProcess(site=site, host=f"127.0.0.{41 + n}"))
+            for n, site in enumerate(sites)
+        }
+        workers = [
+            WorkerProcess(name, db, replicas, tmp_path, "--max-sites", "1")
+            for name in ("worker-a", "worker-b")
+        ]
+        stack.callback(lambda: [w.process.kill() for w in workers if w.process.poll() is None])
+        codes = [worker.process.wait(timeout=TIMEOUT) for worker in workers]
+        logs = {
+            site: replica.requests(timed=True)["requests"] for site, replica in replicas.items()
+        }
+    assert codes == [0, 0]
+    crawled = [(e["site"], e["exit_code"]) for w in workers for e in w.events("crawled")]
+    assert sorted(crawled) == [(site, 0) for site in sites]
+    spans = crawl_spans(logs)
+    assert len(spans) == 2, spans  # one crawl per site, each by one worker
+    first, second = spans
+    assert first[1] != second[1] and not overlapping(first, second), spans
+    listed = newsarchive("worker", "--list", "--json", "--sites", ",".join(sites), db=db)
+    assert {row["platform"] for row in json.loads(listed.stdout)} == {"baoji-platform"}
 
 
 def test_the_killed_workers_site_is_taken_over_and_finishes(scenario):

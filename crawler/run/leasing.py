@@ -22,8 +22,17 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive.leases import Lease, add_sites, claim_due_site, lease_states, release, renew
+from archive.leases import (
+    Lease,
+    add_sites,
+    claim_due_site,
+    lease_states,
+    platform_of,
+    release,
+    renew,
+)
 from crawler.run.exits import EXIT_INTERRUPTED, EXIT_TEMPORARY
+from crawler.sites.profile import ProfileError, available_profiles, load_profile
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +57,21 @@ class WorkerOptions:
     base_urls: Mapping[str, str] = field(default_factory=dict)
     overrides: tuple[str, ...] = ()  # -s NAME=VALUE, passed on to every crawl
     log_dir: Path | None = None
+    # Each site's platform (site_platforms): no two sites of one are crawled at once.
+    platforms: Mapping[str, str] = field(default_factory=dict)
+
+
+def site_platforms(sites: Sequence[str] = ()) -> dict[str, str]:
+    """The platform of every site profile this machine knows, and of `sites`: what a claim
+    checks other workers' leases against (a site on another worker's list too). A profile that
+    does not load is left out: its site is its own platform."""
+    platforms = {}
+    for name in dict.fromkeys([*available_profiles(), *sites]):
+        try:
+            platforms[name] = load_profile(name).platform
+        except ProfileError:
+            continue
+    return platforms
 
 
 def holder_name() -> str:
@@ -116,7 +140,12 @@ class Worker:
         options = self.options
         try:
             lease = claim_due_site(
-                self.engine, self.holder, options.sites, ttl=options.ttl, every=options.every
+                self.engine,
+                self.holder,
+                options.sites,
+                ttl=options.ttl,
+                every=options.every,
+                platforms=options.platforms,
             )
         except SQLAlchemyError as exc:
             self._event("error", error=_one_line(exc))
@@ -144,7 +173,7 @@ class Worker:
             self._release(lease, EXIT_INTERRUPTED, lost=False)
             return
         started, self.lease = time.monotonic(), lease
-        renewer = Renewer(self.engine, lease, self.options.ttl, self._lost)
+        renewer = Renewer(self.engine, lease, self.options.ttl, self._lost, self.options.platforms)
         self.child = self._start(lease.site)
         renewer.start()  # after the fork: a child must not be forked beside a running thread
         if self.stopping.is_set():
@@ -200,12 +229,19 @@ class Worker:
 
 class Renewer:
     """Renews a lease every ttl/3 while its crawl runs. Calls `on_lost` (once) when the lease is
-    another worker's, or could not be renewed before it expired (the database unreachable)."""
+    another worker's (or expired, and another site of its platform claimed since), or could not
+    be renewed before it expired (the database unreachable)."""
 
     def __init__(
-        self, engine: Engine, lease: Lease, ttl: timedelta, on_lost: Callable[[str], None]
+        self,
+        engine: Engine,
+        lease: Lease,
+        ttl: timedelta,
+        on_lost: Callable[[str], None],
+        platforms: Mapping[str, str] | None = None,
     ) -> None:
         self.engine, self.lease, self.ttl, self.on_lost = engine, lease, ttl, on_lost
+        self.platforms = platforms or {}
         self.lost = False
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lease-renewer", daemon=True)
@@ -223,14 +259,14 @@ class Renewer:
         while not self._stopped.wait(seconds / 3):
             asked = time.monotonic()
             try:
-                renewed = renew(self.engine, self.lease, self.ttl)
+                renewed = renew(self.engine, self.lease, self.ttl, self.platforms)
             except SQLAlchemyError as exc:
                 logger.warning("Could not renew the lease of %s: %s", self.lease.site, exc)
                 if time.monotonic() < deadline:
                     continue
                 return self._lose("it could not be renewed before it expired")
             if renewed is None:
-                return self._lose("another worker holds it")
+                return self._lose("another worker holds it, or another site of its platform")
             self.lease, deadline = renewed, asked + seconds
 
     def _lose(self, why: str) -> None:
@@ -268,13 +304,17 @@ def _one_line(exc: Exception) -> str:
     return " ".join(str(orig or exc).split())
 
 
-def lease_table(engine: Engine, sites: Sequence[str]) -> list[dict[str, Any]]:
-    """The sites' leases as JSON-ready rows (times in UTC, ISO 8601); a site no worker has
-    seen yet is free and never crawled."""
+def lease_table(
+    engine: Engine, sites: Sequence[str], platforms: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The sites' leases and platforms as JSON-ready rows (times in UTC, ISO 8601); a site no
+    worker has seen yet is free and never crawled."""
     states = {state.site: state for state in lease_states(engine, sites)}
+    platforms = platforms or {}
     rows = []
     for site in sorted(sites):
         state = vars(states[site]) if site in states else {"site": site}
+        state = {**state, "platform": platform_of(site, platforms)}
         row = {name: state.get(name) for name in LEASE_FIELDS}
         rows.append({k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()})
     return rows
@@ -282,6 +322,7 @@ def lease_table(engine: Engine, sites: Sequence[str]) -> list[dict[str, Any]]:
 
 LEASE_FIELDS = (
     "site",
+    "platform",
     "holder",
     "claimed_at",
     "expires_at",

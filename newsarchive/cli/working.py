@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from crawler.run.exits import EXIT_USAGE
-from crawler.run.leasing import Worker, WorkerOptions, lease_table
+from crawler.run.leasing import Worker, WorkerOptions, lease_table, site_platforms
 from crawler.sites.profile import available_profiles, load_profile
 from newsarchive.cli.base import Failed, site_profile, writing
 from newsarchive.cli.options import db_option, json_option, parse_settings
@@ -91,13 +91,16 @@ def worker_command(
     """Crawl due sites, one at a time, sharing them with the other workers of the archive.
 
     A worker claims the most overdue site that is due (crawled longer than --every ago, or
-    never) and free: no other worker holds its lease. It crawls it as `newsarchive crawl SITE`
-    does, in a child process, renewing the lease while the crawl runs, then records the exit
-    code and frees the site. Run one worker per machine (or several) on one PostgreSQL archive:
-    no site is ever crawled by two of them at once. A worker killed even by SIGKILL takes its
-    crawl with it; its lease expires after --ttl and another worker takes the site over, its
-    crawl resuming as after any crawl killed mid-way. On a SQLite archive, workers on the one
-    machine share the sites the same way.
+    never) and free: no other worker holds its lease, nor a lease on another site of its
+    platform (the profile's `platform`; the sites of one share a back end). It crawls it as
+    `newsarchive crawl SITE` does, in a child process, renewing the lease while the crawl runs,
+    then records the exit code and frees the site. Run one worker per machine (or several) on
+    one PostgreSQL archive: no site, and no two sites of one platform, are ever crawled by two
+    of them at once, so a platform's politeness holds across machines (all workers must read
+    the same profiles). A worker killed even by SIGKILL takes its crawl with it; its lease
+    expires after --ttl and another worker takes the site over, its crawl resuming as after any
+    crawl killed mid-way. On a SQLite archive, workers on the one machine share the sites the
+    same way. --list shows each site's platform.
 
     SIGTERM or Ctrl-C stops the crawl running gracefully (its run interrupted, the site free for
     another worker at once) and exits 0. Prints one line per event (--json: one object).
@@ -117,10 +120,11 @@ def worker_command(
         base_urls=_base_urls(base_urls, names),
         overrides=_checked(overrides),
         log_dir=log_dir,
+        platforms=site_platforms(names),
     )
     with writing(db_url, create=True) as archive:
         if list_only:
-            _print_leases(lease_table(archive.engine, names), as_json)
+            _print_leases(lease_table(archive.engine, names, options.platforms), as_json)
             return
         url = archive.engine.url.render_as_string(hide_password=False)
         worker = Worker(archive.engine, url, options, _reporter(as_json))
@@ -203,4 +207,4 @@ def _print_leases(rows: list[dict[str, Any]], as_json: bool) -> None:
         last = "never crawled"
         if row["last_finished_at"]:
             last = f"last crawl ended {row['last_finished_at']}, exit {row['last_exit_code']}"
-        click.echo(f"{row['site']:<10} {held}; {last}")
+        click.echo(f"{row['site']:<10} {row['platform']:<16} {held}; {last}")
