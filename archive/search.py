@@ -16,6 +16,7 @@ stored (archive.store), in its transaction; verify checks the index against the 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -59,6 +60,9 @@ Where = Literal["any", "current", "removed"]
 MAX_SEGMENTS = 20_000
 
 _SEGMENT_ID = select(SEGMENT.c.id).where(SEGMENT.c.sha256 == bindparam("sha256"))
+_SEGMENT_IDS = select(SEGMENT.c.sha256, SEGMENT.c.id).where(
+    SEGMENT.c.sha256.in_(bindparam("digests", expanding=True))
+)
 
 
 class QueryError(ArchiveError):
@@ -72,8 +76,9 @@ def fold(value: str) -> str:
 
 def pairs(folded: str) -> str:
     """The index tokens of a folded segment: each overlapping pair of characters."""
-    marked = folded + END
-    return " ".join(_pair(marked[i], marked[i + 1]) for i in range(len(marked) - 1))
+    # Each code point formatted once, then joined in pairs: a crawl writes thousands of paragraphs.
+    hexes = [f"{ord(char):06x}" for char in folded + END]
+    return " ".join(["x" + first + second for first, second in itertools.pairwise(hexes)])
 
 
 def _pair(first: str, second: str) -> str:
@@ -105,39 +110,50 @@ def segments(title: str, body: str) -> list[tuple[str, int, str]]:
 
 
 def index_version(connection: Connection, version_id: int, title: str, body: str) -> None:
-    """Index a version as it is written: its segments, each stored and indexed once."""
-    rows = []
-    for name, position, segment in segments(title, body):
-        segment_id = _segment_id(connection, segment)
-        rows.append(
-            {
-                "version_id": version_id,
-                "segment_id": segment_id,
-                "field": name,
-                "position": position,
-            }
-        )
+    """Index a version as it is written: its segments, each stored and indexed once. The
+    segments already stored are found in one query, and the new ones indexed in one statement."""
+    found = segments(title, body)
+    digests = [hashlib.sha256(segment.encode("utf-8")).hexdigest() for _, _, segment in found]
+    ids = {row.sha256: row.id for row in connection.execute(_SEGMENT_IDS, {"digests": digests})}
+    indexed = []
+    for digest, (_, _, segment) in zip(digests, found, strict=True):
+        if digest not in ids:  # new to the archive (or twice in this version: stored once)
+            ids[digest], folded = _new_segment(connection, digest, segment)
+            if has_fts(connection):
+                indexed.append({"id": ids[digest], "bi": pairs(folded)})
+    if indexed:
+        connection.execute(text(f"INSERT INTO {FTS_TABLE}(rowid, bi) VALUES (:id, :bi)"), indexed)
+    rows = [
+        {"version_id": version_id, "segment_id": ids[digest], "field": name, "position": position}
+        for digest, (name, position, _) in zip(digests, found, strict=True)
+    ]
     connection.execute(insert(VERSION_SEGMENT), rows)
 
 
 def _segment_id(connection: Connection, segment: str) -> int:
+    """One segment's id, stored and indexed if new (index_version does a version's at once)."""
     sha256 = hashlib.sha256(segment.encode("utf-8")).hexdigest()
     found = connection.scalar(_SEGMENT_ID, {"sha256": sha256})
     if found is not None:
         return int(found)
-    folded = fold(segment)
-    values = {"sha256": sha256, "text": segment, "folded": folded}
-    if connection.dialect.name == "postgresql":
-        return _server_segment_id(connection, values)
-    key = connection.execute(insert(SEGMENT), values).inserted_primary_key
-    assert key is not None
-    segment_id = int(key[0])
+    segment_id, folded = _new_segment(connection, sha256, segment)
     if has_fts(connection):
         connection.execute(
             text(f"INSERT INTO {FTS_TABLE}(rowid, bi) VALUES (:id, :bi)"),
             {"id": segment_id, "bi": pairs(folded)},
         )
     return segment_id
+
+
+def _new_segment(connection: Connection, sha256: str, segment: str) -> tuple[int, str]:
+    """A segment not stored yet: its id, and its folded text."""
+    folded = fold(segment)
+    values = {"sha256": sha256, "text": segment, "folded": folded}
+    if connection.dialect.name == "postgresql":
+        return _server_segment_id(connection, values), folded
+    key = connection.execute(insert(SEGMENT), values).inserted_primary_key
+    assert key is not None
+    return int(key[0]), folded
 
 
 def _server_segment_id(connection: Connection, values: dict[str, str]) -> int:
