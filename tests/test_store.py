@@ -169,6 +169,59 @@ def test_a_failing_write_leaves_no_trace(archive):
     assert {table: rows(archive, table) for table in before} == before
 
 
+def test_pages_recorded_together_are_each_their_own_savepoint_and_chain_in_order(archive):
+    """record_many: one commit for several fetches; the one that fails (a broken record) leaves
+    nothing of itself, the others are written and chained as record() would have, and a later
+    record() continues the run's chain."""
+    from archive.fixity import verify
+
+    store = Store(archive)
+    run_id = store.begin_run(
+        "http://www.chencang.gov.cn", RunArguments(command="crawl", site="chencang", full=True)
+    )
+    broken = dataclasses.replace(RECORD, title=None, body="changed")  # NOT NULL at the version
+    fetches = [
+        (observe(), run_id),
+        (observe(broken, at=T0 + timedelta(days=1), payload=b"broken bytes"), run_id),
+        (observe(dataclasses.replace(RECORD, body="v2"), at=T0 + timedelta(days=2)), run_id),
+    ]
+    first, failed, second = store.record_many(fetches)
+    assert isinstance(failed, IntegrityError)
+    assert (first.outcome, second.outcome, second.version) == (Outcome.NEW, Outcome.CHANGED, 2)
+    store.record(observe(at=T0 + timedelta(days=3), payload=b"v3"), run_id)
+    assert len(rows(archive, "capture")) == 3
+    assert b"broken bytes" not in [bytes(row["data"]) for row in rows(archive, "blob")]
+    store.finish_run(run_id, "finished", {}, 0)
+    assert verify(archive).ok, verify(archive).problems
+
+
+def test_pages_recorded_together_are_committed_together_or_not_at_all(archive, monkeypatch):
+    """When the commit fails, every fetch of the batch gets its exception and the run's chain
+    ends where it did: the next record() chains to the last capture committed."""
+    from archive.fixity import verify
+
+    store = Store(archive)
+    run_id = store.begin_run(
+        "http://www.chencang.gov.cn", RunArguments(command="crawl", site="chencang", full=True)
+    )
+    store.record(observe(), run_id)
+    real_chain, chained = store._commit_chain, []
+
+    def chain_then_fail(capture):  # after the first page of the batch: the whole batch fails
+        if chained:
+            raise RuntimeError("the disk is full")
+        chained.append(real_chain(capture))
+
+    monkeypatch.setattr(store, "_commit_chain", chain_then_fail)
+    fetches = [(observe(at=T0 + timedelta(days=d), payload=b"%d" % d), run_id) for d in (1, 2)]
+    assert [str(r) for r in store.record_many(fetches)] == ["the disk is full"] * 2
+    monkeypatch.undo()
+    store.record(observe(dataclasses.replace(RECORD, body="v2"), at=T0 + timedelta(days=4)), run_id)
+    assert len(rows(archive, "capture")) == 2
+    store.finish_run(run_id, "finished", {}, 0)
+    assert verify(archive).ok, verify(archive).problems
+
+
 def test_runs_record_their_arguments_and_counts(archive):
     store = Store(archive)
     arguments = RunArguments(command="crawl", site="chencang", full=True)

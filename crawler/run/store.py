@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from archive.clock import Clock, frozen_clock, system_clock
@@ -27,12 +27,26 @@ def crawl_store(archive: Archive, extractor: ArticleExtractor, gone_after: timed
     return Store(archive, reparse=reparser(extractor), rules=Rules(gone_after=gone_after))
 
 
+class Recorder:
+    """What the writer process serves: Store.record, and Store.record_many for the pages
+    waiting together (crawler.run.workers)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __call__(self, observation: Observation, run_id: int | None) -> Recorded:
+        return self.store.record(observation, run_id)
+
+    def many(self, calls: Sequence[tuple[Observation, int | None]]) -> list[Recorded | Exception]:
+        return self.store.record_many(calls)
+
+
 def recorder(
     db_url: str, profile_name: str, base_url: str | None, now: str | None, gone_after: float
-) -> Callable[[Observation, int | None], Recorded]:
-    """What the writer process serves: Store.record on the archive at `db_url` (`gone_after` in
-    seconds: what a process is handed must pickle)."""
+) -> Recorder:
+    """What the writer process serves, on the archive at `db_url` (`gone_after` in seconds:
+    what a process is handed must pickle)."""
     profile = load_profile(profile_name)
     extractor = ArticleExtractor(profile, SiteUrls(profile, base_url))
     archive = open_archive(db_url, clock=clock_from(now))
-    return crawl_store(archive, extractor, timedelta(seconds=gone_after)).record
+    return Recorder(crawl_store(archive, extractor, timedelta(seconds=gone_after)))

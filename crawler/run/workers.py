@@ -21,6 +21,8 @@ from typing import Any
 # At most this many calls wait in one worker's pipe: enough to keep it busy, few enough that a
 # send never blocks the reactor for long on a full pipe.
 IN_FLIGHT = 4
+# At most this many calls are handed to a function's `many` at once (see _serve).
+MAX_BATCH = 64
 
 Factory = Callable[..., Callable[..., Any]]
 
@@ -110,21 +112,55 @@ class WorkerProcess:
 def _serve(connection: Connection, factory: Factory, arguments: tuple[Any, ...]) -> None:
     """The worker's loop: answer calls in order until the crawler's end of the pipe closes.
 
+    A function with a `many` method (a list of calls' arguments -> a result or exception for
+    each) is handed every call waiting in the pipe at once, and each is answered after `many`
+    returns: the archive writer commits them together, and none is answered before the commit.
+
     Ctrl-C and SIGTERM reach a whole process group; the crawler decides how to stop, and a
     worker finishes what it was sent (a page's write) before the closed pipe ends it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     function = factory(*arguments)
+    many = getattr(function, "many", None)
     while True:
+        calls, closed = _waiting_calls(connection, batch=many is not None)
+        if many is not None and calls:
+            replies = [
+                (number, False, _sentence(value))
+                if isinstance(value, Exception)
+                else (number, True, value)
+                for (number, _), value in zip(calls, many([c for _, c in calls]), strict=True)
+            ]
+        else:
+            replies = [_answer(function, number, call) for number, call in calls]
         try:
-            number, call_arguments = connection.recv()
-        except (EOFError, OSError):
-            os._exit(0)
-        try:
-            reply = (number, True, function(*call_arguments))
-        except Exception as exc:  # every failure goes back to the caller, as a sentence
-            reply = (number, False, f"{type(exc).__name__}: {exc}")
-        try:
-            connection.send(reply)
+            for reply in replies:
+                connection.send(reply)
         except (BrokenPipeError, OSError):
             os._exit(0)
+        if closed:
+            os._exit(0)
+
+
+def _waiting_calls(connection: Connection, batch: bool) -> tuple[list[Any], bool]:
+    """The next call, and with `batch` every other one already in the pipe; and whether the
+    crawler's end of the pipe has closed."""
+    calls: list[Any] = []
+    try:
+        calls.append(connection.recv())
+        while batch and len(calls) < MAX_BATCH and connection.poll():
+            calls.append(connection.recv())
+    except (EOFError, OSError):
+        return calls, True
+    return calls, False
+
+
+def _answer(function: Callable[..., Any], number: int, call: tuple[Any, ...]) -> tuple[Any, ...]:
+    try:
+        return (number, True, function(*call))
+    except Exception as exc:  # every failure goes back to the caller, as a sentence
+        return (number, False, _sentence(exc))
+
+
+def _sentence(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
