@@ -46,3 +46,13 @@ def test_the_postgresql_payload_bench_compares_three_storages_and_reads_every_by
     assert done.returncode == 0, done.stderr[-2000:]
     kinds = [line.split()[0] for line in done.stdout.splitlines()[1:]]
     assert kinds == ["zlib", "lz4", "pglz"], done.stdout
+
+
+def test_the_memory_bench_prints_the_peak_rss_of_a_small_crawls_processes():
+    command = [sys.executable, "-m", "bench.memory", "--articles", "120"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "peak RSS of its" in done.stdout and "floor 1,024 MiB" in done.stdout, done.stdout
+    figures = json.loads(done.stdout.splitlines()[-1])
+    assert figures["articles"] == 120 and figures["peak_rss"] >= figures["largest_process_rss"] > 0
+    assert figures["processes"] >= 2, figures  # the crawler and its writer at least
