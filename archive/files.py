@@ -17,7 +17,7 @@ from archive import blobs
 from archive.database import Archive
 from archive.errors import NotArchived
 from archive.models import Blob, Capture, Page, PageUrl, Version
-from archive.records import Outcome
+from archive.records import Outcome, PageKind
 
 # The outcomes of a capture that holds a file's (or a page's) bytes.
 HOLDING = frozenset(
@@ -222,6 +222,17 @@ def file_state(archive: Archive, url: str) -> FileState | None:
     if row is None:
         return None
     return FileState(row.etag, row.last_modified, row.outcome, row.error)
+
+
+def file_urls(archive: Archive) -> set[str]:
+    """Every URL a file page of the archive has had: a URL not among them has no file state."""
+    with archive.reading() as session:
+        found = session.scalars(
+            select(PageUrl.url)
+            .join(Page, Page.id == PageUrl.page_id)
+            .where(Page.kind == PageKind.FILE.value)
+        )
+        return set(found)
 
 
 def latest_references(archive: Archive, url: str) -> list[tuple[str, str, str]]:

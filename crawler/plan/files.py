@@ -10,7 +10,7 @@ from posixpath import splitext
 from urllib.parse import urlsplit
 
 from archive.database import Archive
-from archive.files import file_state, latest_references
+from archive.files import FileState, file_state, file_urls, latest_references
 from archive.records import ArticleRecord, Outcome
 from crawler.sites.profile import FileRules
 from crawler.sites.urls import SiteUrls
@@ -76,6 +76,9 @@ class FilePlan:
         self.archive = archive
         self.policy = policy
         self.asked: set[str] = set()
+        # The archive's file URLs, read once a run: most files a crawl asks for are new, and
+        # asking the archive about each cost the crawler more than fetching it.
+        self._known: set[str] | None = None
 
     def new(self, refs: Iterable[FileRef]) -> list[FileRef]:
         """Those of `refs` not asked for yet in this run (now marked asked)."""
@@ -89,7 +92,7 @@ class FilePlan:
 
     def validators(self, url: str) -> dict[str, str]:
         """Conditional request headers for a file the archive holds."""
-        state = file_state(self.archive, url)
+        state = self._state(url)
         headers = {}
         if state is not None and state.etag:
             headers["If-None-Match"] = state.etag
@@ -98,5 +101,12 @@ class FilePlan:
         return headers
 
     def refused_before(self, url: str, reason: str) -> bool:
-        state = file_state(self.archive, url)
+        state = self._state(url)
         return state is not None and state.outcome == Outcome.REJECTED and state.error == reason
+
+    def _state(self, url: str) -> FileState | None:
+        """The file's state in the archive; None for a URL no file page had when the run began
+        (a file is asked for once a run, so none recorded since is asked about)."""
+        if self._known is None:
+            self._known = file_urls(self.archive)
+        return file_state(self.archive, url) if url in self._known else None
