@@ -10,7 +10,6 @@ from archive.database import Archive
 from archive.query import (
     known_article_urls,
     rejections,
-    tracked_articles,
     tracked_pages,
     untracked_urls,
 )
@@ -23,7 +22,7 @@ from archive.runs import (
 )
 from crawler.plan.listwalk import ListWalk
 from crawler.plan.options import Options
-from crawler.plan.revisits import DuePage, RevisitPlan, plan_revisits
+from crawler.plan.revisits import DuePage, RevisitPlan, due_revisits
 from crawler.sites.profile import SiteProfile
 
 
@@ -48,8 +47,9 @@ def plan_crawl(
     newest list pages until known ground plus a rolling slice of the rest; and the known articles
     that are due."""
     site = profile.name
-    revisits = plan_revisits(
-        tracked_articles(archive, site),
+    revisits = due_revisits(
+        archive,
+        site,
         now,
         options.policy,
         limit=None if full else options.max_revisits,

@@ -119,9 +119,25 @@ class DueSummary:
         return {"count": self.count, "oldest": self.oldest_url, "due_since": since}
 
 
+def due_revisits(
+    archive: Archive,
+    site: str,
+    now: datetime,
+    policy: RevisitPolicy,
+    *,
+    limit: int | None = None,
+    everything: bool = False,
+) -> RevisitPlan:
+    """The site's tracked articles due at `now` (all of them with `everything`), most overdue
+    first: what a crawl checks, read from the archive."""
+    return plan_revisits(
+        tracked_articles(archive, site), now, policy, limit=limit, everything=everything
+    )
+
+
 def due_rechecks(archive: Archive, site: str, now: datetime) -> DueSummary:
     """The site's pages due at `now` by the shipped schedule, and the one overdue the longest."""
-    plan = plan_revisits(tracked_articles(archive, site), now, default_policy(), limit=1)
+    plan = due_revisits(archive, site, now, default_policy(), limit=1)
     if not plan.pages:
         return DueSummary(plan.due)
     oldest = plan.pages[0]
