@@ -10,8 +10,7 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from archive import blobs
 from archive.database import Archive
@@ -67,19 +66,21 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def referenced(version: Version) -> list[tuple[str, str, str]]:
-    """(url, role, text) of every image and attachment the version's record names."""
+def referenced(version: Any) -> list[tuple[str, str, str]]:
+    """(url, role, text) of every image and attachment the version's record names (a Version,
+    or a row with its images and attachments)."""
     found = [(str(url), "image", "") for url in version.images]
     found += [(str(a["url"]), "attachment", str(a.get("text", ""))) for a in version.attachments]
     return found
 
 
 def version_files(
-    session: Session, versions: Sequence[Version]
+    connection: Connection, versions: Sequence[Any]
 ) -> dict[int, tuple[FileCapture, ...]]:
-    """Each version's files, in record order, each with its capture for the version (_chosen)."""
+    """Each version's files, in record order, each with its capture for the version (_chosen).
+    `versions`: Versions, or rows with their id, number, created_at, images and attachments."""
     wanted = {url for version in versions for url, _, _ in referenced(version)}
-    captures = _captures_by_url(session, wanted)
+    captures = _captures_by_url(connection, wanted)
     ordered = sorted(versions, key=lambda v: v.number)
     until = {v.id: n.created_at for v, n in pairwise(ordered)}
     return {
@@ -91,19 +92,35 @@ def version_files(
     }
 
 
-def _captures_by_url(session: Session, urls: set[str]) -> dict[str, list[Capture]]:
-    found: dict[str, list[Capture]] = defaultdict(list)
+# What _for_version reads of a file's captures.
+_FILE_CAPTURE = (
+    Capture.id,
+    Capture.captured_at,
+    Capture.status,
+    Capture.outcome,
+    Capture.payload_sha256,
+    Capture.payload_size,
+    Capture.headers,
+    Capture.media_type,
+    Capture.error,
+    Capture.referrer_version_id,
+)
+
+
+def _captures_by_url(connection: Connection, urls: set[str]) -> dict[str, list[Any]]:
+    """Each URL's captures (rows of _FILE_CAPTURE), oldest first."""
+    found: dict[str, list[Any]] = defaultdict(list)
     ordered = sorted(urls)
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
-        rows = session.execute(
-            select(PageUrl.url, Capture)
+        rows = connection.execute(
+            select(PageUrl.url, *_FILE_CAPTURE)
             .join(Capture, Capture.page_id == PageUrl.page_id)
             .where(PageUrl.url.in_(chunk))
             .order_by(Capture.captured_at, Capture.id)
         )
-        for url, capture in rows:
-            found[url].append(capture)
+        for row in rows:
+            found[row.url].append(row)
     return found
 
 
@@ -111,8 +128,8 @@ def _for_version(
     url: str,
     role: str,
     text: str,
-    captures: list[Capture],
-    version: Version,
+    captures: list[Any],
+    version: Any,
     until: datetime | None,
 ) -> FileCapture:
     held, checked = _chosen(captures, version.id, until)
@@ -137,8 +154,8 @@ def _for_version(
 
 
 def _chosen(
-    captures: list[Capture], version_id: int, until: datetime | None
-) -> tuple[Capture | None, Capture | None]:
+    captures: list[Any], version_id: int, until: datetime | None
+) -> tuple[Any | None, Any | None]:
     """From a file's captures (oldest first): the one holding the bytes a version had, and the
     latest check of the file while it was current. The bytes: the latest holding capture made
     for the version, else the latest made before the next version (a file confirmed by a 304,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from archive import blobs
@@ -241,64 +241,151 @@ class PageHistory:
         }
 
 
+# The reads below are Core statements on one connection, built once: a history or a record
+# is a handful of indexed lookups, and building statements and ORM objects would cost more
+# than running them. Each selects only the columns it shows.
+_PAGE = (
+    Page.id,
+    Page.url,
+    Page.current_url,
+    Page.kind,
+    Page.doc_id,
+    Page.state,
+    Page.is_listed,
+    Page.last_listed_at,
+    Page.first_seen_at,
+    Page.last_captured_at,
+    Page.last_outcome,
+    Site.name.label("site"),
+)
+_PAGE_AT_URL = (
+    select(*_PAGE)
+    .join(Site, Site.id == Page.site_id)
+    .join(PageUrl, PageUrl.page_id == Page.id)
+    .where(PageUrl.url == bindparam("url"))
+)
+# A version's summary in a history: not the record's texts.
+_SUMMARY = (
+    Version.id,
+    Version.number,
+    Version.created_at,
+    Version.title,
+    Version.classes,
+    Version.chars_added,
+    Version.chars_removed,
+    Version.content_sha256,
+    Version.parser_version,
+    Version.provenance,
+    Version.images,
+    Version.attachments,
+)
+_HISTORY_VERSIONS = (
+    select(*_SUMMARY).where(Version.page_id == bindparam("page")).order_by(Version.number)
+)
+_CHANGE = (
+    VersionChange.version_id,
+    VersionChange.field,
+    VersionChange.change_class,
+    VersionChange.chars_added,
+    VersionChange.chars_removed,
+)
+_HISTORY_CHANGES = (
+    select(*_CHANGE)
+    .join(Version, Version.id == VersionChange.version_id)
+    .where(Version.page_id == bindparam("page"))
+)
+_HISTORY_CAPTURES = (
+    select(
+        Capture.captured_at,
+        Capture.requested_url,
+        Capture.final_url,
+        Capture.status,
+        Capture.outcome,
+        Capture.version_id,
+        Capture.payload_sha256,
+        Capture.payload_size,
+        Capture.etag,
+        Capture.last_modified,
+        Capture.error,
+    )
+    .where(Capture.page_id == bindparam("page"))
+    .order_by(Capture.captured_at, Capture.id)
+)
+_HISTORY_EVENTS = (
+    select(PageEvent.kind, PageEvent.at, PageEvent.detail)
+    .where(PageEvent.page_id == bindparam("page"))
+    .order_by(PageEvent.at, PageEvent.id)
+)
+_HISTORY_URLS = select(PageUrl.url).where(PageUrl.page_id == bindparam("page")).order_by(PageUrl.id)
+# A version's whole record, and what else a VersionRecord says of it: the record's fields
+# last (_record reads them by position).
+_RECORD = (
+    Version.id,
+    Version.number,
+    Version.created_at,
+    Version.provenance,
+    *(Version.__table__.c[name] for name in RECORD_FIELDS),
+)
+
+
 def page_history(archive: Archive, url: str) -> PageHistory:
     """Every version and capture of the page at `url`, oldest first."""
-    with archive.reading() as session:
-        page, site = page_and_site(session, url)
-        versions = session.scalars(
-            select(Version).where(Version.page_id == page.id).order_by(Version.number)
-        ).all()
-        changes = _changes_by_version(session, [v.id for v in versions])
-        files = version_files(session, versions)
+    with archive.engine.connect() as connection:
+        page = _page_at(connection, url)
+        key = {"page": page.id}
+        versions = connection.execute(_HISTORY_VERSIONS, key).all()
+        changes = _grouped_changes(connection.execute(_HISTORY_CHANGES, key))
+        files = version_files(connection, versions)
         numbers = {v.id: v.number for v in versions}
-        captures = session.scalars(
-            select(Capture)
-            .where(Capture.page_id == page.id)
-            .order_by(Capture.captured_at, Capture.id)
-        ).all()
-        events = session.scalars(
-            select(PageEvent)
-            .where(PageEvent.page_id == page.id)
-            .order_by(PageEvent.at, PageEvent.id)
-        ).all()
-        urls = session.scalars(
-            select(PageUrl.url).where(PageUrl.page_id == page.id).order_by(PageUrl.id)
-        )
-        return PageHistory(
-            url=page.current_url,
-            urls=tuple(urls),
-            site=site.name,
-            kind=page.kind,
-            doc_id=page.doc_id,
-            state=page.state,
-            is_listed=page.is_listed,
-            last_listed_at=page.last_listed_at,
-            first_seen_at=page.first_seen_at,
-            last_captured_at=page.last_captured_at,
-            last_outcome=page.last_outcome,
-            versions=tuple(_version_summary(v, changes[v.id], files[v.id]) for v in versions),
-            captures=tuple(_capture_summary(c, numbers) for c in captures),
-            events=tuple(EventSummary(e.kind, e.at, dict(e.detail)) for e in events),
-        )
+        captures = connection.execute(_HISTORY_CAPTURES, key)
+        history_captures = tuple(_capture_summary(c, numbers) for c in captures)
+        events = connection.execute(_HISTORY_EVENTS, key)
+        history_events = tuple(EventSummary(e.kind, e.at, dict(e.detail)) for e in events)
+        urls = tuple(connection.scalars(_HISTORY_URLS, key))
+    return PageHistory(
+        url=page.current_url,
+        urls=urls,
+        site=page.site,
+        kind=page.kind,
+        doc_id=page.doc_id,
+        state=page.state,
+        is_listed=page.is_listed,
+        last_listed_at=page.last_listed_at,
+        first_seen_at=page.first_seen_at,
+        last_captured_at=page.last_captured_at,
+        last_outcome=page.last_outcome,
+        versions=tuple(_version_summary(v, changes[v.id], files[v.id]) for v in versions),
+        captures=history_captures,
+        events=history_events,
+    )
+
+
+def _page_at(connection: Connection, url: str) -> Any:
+    """The page archived at (or moved from) `url` (a row of _PAGE); NotArchived if none is."""
+    page = connection.execute(_PAGE_AT_URL, {"url": url}).first()
+    if page is None:
+        raise NotArchived(f"{url} is not in the archive.", url)
+    return page
 
 
 def version_record(
     archive: Archive, url: str, *, number: int | None = None, at: datetime | None = None
 ) -> VersionRecord:
     """The record of version `number`, or the one current at time `at`, or the latest."""
-    with archive.reading() as session:
-        page, _ = page_and_site(session, url)
-        query = select(Version).where(Version.page_id == page.id)
+    with archive.engine.connect() as connection:
+        page = _page_at(connection, url)
+        query = select(*_RECORD).where(Version.page_id == page.id)
         if number is not None:
             query = query.where(Version.number == number)
         if at is not None:
             query = query.where(Version.created_at <= at)
-        version = session.scalars(query.order_by(Version.number.desc()).limit(1)).first()
+        version = connection.execute(query.order_by(Version.number.desc()).limit(1)).first()
         if version is None:
             raise NotArchived(_missing_version_sentence(page.url, number, at))
-        changes = _changes_by_version(session, [version.id])
-        files = version_files(session, [version])[version.id]
-        return replace(_record(page, version, changes[version.id]), files=files)
+        changes = _changes_by_version(connection, [version.id])
+        files = version_files(connection, [version])[version.id]
+    changed = tuple(change.field for change in changes[version.id])
+    return replace(_record(page, version, changed), files=files)
 
 
 def iter_records(
@@ -311,12 +398,16 @@ def iter_records(
 ) -> Iterator[VersionRecord]:
     """Article records, ordered by URL then version: every version captured in [since, until),
     or (by default) the latest of those per page."""
-    with archive.reading() as session:
-        query = _records_query(all_versions, site, since, until)
-        for chunk in session.execute(query.execution_options(yield_per=500)).partitions():
-            changes = _changes_by_version(session, [version.id for _, version in chunk])
-            for page, version in chunk:
-                yield _record(page, version, changes[version.id])
+    query = _records_query(all_versions, site, since, until)
+    with archive.engine.connect() as connection:
+        for row in connection.execute(query.execution_options(yield_per=1000)):
+            yield _record(row, row, _field_names(row.changed))
+
+
+def _field_names(joined: str | None) -> tuple[str, ...]:
+    """The changed fields the records query joined with commas, in record order."""
+    names = joined.split(",") if joined else []
+    return tuple(sorted(names, key=lambda name: _FIELD_ORDER.get(name, 99)))
 
 
 def archived(archive: Archive, url: str) -> bool:
@@ -458,9 +549,9 @@ def change_report(
 
     `classes` keeps only changes with one of those classes; `kinds` keeps only those kinds.
     """
-    with archive.reading() as session:
-        found = _version_events(session, since, until, site) + _lifecycle_events(
-            session, since, until, site
+    with archive.engine.connect() as connection:
+        found = _version_events(connection, since, until, site) + _lifecycle_events(
+            connection, since, until, site
         )
     found += _drift_events(archive, since, until, site)
     if kinds:
@@ -511,26 +602,33 @@ def payload(archive: Archive, sha256: str) -> bytes:
 def _records_query(
     all_versions: bool, site: str | None, since: datetime | None, until: datetime | None
 ) -> Any:
+    """Pages in URL order, each with its versions in the window (or the latest of those): a
+    walk of the pages' URL index, the latest found per page through (page_id, number), so no
+    sort of the wide rows is needed; each version's changed fields joined in by a subquery on
+    version_change's index (no second round trip per batch)."""
+    changed = (
+        select(func.aggregate_strings(VersionChange.field, ","))
+        .where(VersionChange.version_id == Version.id)
+        .scalar_subquery()
+        .label("changed")
+    )
     query = _window(
-        select(Page, Version).join(Version, Version.page_id == Page.id),
+        select(Page.current_url, Page.state, Page.is_listed, changed, *_RECORD).join(
+            Version, Version.page_id == Page.id
+        ),
         Version.created_at,
         since,
         until,
     )
     if not all_versions:
-        latest = (
-            _window(
-                select(Version.page_id, func.max(Version.number).label("number")),
-                Version.created_at,
-                since,
-                until,
-            )
-            .group_by(Version.page_id)
-            .subquery()
-        )
-        query = query.join(
-            latest, (latest.c.page_id == Version.page_id) & (latest.c.number == Version.number)
-        )
+        later = Version.__table__.alias("later")
+        latest = _window(
+            select(func.max(later.c.number)).where(later.c.page_id == Page.id),
+            later.c.created_at,
+            since,
+            until,
+        ).scalar_subquery()
+        query = query.where(Version.number == latest)
     if site is not None:
         query = query.join(Site, Site.id == Page.site_id).where(Site.name == site)
     return query.order_by(Page.current_url, Version.number)
@@ -550,17 +648,30 @@ def _in_site(query: Any, site: str | None) -> Any:
     return query.join(Site, Site.id == Page.site_id).where(Site.name == site)
 
 
+# A version as the change report lists it.
+_EVENT_VERSION = (
+    Version.id,
+    Version.number,
+    Version.created_at,
+    Version.title,
+    Version.classes,
+    Version.chars_added,
+    Version.chars_removed,
+)
+
+
 def _version_events(
-    session: Session, since: datetime | None, until: datetime | None, site: str | None
+    connection: Connection, since: datetime | None, until: datetime | None, site: str | None
 ) -> list[ChangeEvent]:
-    query = select(Page.current_url, Version).join(Page, Page.id == Version.page_id)
+    query = select(Page.current_url, *_EVENT_VERSION).join(Page, Page.id == Version.page_id)
     query = _in_site(_window(query, Version.created_at, since, until), site)
-    found = session.execute(query).all()
-    changes = _changes_by_version(session, [version.id for _, version in found])
-    return [_version_event(url, version, changes[version.id]) for url, version in found]
+    found = connection.execute(query).all()
+    changes = _changes_by_version(connection, [row.id for row in found])
+    return [_version_event(row.current_url, row, changes[row.id]) for row in found]
 
 
-def _version_event(url: str, version: Version, fields: tuple[FieldChange, ...]) -> ChangeEvent:
+def _version_event(url: str, version: Any, fields: tuple[FieldChange, ...]) -> ChangeEvent:
+    """`version`: a Version, or a row of _EVENT_VERSION."""
     if version.number == 1:
         return ChangeEvent(url, "new", version.created_at, version.title, version=1)
     kind = "reparsed" if version.classes == ["reparse"] else "changed"
@@ -578,38 +689,39 @@ def _version_event(url: str, version: Version, fields: tuple[FieldChange, ...]) 
 
 
 def _lifecycle_events(
-    session: Session, since: datetime | None, until: datetime | None, site: str | None
+    connection: Connection, since: datetime | None, until: datetime | None, site: str | None
 ) -> list[ChangeEvent]:
-    query = select(Page.current_url, PageEvent).join(Page, Page.id == PageEvent.page_id)
+    query = select(
+        Page.current_url, PageEvent.page_id, PageEvent.kind, PageEvent.at, PageEvent.detail
+    ).join(Page, Page.id == PageEvent.page_id)
     query = _in_site(_window(query, PageEvent.at, since, until), site)
-    found = session.execute(query).all()
-    titles = _latest_titles(session, {event.page_id for _, event in found})
+    found = connection.execute(query).all()
+    titles = _latest_titles(connection, {event.page_id for event in found})
     return [
         ChangeEvent(
-            url,
+            event.current_url,
             event.kind,
             event.at,
             titles.get(event.page_id, ""),
             detail=tuple(sorted(event.detail.items())),
         )
-        for url, event in found
+        for event in found
     ]
 
 
-def _latest_titles(session: Session, page_ids: Collection[int]) -> dict[int, str]:
+def _latest_titles(connection: Connection, page_ids: Collection[int]) -> dict[int, str]:
     """The title of each page's latest version (pages without a version have none)."""
     if not page_ids:
         return {}
-    latest = (
-        select(Version.page_id, func.max(Version.number).label("number"))
-        .where(Version.page_id.in_(page_ids))
-        .group_by(Version.page_id)
-        .subquery()
-    )
-    query = select(Version.page_id, Version.title).join(
-        latest, (latest.c.page_id == Version.page_id) & (latest.c.number == Version.number)
-    )
-    return {page_id: title for page_id, title in session.execute(query)}
+    later = Version.__table__.alias("later")
+    latest = select(func.max(later.c.number)).where(later.c.page_id == Version.page_id)
+    found: dict[int, str] = {}
+    for chunk in _chunks(sorted(page_ids), 500):
+        query = select(Version.page_id, Version.title).where(
+            Version.page_id.in_(chunk), Version.number == latest.scalar_subquery()
+        )
+        found.update({row.page_id: row.title for row in connection.execute(query)})
+    return found
 
 
 def page_and_site(session: Session, url: str) -> tuple[Page, Site]:
@@ -626,20 +738,28 @@ def page_and_site(session: Session, url: str) -> tuple[Page, Site]:
 
 
 def _changes_by_version(
-    session: Session, version_ids: Sequence[int]
+    connection: Connection, version_ids: Sequence[int]
 ) -> dict[int, tuple[FieldChange, ...]]:
     """Each version's changed fields, in record order."""
-    order = {name: index for index, name in enumerate(RECORD_FIELDS)}
-    found: dict[int, list[FieldChange]] = defaultdict(list)
+    rows: list[Any] = []
     for chunk in _chunks(version_ids, 500):
-        rows = session.scalars(select(VersionChange).where(VersionChange.version_id.in_(chunk)))
-        for row in rows:
-            change = FieldChange(row.field, row.change_class, row.chars_added, row.chars_removed)
-            found[row.version_id].append(change)
+        rows += connection.execute(select(*_CHANGE).where(VersionChange.version_id.in_(chunk)))
+    return _grouped_changes(rows)
+
+
+_FIELD_ORDER = {name: index for index, name in enumerate(RECORD_FIELDS)}
+
+
+def _grouped_changes(rows: Iterable[Any]) -> dict[int, tuple[FieldChange, ...]]:
+    """Rows of _CHANGE by version, each version's in record order (empty for one without)."""
+    found: dict[int, list[FieldChange]] = defaultdict(list)
+    for row in rows:
+        change = FieldChange(row.field, row.change_class, row.chars_added, row.chars_removed)
+        found[row.version_id].append(change)
     return defaultdict(
         tuple,
         {
-            key: tuple(sorted(changes, key=lambda c: order.get(c.field, 99)))
+            key: tuple(sorted(changes, key=lambda c: _FIELD_ORDER.get(c.field, 99)))
             for key, changes in found.items()
         },
     )
@@ -650,14 +770,16 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
         yield items[start : start + size]
 
 
-def _record(page: Page, version: Version, changed: tuple[FieldChange, ...]) -> VersionRecord:
-    fields = {name: getattr(version, name) for name in RECORD_FIELDS}
+def _record(page: Any, version: Any, changed: tuple[str, ...]) -> VersionRecord:
+    """The record of `version` (a row ending with _RECORD's columns, so with the record's
+    fields in RECORD_FIELDS order) on `page` (its current_url, state, is_listed)."""
+    fields = dict(zip(RECORD_FIELDS, version[-len(RECORD_FIELDS) :], strict=True))
     return VersionRecord(
         url=page.current_url,
         record=ArticleRecord.from_fields(fields),
         version=version.number,
         captured_at=version.created_at,
-        changed_fields=tuple(change.field for change in changed),
+        changed_fields=changed,
         state=page.state,
         listed=page.is_listed,
         provenance=dict(version.provenance or {}),
@@ -670,7 +792,7 @@ def fallback_fields(provenance: Mapping[str, str]) -> list[str]:
 
 
 def _version_summary(
-    version: Version, changed: tuple[FieldChange, ...], files: tuple[FileCapture, ...] = ()
+    version: Any, changed: tuple[FieldChange, ...], files: tuple[FileCapture, ...] = ()
 ) -> VersionSummary:
     return VersionSummary(
         files=files,
@@ -687,7 +809,7 @@ def _version_summary(
     )
 
 
-def _capture_summary(capture: Capture, version_numbers: dict[int, int]) -> CaptureSummary:
+def _capture_summary(capture: Any, version_numbers: dict[int, int]) -> CaptureSummary:
     return CaptureSummary(
         captured_at=capture.captured_at,
         requested_url=capture.requested_url,

@@ -55,7 +55,12 @@ class ArticleRecord:
 
     def fields(self) -> dict[str, Any]:
         """The record as JSON-ready values, keyed by RECORD_FIELDS."""
-        return {name: _jsonable(getattr(self, name)) for name in RECORD_FIELDS}
+        # The plain fields are text already (or None): only the others are converted (export
+        # calls this for every record).
+        found = {name: getattr(self, name) for name in RECORD_FIELDS}
+        for name in _STRUCTURED_FIELDS:
+            found[name] = _jsonable(found[name])
+        return found
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, Any]) -> ArticleRecord:
@@ -79,6 +84,7 @@ _PLAIN_FIELDS = tuple(
     for name in RECORD_FIELDS
     if name not in ("published_at", "published_precision", "images", "attachments", "links")
 )
+_STRUCTURED_FIELDS = ("published_at", "images", "attachments", "links")
 PRECISIONS = (None, "day", "minute", "second")
 # Fields that say how another field was read, not what the page says: never a change.
 DERIVED_FIELDS = frozenset({"published_precision"})

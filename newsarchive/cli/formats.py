@@ -39,9 +39,14 @@ CSV_COLUMNS = [
 def write_jsonl(records: Iterable[VersionRecord], out: TextIO) -> int:
     """One JSON record per line; returns how many were written."""
     count = 0
+    encode = _JSONL.encode  # one encoder for every line: json.dumps would make one per call
     for count, record in enumerate(records, 1):  # noqa: B007
-        out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+        out.write(encode(record.to_json()) + "\n")
     return count
+
+
+# What json.dumps(value, ensure_ascii=False) writes; records hold no cycles to look for.
+_JSONL = json.JSONEncoder(ensure_ascii=False, check_circular=False)
 
 
 def write_csv(records: Iterable[VersionRecord], out: TextIO) -> int:
