@@ -6,8 +6,10 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import insert
 
 from archive.database import open_archive
+from archive.models import Page, Site
 from archive.query import (
     change_report,
     known_article_urls,
@@ -17,7 +19,7 @@ from archive.query import (
 )
 from archive.records import Outcome, PageKind
 from archive.store import Store
-from crawler.plan.revisits import RevisitPolicy, plan_revisits
+from crawler.plan.revisits import RevisitPolicy, due_revisits, plan_revisits
 from tests.test_store import RECORD, URL, observe
 
 NEW_URL = URL.replace("202402/t20240207_", "202512/t20251214_")
@@ -140,3 +142,71 @@ def test_a_list_page_is_not_an_article(archive):
     )
     assert store.record(listing).outcome is Outcome.LISTING
     assert plan_revisits(tracked_articles(archive, "chencang"), at(40), RevisitPolicy()).due == 0
+
+
+def test_the_due_query_plans_what_the_schedule_says_page_by_page_to_the_microsecond(archive):
+    """due_revisits asks the archive in one query what plan_revisits decides over every
+    tracked article: the same pages, order, overdue times and count, at band edges too."""
+    now = datetime(2025, 12, 1, 14, 0, 0, 500_000, tzinfo=UTC)
+    policy = RevisitPolicy()
+    rows = _schedule_pages(now, policy)
+    with archive.engine.begin() as connection:
+        connection.execute(
+            insert(Site), [{"id": 1, "name": "chencang", "origin": "o", "created_at": now}]
+        )
+        connection.execute(insert(Page), rows)
+    moments = [now + timedelta(microseconds=m) for m in (-1, 0, 1, 999_999)]
+    moments += [now + timedelta(hours=h) for h in (6, 25, 24 * 8, 24 * 40)]
+    for moment in moments:
+        for limit, everything in ((None, False), (3, False), (None, True)):
+            expected = plan_revisits(
+                tracked_articles(archive, "chencang"),
+                moment,
+                policy,
+                limit=limit,
+                everything=everything,
+            )
+            found = due_revisits(
+                archive, "chencang", moment, policy, limit=limit, everything=everything
+            )
+            assert found == expected, (moment, limit, everything)
+    assert due_revisits(archive, "chencang", now, policy).due > 3
+
+
+def _schedule_pages(now, policy):
+    """Pages at the edges of each band and of each due time, some edited, one published at no
+    stated time, one refused by validation, one untracked, one list page."""
+    rows = []
+    under = [u for u, _ in policy.steps] + [timedelta(days=800)]
+    for band, age in enumerate(under):
+        for edge in (timedelta(microseconds=-1), timedelta(0), timedelta(microseconds=1)):
+            start = now - age - edge
+            every = policy.interval(now - start)
+            due = policy.due_after(every)
+            for lag in (timedelta(microseconds=-1), timedelta(0), timedelta(days=3)):
+                rows.append({"published_at": start, "last_captured_at": now - due - lag})
+        rows.append({"published_at": now - age, "last_changed_at": now - timedelta(hours=band)})
+    rows.append({"published_at": None, "first_seen_at": now - timedelta(days=3)})
+    rows.append({"last_outcome": Outcome.REJECTED.value})
+    rows.append({"state": "untracked"})
+    rows.append({"kind": PageKind.LIST.value})
+    return [_page_row(number, now, **row) for number, row in enumerate(rows, start=1)]
+
+
+def _page_row(number, now, **values):
+    url = f"{URL}?{number}"
+    row = {
+        "id": number,
+        "site_id": 1,
+        "url": url,
+        "current_url": url,
+        "kind": PageKind.ARTICLE.value,
+        "first_seen_at": now - timedelta(days=900),
+        "last_captured_at": now - timedelta(days=40, microseconds=number),
+        "last_outcome": Outcome.UNCHANGED.value,
+        "state": "live",
+        "published_at": now - timedelta(days=900),
+        "last_changed_at": None,
+        "etag": f'"{number}"',
+    }
+    return {**row, **values}

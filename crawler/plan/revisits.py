@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from archive.database import Archive
-from archive.query import TrackedPage, tracked_articles
+from archive.query import TrackedPage
+from archive.schedule import Band, due_articles
 from crawler.plan.durations import parse_duration
 
 
@@ -58,6 +60,27 @@ class RevisitPolicy:
         if since_check.total_seconds() < interval.total_seconds() * (1 - self.slack):
             return None
         return max(since_check - interval, timedelta(0))
+
+    def due_after(self, interval: timedelta) -> timedelta:
+        """The least time since the last check at which a page checked every `interval` is
+        due: exactly where overdue() stops saying None (its float test, to the microsecond)."""
+        share = interval.total_seconds() * (1 - self.slack)
+        micros = math.ceil(share * 1_000_000)
+        while (micros - 1) / 1_000_000 >= share:
+            micros -= 1
+        while micros / 1_000_000 < share:
+            micros += 1
+        return timedelta(microseconds=micros)
+
+    def bands(self, now: datetime) -> tuple[list[Band], Band]:
+        """The schedule at `now` as the archive's query takes it: a band per step (pages whose
+        schedule started less than its age ago), the floor for the rest, and the band of
+        pages validation refused (the floor's)."""
+        floor = Band(None, self.floor, now - self.due_after(self.floor))
+        steps = [
+            Band(now - under, every, now - self.due_after(every)) for under, every in self.steps
+        ]
+        return [*steps, floor], floor
 
 
 @dataclass(frozen=True)
@@ -129,10 +152,14 @@ def due_revisits(
     everything: bool = False,
 ) -> RevisitPlan:
     """The site's tracked articles due at `now` (all of them with `everything`), most overdue
-    first: what a crawl checks, read from the archive."""
-    return plan_revisits(
-        tracked_articles(archive, site), now, policy, limit=limit, everything=everything
+    first: what a crawl checks. The same plan as plan_revisits over tracked_articles, asked of
+    the archive in one query (archive.schedule): only the pages chosen are read."""
+    bands, rejected = policy.bands(now)
+    found, due = due_articles(
+        archive, site, now, bands, rejected, limit=limit, everything=everything
     )
+    pages = tuple(DuePage(a.page_id, a.url, a.etag, a.last_modified, a.overdue) for a in found)
+    return RevisitPlan(pages, due)
 
 
 def due_rechecks(archive: Archive, site: str, now: datetime) -> DueSummary:
