@@ -234,6 +234,18 @@ def _verify_run(connection: Connection, run_id: int, report: Report) -> str | No
 LINK_CANDIDATES = 1000
 
 
+# The chain digests of the captures of earlier runs before a capture, nearest first.
+_EARLIER = (
+    select(CAPTURE.c.chain_sha256)
+    .where(
+        CAPTURE.c.run_id < bindparam("run_id"),
+        CAPTURE.c.id < bindparam("id"),
+        CAPTURE.c.chain_sha256.is_not(None),
+    )
+    .order_by(CAPTURE.c.id.desc())
+)
+
+
 def _follows(
     connection: Connection, capture: dict[str, Any], values: dict[str, Any], head: str | None
 ) -> bool:
@@ -242,16 +254,13 @@ def _follows(
     stored = str(capture["chain_sha256"])
     if head is not None:
         return capture_digest(head, values) == stored
-    earlier = connection.scalars(
-        select(CAPTURE.c.chain_sha256)
-        .where(
-            CAPTURE.c.run_id < capture["run_id"],
-            CAPTURE.c.id < capture["id"],
-            CAPTURE.c.chain_sha256.is_not(None),
-        )
-        .order_by(CAPTURE.c.id.desc())
-        .limit(LINK_CANDIDATES)
-    )
+    key = {"run_id": capture["run_id"], "id": capture["id"]}
+    # Runs one after the other link to the capture just before: tried alone first, so the
+    # other candidates are read only for a run that started beside others (or a broken link).
+    nearest = connection.scalar(_EARLIER.limit(1), key)
+    if nearest is not None and capture_digest(nearest, values) == stored:
+        return True
+    earlier = connection.scalars(_EARLIER.limit(LINK_CANDIDATES), key)
     return any(capture_digest(previous, values) == stored for previous in (*earlier, GENESIS))
 
 
