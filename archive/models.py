@@ -85,6 +85,21 @@ class CrawlRun(Base):
     # The chain digest of the run's last capture when it finished (archive.fixity).
     chain_sha256: Mapped[str | None] = mapped_column(String(64))
 
+    # The change report finds the degraded runs of its window through it (migration 0011).
+    __table_args__ = (Index("ix_crawl_run_status_finished_at", "status", "finished_at"),)
+
+
+REVISIT_SCHEDULE_COLUMNS = (
+    "site_id",
+    "kind",
+    "state",
+    "last_outcome",
+    "last_captured_at",
+    "published_at",
+    "first_seen_at",
+    "last_changed_at",
+)
+
 
 class Page(Base):
     """A tracked article or list page: its identity (the first URL) and its current state.
@@ -118,8 +133,12 @@ class Page(Base):
     missing_checks: Mapped[int] = mapped_column(server_default="0")
 
     __table_args__ = (
-        Index("ix_page_site_id_kind", "site_id", "kind"),
+        # The crawl planner's due-revisits query reads these columns alone (archive.schedule);
+        # its first two serve every look-up of a site's pages of a kind (migration 0011).
+        Index("ix_page_revisit_schedule", *REVISIT_SCHEDULE_COLUMNS),
         Index("ix_page_site_id_doc_id", "site_id", "doc_id"),
+        # export reads the pages in URL order through it (migration 0011).
+        Index("ix_page_current_url", "current_url"),
     )
 
 
