@@ -8,15 +8,24 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.cli import as_json, newsarchive
 
 
-def test_a_small_synthetic_archive_builds_verifies_and_reads(tmp_path):
-    db = tmp_path / "synthetic.db"
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """A small synthetic archive, built once for the tests that read it."""
+    db = tmp_path_factory.mktemp("synthetic") / "synthetic.db"
     command = [sys.executable, "-m", "bench.synthetic", str(db)]
     sizes = ["--pages", "300", "--versions", "600", "--captures", "3000", "--workers", "1"]
     built = subprocess.run([*command, *sizes], capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr[-2000:]
+    return db
+
+
+def test_a_small_synthetic_archive_builds_verifies_and_reads(synthetic):
+    db = synthetic
     verified = newsarchive("verify", db=db)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     exported = newsarchive("export", db=db)
@@ -25,6 +34,45 @@ def test_a_small_synthetic_archive_builds_verifies_and_reads(tmp_path):
     history = as_json("history", first["url"], db=db)
     assert history["versions"] and history["captures"]
     assert first["published_precision"] == "minute"
+
+
+def test_the_history_bench_prints_each_query_its_plans_and_the_throughputs(synthetic):
+    command = [sys.executable, "-m", "bench.history", "--db", str(synthetic), "--samples", "4"]
+    runs = ["--planner-samples", "2", "--export-runs", "1", "--command-runs", "1"]
+    done = subprocess.run([*command, *runs], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    for name in (
+        "baseline (one lookup)",
+        "history",
+        "show --at",
+        "diff",
+        "changes (one day)",
+        "due revisits (all due)",
+        "due revisits (count, 1,000 most overdue)",
+        "diff with comparison",
+        "export (latest versions)",
+        "verify",
+        "  newsarchive history URL",
+        "  newsarchive changes (one day)",
+    ):
+        assert any(line.startswith(name + " ") for line in lines), (name, done.stdout)
+    assert "all intact" in done.stdout
+    plans = lines[lines.index("EXPLAIN QUERY PLAN of each statement, per query:") :]
+    assert any("SEARCH page_url USING" in line for line in plans), done.stdout
+    headings = [line[:-1] for line in plans if line.endswith(":") and not line.startswith(" ")]
+    assert headings[1:] == [
+        "baseline (one lookup)",
+        "history",
+        "show --at",
+        "diff",
+        "changes (one day)",
+        "due revisits (all due)",
+        "due revisits (count, 1,000 most overdue)",
+        "diff with comparison",
+        "export (latest versions)",
+        "verify",
+    ]
 
 
 def test_the_extraction_speed_bench_prints_its_ratios_on_a_tiny_site():
