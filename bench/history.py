@@ -162,6 +162,7 @@ def _due_bounded(archive: Archive, now: datetime) -> Any:
 
 
 BOUNDED = 1000
+WIDTH = 42  # the probes' names
 PLANNER = ("due revisits (all due)", f"due revisits (count, {BOUNDED:,} most overdue)")
 
 
@@ -368,7 +369,7 @@ def report(
     )
     base = statistics.median(timings[PROBES[0].name].times)
     header = (
-        f"{'query':<36} {'median ms':>10} {'CPU ms':>8} {'p90 ms':>9} {'× base':>7} {'floor':>9}"
+        f"{'query':<{WIDTH}} {'median ms':>10} {'CPU ms':>8} {'p90 ms':>9} {'× base':>7} {'floor':>9}"
         "  verdict"
     )
     print(header)
@@ -380,7 +381,7 @@ def report(
         floor = f"≤ {probe.floor_ms:.0f} ms" if probe.floor_ms else "-"
         returned = statistics.median(timing.sizes)
         print(
-            f"{probe.name:<36} {median:>10.2f} {cpu:>8.2f} {_p90(timing.times):>9.2f} "
+            f"{probe.name:<{WIDTH}} {median:>10.2f} {cpu:>8.2f} {_p90(timing.times):>9.2f} "
             f"{median / base:>7.1f} {floor:>9}  {verdict}  "
             f"({len(timing.times)} samples; median size {returned:,.0f})"
         )
@@ -390,7 +391,8 @@ def report(
         if rate.unit == "versions/s":
             floor = f"  floor ≥ 20,000 versions/s: {_verdict(-median, -cpu, -20_000)}"
         print(
-            f"{rate.name:<36} {median:>10,.0f} {rate.unit}, {cpu:,.0f} per CPU second "
+            f"{rate.name:<{WIDTH}} {median:>10,.0f} {rate.unit}, {cpu:,.0f} "
+            f"{rate.unit.split('/')[0]} per CPU second "
             f"(median of {len(rate.values)}; last: {rate.detail}){floor}"
         )
     if invocations:
