@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 from archive import blobs
 from archive.database import Archive
 from archive.errors import NotArchived
-from archive.models import Blob, Capture, Page, PageUrl, Version
+from archive.models import Capture, Page, PageUrl, Version
 from archive.records import Outcome, PageKind
 
 # The outcomes of a capture that holds a file's (or a page's) bytes.
@@ -204,14 +204,12 @@ def held_bytes(archive: Archive, url: str, at: datetime | None = None) -> HeldBy
         if capture is None:
             when = f" at {at.isoformat()}" if at is not None else ""
             raise NotArchived(f"No capture of {url} holds its bytes{when}.", url)
-        blob = session.get(Blob, capture.payload_sha256)
-        assert blob is not None
         return HeldBytes(
             url,
             capture.captured_at,
             str(capture.payload_sha256),
             _header(capture.headers, "Content-Type"),
-            blobs.decompress(blob.compression, blob.data),
+            blobs.read(session.connection(), str(capture.payload_sha256)),
         )
 
 

@@ -1,6 +1,9 @@
 """Fixity: digests that make a changed byte, an edited record or a removed capture detectable.
 
-Every blob is addressed by the SHA-256 of its bytes; every version carries the hash of its fields;
+Every blob is addressed by the SHA-256 of its bytes (recomputed over the bytes its stored form
+decodes to: a dictionary frame, a delta after its base, zlib); every version carries the hash of
+its fields (recomputed over its packed text unpacked); every compression dictionary the hash of
+its content;
 and the captures are chained: each capture's chain digest covers its own evidence and the digest of
 the capture before it in its run, the first capture of a run links to the last capture of the runs
 before it (as its writer saw them: runs of other sites may be writing at the same time), and a
@@ -29,17 +32,28 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from archive import blobs
+from archive import blobs, packing
 from archive.database import Archive
-from archive.models import Blob, Capture, CrawlRun, Page, UTCDateTime, Version
+from archive.models import (
+    Blob,
+    Capture,
+    CompressionDictionary,
+    CrawlRun,
+    Page,
+    UTCDateTime,
+    Version,
+)
+from archive.packing import PackedJSON, PackedText
 from archive.records import RECORD_FIELDS, content_sha256, record_sha256
 from archive.search import check_index
 
 CAPTURE, RUN, VERSION = (cast(Table, m.__table__) for m in (Capture, CrawlRun, Version))
 BLOB, PAGE = cast(Table, Blob.__table__), cast(Table, Page.__table__)
+DICTIONARY = cast(Table, CompressionDictionary.__table__)
 GENESIS = ""
 _TIME_COLUMNS = frozenset({"captured_at"})
-_JSON_COLUMNS = frozenset({"headers", "images", "attachments", "links"})
+_JSON_COLUMNS = frozenset({"headers", "images", "attachments", "links", "provenance"})
+_PACKED_COLUMNS = frozenset({"body", "body_html"})
 # The evidence a capture's digest covers: what was asked, when, what came back, what it meant.
 CHAINED = (
     "page_id",
@@ -142,6 +156,7 @@ def verify(archive: Archive) -> Report:
     the search index against the versions."""
     report = Report()
     with archive.engine.connect() as connection:
+        _verify_dictionaries(connection, report)
         _verify_blobs(connection, report)
         _verify_versions(connection, report)
         _verify_chains(connection, report)
@@ -150,20 +165,33 @@ def verify(archive: Archive) -> Report:
     return report
 
 
-def _verify_blobs(connection: Connection, report: Report) -> None:
-    for sha256, compression, data in connection.execute(
-        select(BLOB.c.sha256, BLOB.c.compression, BLOB.c.data)
+def _verify_dictionaries(connection: Connection, report: Report) -> None:
+    """A dictionary's content decodes the blobs and text made with it: it must not change."""
+    for row in connection.execute(
+        select(DICTIONARY.c.id, DICTIONARY.c.sha256, DICTIONARY.c.content)
     ):
+        if blobs.sha256_hex(bytes(row.content)) != row.sha256:
+            detail = f"compression dictionary {row.id} no longer has the SHA-256 it was stored with"
+            report.problems.append(Problem("dictionary", detail))
+
+
+def _verify_blobs(connection: Connection, report: Report) -> None:
+    """Each blob decoded from its stored form (a delta after its base's bytes) and hashed."""
+    reader = blobs.Reader(connection)
+    columns = ("sha256", "compression", "data", "dictionary_id", "base_sha256")
+    query = select(*(BLOB.c[name] for name in columns)).execution_options(yield_per=500)
+    for row in connection.execute(query):
         report.blobs += 1
         try:
-            intact = blobs.sha256_hex(blobs.decompress(compression, data)) == sha256
+            intact = blobs.sha256_hex(reader.decode(row)) == row.sha256
         except Exception:  # a flipped byte can make the compressed data unreadable too
             intact = False
         if not intact:
-            pages = _pages_of(connection, CAPTURE.c.payload_sha256 == sha256)
-            report.problems.append(
-                Problem("blob", f"the bytes stored as {sha256} no longer have that SHA-256", pages)
-            )
+            pages = _pages_of(connection, CAPTURE.c.payload_sha256 == row.sha256)
+            detail = f"the bytes stored as {row.sha256} no longer have that SHA-256"
+            if row.compression == blobs.DELTA:
+                detail += f" (a delta of {row.base_sha256}: that one may be the damaged one)"
+            report.problems.append(Problem("blob", detail, pages))
 
 
 def _verify_versions(connection: Connection, report: Report) -> None:
@@ -176,13 +204,18 @@ def _verify_versions(connection: Connection, report: Report) -> None:
         VERSION.c.record_sha256,
         PAGE.c.current_url,
     ]
-    stored = [_as_stored(VERSION.c[name]) for name in RECORD_FIELDS]
+    stored = [_as_stored(VERSION.c[name]) for name in (*RECORD_FIELDS, "provenance")]
     query = select(*columns, *stored).join(PAGE, PAGE.c.id == VERSION.c.page_id)
     for row in connection.execute(query):
         report.versions += 1
-        fields = _read_back({name: row._mapping[name] for name in RECORD_FIELDS})
-        intact = fields is not None and (
-            content_sha256(fields) == row.content_sha256
+        stored_fields = {name: row._mapping[name] for name in RECORD_FIELDS}
+        fields = _read_back(stored_fields, connection.dialect)
+        # The provenance has no digest, but must still read back (it may be packed).
+        readable = _read_back({"provenance": row.provenance}, connection.dialect) is not None
+        intact = (
+            fields is not None
+            and readable
+            and content_sha256(fields) == row.content_sha256
             and (row.record_sha256 is None or record_sha256(fields) == row.record_sha256)
         )
         if not intact:
@@ -212,7 +245,7 @@ def _verify_run(connection: Connection, run_id: int, report: Report) -> str | No
         report.captures += 1
         if capture["chain_sha256"] is None:
             continue
-        values = _read_back(capture)
+        values = _read_back(capture, connection.dialect)
         if values is None or not _follows(connection, capture, values, head):
             url = connection.scalar(
                 select(PAGE.c.current_url).where(PAGE.c.id == capture["page_id"])
@@ -287,9 +320,9 @@ def _captures(connection: Connection, run_id: int) -> Iterator[dict[str, Any]]:
 
 
 def _as_stored(column: Any) -> Any:
-    """A time or JSON column as the driver returns it, without the type's conversion: a value
-    altered into something that no longer converts is then a finding, not a crash."""
-    if isinstance(column.type, JSON | DateTime | UTCDateTime):
+    """A time, JSON or packed column as the driver returns it, without the type's conversion: a
+    value altered into something that no longer converts is then a finding, not a crash."""
+    if isinstance(column.type, JSON | DateTime | UTCDateTime | PackedText | PackedJSON):
         return type_coerce(column, _Stored()).label(column.name)
     return column
 
@@ -299,23 +332,25 @@ class _Stored(TypeDecorator[Any]):
     cache_ok = True
 
 
-def _read_back(values: dict[str, Any]) -> dict[str, Any] | None:
-    """The stored values converted as their types would (JSON text parsed, times made UTC), or
-    None when one no longer converts."""
+def _read_back(values: dict[str, Any], dialect: Any) -> dict[str, Any] | None:
+    """The stored values converted as their types would (JSON text parsed, times made UTC,
+    packed text unpacked), or None when one no longer converts."""
     try:
-        return {name: _converted(name, value) for name, value in values.items()}
+        return {name: _converted(name, value, dialect) for name, value in values.items()}
     except (TypeError, ValueError):
         return None
 
 
-def _converted(name: str, value: Any) -> Any:
+def _converted(name: str, value: Any, dialect: Any) -> Any:
+    if name in _PACKED_COLUMNS and value is not None:
+        return packing.unpack(value, dialect)
     if name in _TIME_COLUMNS and value is not None:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
         if not isinstance(moment, datetime):
             raise TypeError(f"{name} is not a time")
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    if name in _JSON_COLUMNS and isinstance(value, str):
-        return json.loads(value)
+    if name in _JSON_COLUMNS and isinstance(value, str | bytes | memoryview):
+        return json.loads(packing.unpack(value, dialect))  # JSON text, maybe packed
     return value
 
 

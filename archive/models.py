@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     TypeDecorator,
@@ -21,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from archive.packing import PackedJSON, PackedText
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -169,8 +172,33 @@ class PageEvent(Base):
     __table_args__ = (Index("ix_page_event_page_id_at", "page_id", "at"),)
 
 
+class CompressionDictionary(Base):
+    """A Zstandard dictionary trained on one site's first payloads (kind "payload") or texts
+    ("text"). Immutable: blobs name theirs by id, packed text by `zstd_id` (archive.packing)."""
+
+    __tablename__ = "compression_dictionary"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    # The id zstd wrote into the dictionary and into every frame made with it.
+    zstd_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    samples: Mapped[int]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_compression_dictionary_site_id_kind", "site_id", "kind"),)
+
+
 class Blob(Base):
-    """Raw response bytes, content-addressed by SHA-256, compressed, stored once."""
+    """Raw response bytes, content-addressed by SHA-256 of those bytes, compressed, stored once.
+
+    The stored form (archive.blobs): zlib or none (older archives), zstd (with the site's
+    dictionary when `dictionary_id` is set), or zstd-delta: a frame written after the bytes of
+    the blob `base_sha256` (an earlier payload of the same URL), `depth` deltas from a blob that
+    stands alone. Re-encoding a blob (archive.compaction) changes its form, never its bytes.
+    (No foreign-key constraints: migration 0012 added the columns in place.)"""
 
     __tablename__ = "blob"
 
@@ -179,6 +207,9 @@ class Blob(Base):
     compression: Mapped[str] = mapped_column(String(16))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
+    dictionary_id: Mapped[int | None]
+    base_sha256: Mapped[str | None] = mapped_column(String(64))
+    depth: Mapped[int] = mapped_column(server_default="0")
 
 
 VERSION_PAGE_INDEX = "ix_version_id_page_id_number"
@@ -202,8 +233,9 @@ class Version(Base):
     published_precision: Mapped[str | None] = mapped_column(String(8))
     source: Mapped[str] = mapped_column(Text)
     column: Mapped[str] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text)
+    # Packed with the site's text dictionary (archive.packing); read back as text.
+    body: Mapped[str] = mapped_column(PackedText)
+    body_html: Mapped[str] = mapped_column(PackedText)
     images: Mapped[list[Any]]
     attachments: Mapped[list[Any]]
     doc_id: Mapped[str | None] = mapped_column(String(64))
@@ -215,7 +247,8 @@ class Version(Base):
     content_key: Mapped[str | None] = mapped_column(String(64), index=True)
     # The body's MinHash signature (archive.text.similarity), to compare candidates without their text.
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
-    provenance: Mapped[dict[str, Any]]
+    # Packed with the site's dictionary of small JSON values (archive.packing).
+    provenance: Mapped[dict[str, Any]] = mapped_column(PackedJSON)
     classes: Mapped[list[Any]] = mapped_column(server_default="[]")
     # Characters added and removed in the changed fields that have a class (body_html, a
     # presentation of the others, has none), as diff counts them; per field in version_change.
@@ -263,17 +296,20 @@ class PageLink(Base):
 
 class SimilarityBand(Base):
     """One band of a version's MinHash signature: versions that share a band are candidates
-    for near-duplicates, found through this index instead of a scan of every page."""
+    for near-duplicates, found through this index instead of a scan of every page. The table is
+    its own index (SQLite: WITHOUT ROWID): keyed by band and key, each row holds its page."""
 
     __tablename__ = "similarity_band"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("version.id"))
-    page_id: Mapped[int] = mapped_column(ForeignKey("page.id"))
     band: Mapped[int]
     key: Mapped[int] = mapped_column(BigInteger)
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id"))
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id"))
 
-    __table_args__ = (Index("ix_similarity_band_band_key", "band", "key"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("band", "key", "version_id"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class MirrorCopy(Base):
@@ -303,13 +339,16 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
 
 class TextSegment(Base):
     """A title or paragraph of some version, stored once however many versions hold it: what
-    search indexes (archive.search); `folded` is the text as search compares it."""
+    search indexes (archive.search); `folded` is the text as search compares it, kept where the
+    server scans it (PostgreSQL); on SQLite, where the FTS5 index has it, it is "" (a segment is
+    never empty) for segments written since revision 0012."""
 
     __tablename__ = "text_segment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The first 16 hex digits of the text's SHA-256, or all 64 (archive.search.SHORT_KEY).
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(PackedText)
     folded: Mapped[str] = mapped_column(Text)
 
 
@@ -344,7 +383,8 @@ class Capture(Base):
     requested_url: Mapped[str] = mapped_column(String(2048))
     final_url: Mapped[str] = mapped_column(String(2048))
     status: Mapped[int | None]
-    headers: Mapped[list[Any]]
+    # Packed with the site's dictionary of small JSON values (archive.packing).
+    headers: Mapped[list[Any]] = mapped_column(PackedJSON)
     etag: Mapped[str | None] = mapped_column(String(255))
     last_modified: Mapped[str | None] = mapped_column(String(64))
     payload_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
@@ -389,6 +429,7 @@ __all__ = [
     "Base",
     "Blob",
     "Capture",
+    "CompressionDictionary",
     "CrawlRun",
     "MirrorCopy",
     "Page",

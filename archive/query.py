@@ -17,7 +17,6 @@ from archive.errors import NotArchived, Untracked
 from archive.files import FileCapture, version_files
 from archive.lifecycle import Event, State
 from archive.models import (
-    Blob,
     Capture,
     Page,
     PageEvent,
@@ -593,10 +592,10 @@ def latest_content_sha256(archive: Archive, url: str) -> str | None:
 def payload(archive: Archive, sha256: str) -> bytes:
     """The raw bytes of a stored payload."""
     with archive.reading() as session:
-        blob = session.get(Blob, sha256)
-        if blob is None:
-            raise NotArchived(f"No payload with SHA-256 {sha256} is archived.")
-        return blobs.decompress(blob.compression, blob.data)
+        try:
+            return blobs.read(session.connection(), sha256)
+        except blobs.MissingBlob:
+            raise NotArchived(f"No payload with SHA-256 {sha256} is archived.") from None
 
 
 def _records_query(

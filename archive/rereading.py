@@ -75,7 +75,7 @@ def _latest_answer(archive: Archive, page_id: int) -> StoredAnswer | None:
         .scalar_subquery()
     )
     query = (
-        select(Capture, Page.current_url, Site.name, Site.origin, Blob.compression, Blob.data)
+        select(Capture, Page.current_url, Site.name, Site.origin)
         .join(Page, Page.id == Capture.page_id)
         .join(Site, Site.id == Page.site_id)
         .join(Blob, Blob.sha256 == Capture.payload_sha256)
@@ -85,7 +85,7 @@ def _latest_answer(archive: Archive, page_id: int) -> StoredAnswer | None:
         row = session.execute(query).first()
         if row is None:
             return None
-        capture, url, name, origin, compression, data = row
+        capture, url, name, origin = row
         content_type = next((v for k, v in capture.headers if k.lower() == "content-type"), None)
         return StoredAnswer(
             page_url=url,
@@ -94,5 +94,5 @@ def _latest_answer(archive: Archive, page_id: int) -> StoredAnswer | None:
             capture_id=capture.id,
             captured_at=capture.captured_at,
             content_type=content_type,
-            payload=blobs.decompress(compression, data),
+            payload=blobs.read(session.connection(), str(capture.payload_sha256)),
         )

@@ -2,24 +2,29 @@
 
 Chinese has no spaces, and most words are two characters, which trigram indexes cannot find. So
 every title and paragraph (a segment, stored once however many versions hold it) is indexed as
-the sequence of its overlapping character pairs, each written as one alphanumeric token
-(`x` + the two code points in hex): a query of two or more characters is the phrase of its own
-pairs, which matches exactly where the query occurs; a one-character query is the prefix of the
-pairs it begins (every segment ends with a marker, so its last character begins one too). Text is
-compared folded (NFKC, case-folded): full-width digits find ASCII ones, `GDP` finds `gdp`.
+its overlapping character pairs, each written as one alphanumeric token (`x` + the two code
+points in hex): a segment holds a query of two or more characters only if it holds each of the
+query's pairs; a one-character query is the prefix of the pairs it begins (every segment ends
+with a marker, so its last character begins one too). Text is compared folded (NFKC,
+case-folded): full-width digits find ASCII ones, `GDP` finds `gdp`.
 
-On SQLite the pairs live in an FTS5 table (`segment_fts`); elsewhere search falls back to a scan
-of the folded segments, which is exact but slower. The write path indexes each version as it is
-stored (archive.store), in its transaction; verify checks the index against the versions.
+On SQLite the pairs live in an FTS5 table (`segment_fts`) that keeps which segments hold each
+pair, not where, and no prefix index (detail=none: a sixth of the size with positions and the
+prefix index; docs/decisions.md): a query of one character or one pair is answered by the index
+alone; a longer one by the segments holding all its pairs, whose text is then read to keep those
+that hold the query itself. Elsewhere search falls back to a scan of the folded segments, which
+is exact but slower. The write path indexes each version as it is stored (archive.store), in its
+transaction; verify checks the index against the versions.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast
@@ -51,6 +56,7 @@ from archive.models import (
     Version,
     VersionSegment,
 )
+from archive.packing import raw, unpack
 
 SEGMENT, VERSION_SEGMENT = cast(Table, TextSegment.__table__), cast(Table, VersionSegment.__table__)
 END = "\x03"  # ends every indexed segment, so its last character begins a pair
@@ -59,9 +65,11 @@ Where = Literal["any", "current", "removed"]
 # At most this many segments are read back per query: a query that common is not a search.
 MAX_SEGMENTS = 20_000
 
-_SEGMENT_ID = select(SEGMENT.c.id).where(SEGMENT.c.sha256 == bindparam("sha256"))
-_SEGMENT_IDS = select(SEGMENT.c.sha256, SEGMENT.c.id).where(
-    SEGMENT.c.sha256.in_(bindparam("digests", expanding=True))
+_SEGMENT_BY_KEY = select(SEGMENT.c.id, SEGMENT.c.text).where(
+    SEGMENT.c.sha256 == bindparam("sha256")
+)
+_SEGMENTS_BY_KEYS = select(SEGMENT.c.id, SEGMENT.c.sha256, SEGMENT.c.text).where(
+    SEGMENT.c.sha256.in_(bindparam("keys", expanding=True))
 )
 
 
@@ -86,10 +94,11 @@ def _pair(first: str, second: str) -> str:
 
 
 def match_expression(query: str) -> str:
-    """The FTS5 expression that finds `query` (already folded) as a substring."""
+    """The FTS5 expression that finds the segments holding every pair of `query` (folded): those
+    holding it as a substring, and, for three characters or more, maybe others."""
     if len(query) == 1:
         return f"x{ord(query):06x}*"
-    return '"' + " ".join(_pair(query[i], query[i + 1]) for i in range(len(query) - 1)) + '"'
+    return " ".join(sorted({_pair(query[i], query[i + 1]) for i in range(len(query) - 1)}))
 
 
 def check_query(query: str) -> str:
@@ -109,17 +118,31 @@ def segments(title: str, body: str) -> list[tuple[str, int, str]]:
     return found
 
 
-def index_version(connection: Connection, version_id: int, title: str, body: str) -> None:
+Pack = Callable[[str], str | bytes]
+# A segment's key (text_segment.sha256) written by the write path: the first SHORT_KEY hex
+# digits of its text's SHA-256, or all 64 where another text has those (a 1 in 2**64 chance
+# per pair), as in archives before revision 0012 (found too). An index of 16 characters, not 64.
+SHORT_KEY = 16
+
+
+def index_version(
+    connection: Connection, version_id: int, title: str, body: str, pack: Pack | None = None
+) -> None:
     """Index a version as it is written: its segments, each stored and indexed once. The
-    segments already stored are found in one query, and the new ones indexed in one statement."""
+    segments already stored are found in one query, and the new ones indexed in one statement.
+    The write path gives `pack` (archive.packing, at the head schema): a new segment is keyed
+    short, its text stored as `pack` packs it, and its folded form only where the server scans
+    it ("" on SQLite). Without it (migration 0006, at its revision) all are stored as they are."""
     found = segments(title, body)
     digests = [hashlib.sha256(segment.encode("utf-8")).hexdigest() for _, _, segment in found]
-    ids = {row.sha256: row.id for row in connection.execute(_SEGMENT_IDS, {"digests": digests})}
+    keys = [key for digest in digests for key in _keys(digest, pack)]
+    held = {row.sha256: row for row in connection.execute(_SEGMENTS_BY_KEYS, {"keys": keys})}
+    ids: dict[str, int] = {}
     indexed = []
     for digest, (_, _, segment) in zip(digests, found, strict=True):
-        if digest not in ids:  # new to the archive (or twice in this version: stored once)
-            ids[digest], folded = _new_segment(connection, digest, segment)
-            if has_fts(connection):
+        if digest not in ids:  # (a segment twice in this version is stored once)
+            ids[digest], folded = _segment(connection, digest, segment, held, pack)
+            if folded is not None and has_fts(connection):
                 indexed.append({"id": ids[digest], "bi": pairs(folded)})
     if indexed:
         connection.execute(text(f"INSERT INTO {FTS_TABLE}(rowid, bi) VALUES (:id, :bi)"), indexed)
@@ -130,14 +153,33 @@ def index_version(connection: Connection, version_id: int, title: str, body: str
     connection.execute(insert(VERSION_SEGMENT), rows)
 
 
-def _segment_id(connection: Connection, segment: str) -> int:
+def _keys(digest: str, pack: Pack | None) -> list[str]:
+    """The keys a segment may be stored under, the one to store a new segment under first."""
+    return [digest[:SHORT_KEY], digest] if pack is not None else [digest]
+
+
+def _segment(
+    connection: Connection, digest: str, segment: str, held: dict[str, Any], pack: Pack | None
+) -> tuple[int, str | None]:
+    """A segment's id among the rows `held` under its keys (their text compared: a short key
+    another text holds is passed by), or stored now under the first free key; and its folded
+    text when it was stored now (to index)."""
+    keys = _keys(digest, pack)
+    for key in keys:
+        if key in held and held[key].text == segment:
+            return int(held[key].id), None
+    free = next((key for key in keys if key not in held), None)
+    assert free is not None, "two texts with one SHA-256"
+    return _new_segment(connection, free, segment, pack)
+
+
+def _segment_id(connection: Connection, segment: str, pack: Pack | None = None) -> int:
     """One segment's id, stored and indexed if new (index_version does a version's at once)."""
     sha256 = hashlib.sha256(segment.encode("utf-8")).hexdigest()
-    found = connection.scalar(_SEGMENT_ID, {"sha256": sha256})
-    if found is not None:
-        return int(found)
-    segment_id, folded = _new_segment(connection, sha256, segment)
-    if has_fts(connection):
+    keys = _keys(sha256, pack)
+    held = {row.sha256: row for row in connection.execute(_SEGMENTS_BY_KEYS, {"keys": keys})}
+    segment_id, folded = _segment(connection, sha256, segment, held, pack)
+    if folded is not None and has_fts(connection):
         connection.execute(
             text(f"INSERT INTO {FTS_TABLE}(rowid, bi) VALUES (:id, :bi)"),
             {"id": segment_id, "bi": pairs(folded)},
@@ -145,30 +187,41 @@ def _segment_id(connection: Connection, segment: str) -> int:
     return segment_id
 
 
-def _new_segment(connection: Connection, sha256: str, segment: str) -> tuple[int, str]:
-    """A segment not stored yet: its id, and its folded text."""
+def _new_segment(
+    connection: Connection, key: str, segment: str, pack: Pack | None
+) -> tuple[int, str | None]:
+    """A segment not stored yet, stored under `key`: its id, and its folded text (to index)."""
     folded = fold(segment)
-    values = {"sha256": sha256, "text": segment, "folded": folded}
+    values: dict[str, Any] = {"sha256": key, "text": segment, "folded": folded}
+    if pack is not None:
+        values["text"] = pack(segment)
+        values["folded"] = "" if has_fts(connection) else folded
     if connection.dialect.name == "postgresql":
-        return _server_segment_id(connection, values), folded
-    key = connection.execute(insert(SEGMENT), values).inserted_primary_key
-    assert key is not None
-    return int(key[0]), folded
+        return _server_segment_id(connection, values, segment), folded
+    inserted = connection.execute(insert(SEGMENT), values).inserted_primary_key
+    assert inserted is not None
+    return int(inserted[0]), folded
 
 
-def _server_segment_id(connection: Connection, values: dict[str, str]) -> int:
+def _server_segment_id(connection: Connection, values: dict[str, Any], segment: str) -> int:
     """On a server, crawls of other sites write at the same time, and a paragraph (a caption, a
     standard sentence) may be new to two of them at once: ON CONFLICT waits for the other's
-    transaction, and then the segment it stored is used."""
+    transaction, and then the segment it stored is used (if it is this text: else this one is
+    stored under its full key)."""
     inserted = connection.scalar(
         postgresql.insert(SEGMENT)
         .values(values)
         .on_conflict_do_nothing(index_elements=["sha256"])
         .returning(SEGMENT.c.id)
     )
-    if inserted is None:
-        inserted = connection.scalar(_SEGMENT_ID, {"sha256": values["sha256"]})
-    return int(inserted)
+    if inserted is not None:
+        return int(inserted)
+    found = connection.execute(_SEGMENT_BY_KEY, {"sha256": values["sha256"]}).one()
+    if found.text == segment:
+        return int(found.id)
+    full = hashlib.sha256(segment.encode("utf-8")).hexdigest()
+    assert values["sha256"] != full, "two texts with one SHA-256"
+    return _server_segment_id(connection, {**values, "sha256": full}, segment)
 
 
 def has_fts(connection: Connection) -> bool:
@@ -241,7 +294,7 @@ def search(
     if where not in WHERE:
         raise QueryError(f"--in must be one of {', '.join(WHERE)}.")
     with archive.reading() as session:
-        held = _held(session.connection(), folded)
+        held = _held(session, folded)
         ranked = _ranked(held, where, site, published_from, published_to)
         rows = session.execute(ranked.limit(limit).offset(offset)).all()
         total = rows[0].total if rows else _count(session, ranked)
@@ -249,19 +302,18 @@ def search(
     return Results(query, where, total, hits)
 
 
-def _held(connection: Connection, folded: str) -> Subquery:
+def _held(session: Session, folded: str) -> Subquery:
     """Per article whose versions hold the query: its newest version that does (`newest`) and
     the newest whose title does (`newest_title`)."""
-    if has_fts(connection):
+    if has_fts(session.connection()):
         # SQLite reads a version's page from the narrow index only when told to.
         held = text(
             "SELECT v.page_id AS page_id, max(v.number) AS newest,"
             " max(CASE WHEN vs.field = 'title' THEN v.number END) AS newest_title"
             f" FROM version_segment AS vs JOIN version AS v INDEXED BY {VERSION_PAGE_INDEX}"
             " ON v.id = vs.version_id"
-            f" WHERE vs.segment_id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q"
-            " LIMIT :n) GROUP BY v.page_id"
-        ).bindparams(q=match_expression(folded), n=MAX_SEGMENTS)
+            " WHERE vs.segment_id IN (SELECT value FROM json_each(:ids)) GROUP BY v.page_id"
+        ).bindparams(ids=json.dumps(_holding(session, folded)))
         return held.columns(page_id=Integer, newest=Integer, newest_title=Integer).subquery("held")
     segments = (
         select(TextSegment.id)
@@ -280,6 +332,26 @@ def _held(connection: Connection, folded: str) -> Subquery:
         .group_by(Version.page_id)
         .subquery("held")
     )
+
+
+def _holding(session: Session, folded: str) -> list[int]:
+    """The segments that hold the query (at most MAX_SEGMENTS of them are looked at): those the
+    index finds, and for a query longer than a pair, of those the ones whose text holds it."""
+    found = list(
+        session.scalars(
+            text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q LIMIT :n"),
+            {"q": match_expression(folded), "n": MAX_SEGMENTS},
+        )
+    )
+    if len(folded) <= 2:
+        return found
+    holding = []
+    for chunk in _chunks(found, 500):
+        texts = session.execute(
+            select(TextSegment.id, TextSegment.text).where(TextSegment.id.in_(chunk))
+        )
+        holding += [segment_id for segment_id, segment in texts if folded in fold(segment)]
+    return sorted(holding)
 
 
 def _ranked(
@@ -360,7 +432,7 @@ def _hits(session: Session, rows: Sequence[Any], folded: str) -> list[Hit]:
         .join(TextSegment, TextSegment.id == VersionSegment.segment_id)
         .where(Version.page_id.in_(ids))
     ):
-        if folded in segment_folded:
+        if folded in (segment_folded or fold(segment)):
             held[page_id].append((number, name, segment_id))
             texts[segment_id] = segment
     titles = dict(
@@ -422,6 +494,13 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
         yield items[start : start + size]
 
 
+def _unpacked(stored: Any, connection: Connection) -> str | None:
+    try:
+        return unpack(stored, connection.dialect)
+    except ValueError:
+        return None
+
+
 def check_index(connection: Connection) -> list[str]:
     """What is wrong with the index: each version's segments must give back its title and body,
     and (on SQLite) every segment must be in the FTS table. Sentences, one per problem."""
@@ -436,11 +515,18 @@ def check_index(connection: Connection) -> list[str]:
         )
     ):
         held[version_id].append((name, position, segment_id))
-    texts = dict(connection.execute(select(SEGMENT.c.id, SEGMENT.c.text)).all())
+    texts: dict[int, str | None] = {}
+    for segment_id, stored in connection.execute(select(SEGMENT.c.id, raw(SEGMENT.c.text))):
+        texts[segment_id] = _unpacked(stored, connection)
+        if texts[segment_id] is None:
+            problems.append(f"the text of search segment {segment_id} does not decode")
     version = cast(Table, Version.__table__)
-    for version_id, number, title, body in connection.execute(
-        select(version.c.id, version.c.number, version.c.title, version.c.body)
+    for version_id, number, title, stored in connection.execute(
+        select(version.c.id, version.c.number, version.c.title, raw(version.c.body))
     ):
+        body = _unpacked(stored, connection)
+        if body is None:
+            continue  # a damaged version: verify's check of its digests names it
         expected = [(name, position, text) for name, position, text in segments(title, body)]
         stored = [
             (name, position, texts.get(seg))

@@ -7,18 +7,18 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Select, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from archive import blobs, changes, dedup, fixity, lifecycle, search
 from archive.changes import version_counts
+from archive.compression import Compression
 from archive.copies import keep_mirror_copy
 from archive.database import Archive
 from archive.diff import field_counts
 from archive.errors import ArchiveError, NotArchived
 from archive.lifecycle import Event, Rules, State, Status
 from archive.models import (
-    Blob,
     Capture,
     CrawlRun,
     Page,
@@ -47,7 +47,7 @@ Reparser = Callable[[bytes, str | None, str], Mapping[str, Any] | None]
 
 # Core statements, not the ORM's unit of work: a page is a handful of statements in one
 # transaction, and a crawl writes thousands of pages.
-BLOB, PAGE, VERSION = (cast(Table, m.__table__) for m in (Blob, Page, Version))
+PAGE, VERSION = cast(Table, Page.__table__), cast(Table, Version.__table__)
 CAPTURE, CHANGE, SITE, RUN = (
     cast(Table, m.__table__) for m in (Capture, VersionChange, Site, CrawlRun)
 )
@@ -108,8 +108,6 @@ _REFERRER_VERSION = (
     .order_by(VERSION.c.number.desc())
     .limit(1)
 )
-_BLOB_DATA = select(BLOB.c.compression, BLOB.c.data).where(BLOB.c.sha256 == bindparam("sha256"))
-_BLOB_EXISTS = select(BLOB.c.sha256).where(BLOB.c.sha256 == bindparam("sha256"))
 _UPDATE_PAGE = update(PAGE).where(PAGE.c.id == bindparam("page_id_"))
 _SET_PUBLISHED = _UPDATE_PAGE.values(published_at=bindparam("published"))
 
@@ -137,6 +135,9 @@ class Store:
         self.rules = rules or Rules()
         self._site_ids: dict[str, int] = {}
         self._heads: dict[int, str] = {}
+        self.compression = Compression()
+        for rolled_back in ("rollback", "rollback_savepoint"):
+            event.listen(archive.engine, rolled_back, self.compression.forget)
 
     def begin_run(self, origin: str, arguments: RunArguments) -> int:
         """Open a crawl_run row and return its id."""
@@ -219,10 +220,10 @@ class Store:
         self, connection: Connection, observation: Observation, run_id: int | None
     ) -> tuple[dict[str, Any], Recorded]:
         site_id = self._site_id(connection, observation.site, observation.site_origin)
-        payload_sha256 = _put_blob(connection, observation.payload, self.archive.clock())
         if observation.verdict is Outcome.MIRROR_COPY:
+            payload_sha256 = self._put_payload(connection, site_id, None, observation)
             return self._record_mirror_copy(connection, observation, run_id, payload_sha256)
-        return self._record_page(connection, site_id, observation, run_id, payload_sha256)
+        return self._record_page(connection, site_id, observation, run_id)
 
     def record_reading(
         self,
@@ -268,9 +269,10 @@ class Store:
         site_id: int,
         observation: Observation,
         run_id: int | None,
-        payload_sha256: str | None,
     ) -> tuple[dict[str, Any], Recorded]:
         page, moved_from = _page_for(connection, site_id, observation)
+        known = None if isinstance(page, _NewPage) else page.id
+        payload_sha256 = self._put_payload(connection, site_id, known, observation)
         if observation.kind is PageKind.FILE:
             decision = _decide_file(connection, page, observation, payload_sha256)
         else:
@@ -279,7 +281,7 @@ class Store:
         if observation.referrer is not None:
             referrer = {"url": observation.referrer}
             capture["referrer_version_id"] = connection.scalar(_REFERRER_VERSION, referrer)
-        capture_id = self._insert_capture(connection, capture)
+        capture_id = self._insert_capture(connection, capture, site_id)
         events = _Events(connection, page.id, observation.fetched_at, capture_id, run_id)
         self._update_page(connection, page, observation, decision, events, moved_from)
         recorded = Recorded(
@@ -400,19 +402,30 @@ class Store:
             )
         decision = _Decision(Outcome.MIRROR_COPY)
         capture = _capture_values(observation, page.id, run_id, payload_sha256, decision)
-        keep_mirror_copy(
-            connection, page.id, self._insert_capture(connection, capture), observation
-        )
+        site_id = self._site_id(connection, observation.site, observation.site_origin)
+        capture_id = self._insert_capture(connection, capture, site_id)
+        keep_mirror_copy(connection, page.id, capture_id, observation)
         return capture, Recorded(observation.url, Outcome.MIRROR_COPY, None)
 
-    def _insert_capture(self, connection: Connection, values: dict[str, Any]) -> int:
-        """A capture, chained to the one before it in its run (see archive.fixity). This store is
-        the run's only writer, so the run's last digest is kept here between captures."""
+    def _put_payload(
+        self, connection: Connection, site_id: int, page_id: int | None, observation: Observation
+    ) -> str | None:
+        """The payload stored once, smallest form first (archive.compression): a delta of the
+        page's previous payload when `page_id` names a page that has one."""
+        now = self.archive.clock()
+        return self.compression.put_payload(connection, site_id, page_id, observation.payload, now)
+
+    def _insert_capture(self, connection: Connection, values: dict[str, Any], site_id: int) -> int:
+        """A capture, chained to the one before it in its run (see archive.fixity), its headers
+        packed (the digest is of the headers themselves). This store is the run's only writer,
+        so the run's last digest is kept here between captures."""
         run_id = values.get("run_id")
         if run_id is not None:
             head = self._heads.get(run_id) or fixity.chain_head(connection, run_id)
             values["chain_sha256"] = fixity.capture_digest(head, values)
-        return _insert(connection, CAPTURE, values)
+        now = self.archive.clock()
+        headers = self.compression.pack_json(connection, site_id, values["headers"], now)
+        return _insert(connection, CAPTURE, {**values, "headers": headers})
 
     def _commit_chain(self, capture: dict[str, Any]) -> None:
         """After the transaction committed: the run's chain now ends at this capture."""
@@ -483,6 +496,11 @@ class Store:
         fingerprint = observation.extracted.fingerprint or similarity.fingerprint(
             fields["title"], fields["body"]
         )
+        site_id = self._site_id(connection, observation.site, observation.site_origin)
+
+        def pack(value: str) -> str | bytes:
+            return self.compression.pack_text(connection, site_id, value, observation.fetched_at)
+
         values = {
             "page_id": page_id,
             "number": number,
@@ -491,7 +509,9 @@ class Store:
             "content_sha256": digest,
             "record_sha256": record_sha256(fields),
             "parser_version": observation.extracted.parser_version,
-            "provenance": dict(observation.extracted.provenance),
+            "provenance": self.compression.pack_json(
+                connection, site_id, dict(observation.extracted.provenance), observation.fetched_at
+            ),
             "classes": changes.version_classes(field_classes),
             "chars_added": added,
             "chars_removed": removed,
@@ -499,9 +519,11 @@ class Store:
             "content_key": fingerprint.content_key,
             "signature": fingerprint.signature,
             **fields,
+            "body": pack(fields["body"]),
+            "body_html": pack(fields["body_html"]),
         }
         version_id = _insert(connection, VERSION, values)
-        search.index_version(connection, version_id, fields["title"], fields["body"])
+        search.index_version(connection, version_id, fields["title"], fields["body"], pack)
         at = observation.fetched_at
         duplicates = dedup.index_version(
             connection, page_id, version_id, fields["body"], fingerprint, at
@@ -530,8 +552,7 @@ class Store:
         source = connection.execute(_VERSION_PAYLOAD, {"version_id": latest.id}).first()
         if source is None:
             return None
-        stored = connection.execute(_BLOB_DATA, {"sha256": source.payload_sha256}).one()
-        payload = blobs.decompress(stored.compression, stored.data)
+        payload = blobs.read(connection, source.payload_sha256)
         content_type = next((v for k, v in source.headers if k.lower() == "content-type"), None)
         return self.reparse(payload, content_type, observation.url)
 
@@ -746,27 +767,6 @@ def _classes(
     """Each changed field's class; a field that differs only from the stored parent is a reparse."""
     classes = changes.classify(changed, old, new)
     return {f: (changes.REPARSE if old.get(f) == new.get(f) else cls) for f, cls in classes.items()}
-
-
-def _put_blob(connection: Connection, payload: bytes | None, now: datetime) -> str | None:
-    """Stores `payload` once under its SHA-256; identical bytes are never stored or rewritten again."""
-    if payload is None:
-        return None
-    sha256 = blobs.sha256_hex(payload)
-    compression, data = blobs.compress(payload)
-    values = {
-        "sha256": sha256,
-        "size": len(payload),
-        "compression": compression,
-        "data": data,
-        "created_at": now,
-    }
-    dialect = connection.dialect.name
-    if dialect in _UPSERT_DIALECTS:
-        connection.execute(_UPSERT_DIALECTS[dialect](BLOB).on_conflict_do_nothing(), values)
-    elif connection.scalar(_BLOB_EXISTS, {"sha256": sha256}) is None:
-        connection.execute(insert(BLOB), values)
-    return sha256
 
 
 def _decide_file(

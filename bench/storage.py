@@ -13,7 +13,7 @@ on disk, and a `VACUUM INTO` copy of it (no free pages; what the figures' ratios
 (exported with `git archive` into a temporary folder) and prints both, so before and after come
 from one run on the same machine.
 
-    python -m bench.storage [--articles 5000] [--baseline REF]
+    python -m bench.storage [--articles 5000] [--baseline REF] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -195,6 +196,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--baseline", metavar="REF", help="also run the code of git revision REF")
+    parser.add_argument("--keep", metavar="DIR", type=Path, help="copy the archives here")
     options = parser.parse_args()
     with (
         ReplicaProcess(articles=options.articles) as site,
@@ -209,6 +211,10 @@ def main() -> None:
         results.append(run("this tree", REPO_ROOT, site.base_url, work / "archive.db"))
         for figures in results:
             report(figures)
+        if options.keep:
+            options.keep.mkdir(parents=True, exist_ok=True)
+            for db in work.glob("*.db"):
+                shutil.copy(db, options.keep / db.name)
         if len(results) == 2:
             before, after = results
             print(

@@ -13,14 +13,17 @@ import subprocess
 import sys
 import time
 import urllib.request
-import zlib
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, text
 
+from archive.blobs import Reader
+from archive.database import open_archive
+from archive.models import Version
 from tests.cli import newsarchive
 
 BIN = Path(sys.executable).parent
@@ -143,7 +146,7 @@ def versions_and_captures(db: Path) -> tuple[str, list[Shown], list[str]]:
             "SELECT page_id FROM version GROUP BY page_id HAVING COUNT(*) >= 3 ORDER BY page_id"
         ).fetchall()
         for (page_id,) in pages:
-            found = _shown(connection, page_id)
+            found = _shown(connection, db, page_id)
             if found is not None:
                 url, shown = found
                 every = connection.execute(
@@ -154,12 +157,12 @@ def versions_and_captures(db: Path) -> tuple[str, list[Shown], list[str]]:
     raise AssertionError("no article has three versions with different texts")
 
 
-def _shown(connection: sqlite3.Connection, page_id: int) -> tuple[str, list[Shown]] | None:
+def _shown(
+    connection: sqlite3.Connection, db: Path, page_id: int
+) -> tuple[str, list[Shown]] | None:
     texts = {
         version_id: (number, (title, *(line.strip() for line in body.split("\n") if line.strip())))
-        for version_id, number, title, body in connection.execute(
-            "SELECT id, number, title, body FROM version WHERE page_id = ?", (page_id,)
-        )
+        for version_id, number, title, body in version_texts(db, page_id)
     }
     if len({paragraphs for _, paragraphs in texts.values()}) < 3:
         return None
@@ -250,12 +253,7 @@ def test_a_not_modified_capture_replays_the_bytes_it_confirmed(wayback, web_arch
                 (url,),
             )
         }
-        blobs = {
-            sha256: zlib.decompress(data) if compression == "zlib" else data
-            for sha256, compression, data in connection.execute(
-                "SELECT sha256, compression, data FROM blob"
-            )
-        }
+    blobs = stored_payloads(web_archive[0])
     confirmed = [s for s in shown if captures[s.timestamp][0] == 304]
     assert confirmed
     for capture in confirmed:
@@ -288,17 +286,43 @@ def test_pywb_starts_quietly_from_its_config(wayback):
     assert "Traceback" not in log and "No such file" not in log
 
 
+def version_texts(db: Path, page_id: int) -> list[tuple[int, int, str, str]]:
+    """The page's versions (id, number, title, body), their packed text read as text."""
+    archive = open_archive(str(db), create=False, read_only=True)
+    try:
+        with archive.reading() as session:
+            query = select(Version.id, Version.number, Version.title, Version.body).where(
+                Version.page_id == page_id
+            )
+            return [tuple(row) for row in session.execute(query)]
+    finally:
+        archive.close()
+
+
+def stored_payloads(db: Path) -> dict[str, bytes]:
+    """Every payload the archive holds, by SHA-256, decoded from its stored form."""
+    archive = open_archive(str(db), create=False, read_only=True)
+    try:
+        with archive.engine.connect() as connection:
+            reader = Reader(connection)
+            digests = list(connection.scalars(text("SELECT sha256 FROM blob")))
+            return {sha256: reader.read(sha256) for sha256 in digests}
+    finally:
+        archive.close()
+
+
 def article_with_images(db: Path) -> tuple[str, str, int]:
     """An article page whose captured HTML names its images by relative URLs (no cache-busting
     query: pywb looks those up as written): its URL as fetched, a capture time, how many."""
     with closing(sqlite3.connect(db)) as connection:
         captures = connection.execute(
-            "SELECT c.final_url, c.captured_at, b.compression, b.data FROM capture c"
-            " JOIN page p ON p.id = c.page_id JOIN blob b ON b.sha256 = c.payload_sha256"
+            "SELECT c.final_url, c.captured_at, c.payload_sha256 FROM capture c"
+            " JOIN page p ON p.id = c.page_id"
             " WHERE p.kind = 'article' AND c.status = 200 ORDER BY c.id"
         ).fetchall()
-    for url, at, compression, data in captures:
-        html = (zlib.decompress(data) if compression == "zlib" else data).decode("utf-8", "replace")
+    payloads = stored_payloads(db)
+    for url, at, sha256 in captures:
+        html = payloads[sha256].decode("utf-8", "replace")
         images = html.count('<img src="./W0')
         if images and "?v=" not in html:
             return url, timestamp(at), images

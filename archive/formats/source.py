@@ -349,13 +349,13 @@ def _payloads(session: Session, digests: set[str]) -> dict[str, bytes]:
     """The stored bytes of each payload, checked against its address: an export never vouches
     for bytes whose SHA-256 no longer matches (the archive's fixity check names them)."""
     found = {}
+    reader = blobs.Reader(session.connection())
+    columns = ("sha256", "compression", "data", "dictionary_id", "base_sha256")
     for chunk in _chunks(sorted(digests)):
-        query = select(BLOB.c.sha256, BLOB.c.compression, BLOB.c.data).where(
-            BLOB.c.sha256.in_(chunk)
-        )
-        for sha256, compression, data in session.execute(query):
-            payload = blobs.decompress(compression, data)
-            if blobs.sha256_hex(payload) != sha256:
+        query = select(*(BLOB.c[name] for name in columns)).where(BLOB.c.sha256.in_(chunk))
+        for row in session.execute(query):
+            sha256, payload = row.sha256, _decoded(reader, row)
+            if payload is None or blobs.sha256_hex(payload) != sha256:
                 raise ArchiveError(
                     f"The payload stored as {sha256} no longer has that SHA-256: the archive "
                     "fails its fixity check, and nothing was exported."
@@ -365,6 +365,14 @@ def _payloads(session: Session, digests: set[str]) -> dict[str, bytes]:
     if missing:
         raise ArchiveError(f"The payload {min(missing)} of a capture is missing from the archive.")
     return found
+
+
+def _decoded(reader: blobs.Reader, row: Any) -> bytes | None:
+    """A blob's bytes, or None when its stored form no longer decodes (damaged)."""
+    try:
+        return reader.decode(row)
+    except Exception:
+        return None
 
 
 def _version_numbers(session: Session, ids: set[int]) -> dict[int, int]:

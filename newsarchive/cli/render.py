@@ -232,6 +232,19 @@ def search_lines(found: Results) -> Iterator[str]:
         yield f"  {before}[{match}]{after}"
 
 
+def compact_lines(found: dict[str, Any]) -> list[str]:
+    """What `db compact` did, for people."""
+    before, after = found["stored_bytes_before"], found["stored_bytes_after"]
+    lines = [
+        f"{found['dictionaries_trained']} dictionaries trained; "
+        f"{found['blobs_reencoded']} of {found['blobs_examined']} payloads re-encoded "
+        f"({found['deltas']} as deltas), {before:,} stored bytes -> {after:,}; "
+        f"{found['texts_repacked']} texts packed" + ("; vacuumed" if found["vacuumed"] else "")
+    ]
+    lines += [f"damaged, left as it is: payload {sha256}" for sha256 in found["damaged"]]
+    return lines
+
+
 def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 

@@ -1,4 +1,4 @@
-"""The commands about the archive as a whole: export, verify, runs, sites, db upgrade."""
+"""The commands about the archive as a whole: export, verify, runs, sites, db upgrade/compact."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TextIO
 
 import click
 
+from archive.compaction import compact
 from archive.database import Archive, upgrade_archive
 from archive.errors import ArchiveError
 from archive.fixity import verify as verify_archive
@@ -21,7 +22,7 @@ from archive.runs import runs
 from crawler.plan.revisits import due_rechecks
 from crawler.run.exits import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 from crawler.sites.profile import available_profiles
-from newsarchive.cli.base import Failed, reading, site_profile
+from newsarchive.cli.base import Failed, reading, site_profile, writing
 from newsarchive.cli.formats import (
     ARCHIVE_FORMATS,
     ArchiveExport,
@@ -32,6 +33,7 @@ from newsarchive.cli.formats import (
 from newsarchive.cli.options import db_option, json_option, parse_window, writable_file
 from newsarchive.cli.render import (
     RUNS_HEADER,
+    compact_lines,
     json_text,
     run_line,
     site_json,
@@ -266,6 +268,45 @@ def db_upgrade(db_url: str | None) -> None:
     except ArchiveError as exc:
         raise Failed(str(exc), EXIT_USAGE) from None
     click.echo(f"schema {old or 'empty'} → {new}")
+
+
+@db.command("compact")
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Pages (or versions) per transaction.",
+)
+@click.option("--vacuum", is_flag=True, help="SQLite: then VACUUM, so the file itself shrinks.")
+@db_option
+@json_option
+def db_compact(batch: int, vacuum: bool, db_url: str | None, as_json: bool) -> None:
+    """Re-encode the archive's payloads and stored text in their smallest forms: Zstandard with
+    each site's dictionary (trained now from what the site holds, if it has none), a page's
+    payloads as deltas of its previous one, version text and search segments packed. Crawls
+    write these forms themselves; run this once on an archive written before (after `db
+    upgrade`).
+
+    Nothing is lost: each new form is decoded again and must give the same bytes (the same
+    SHA-256) or the same text before it replaces the old one. Each batch is one transaction, so
+    it may be stopped at any time and run again: it carries on with what is left. A crawl may
+    run meanwhile. Exits 1 and names them when some payloads no longer match their SHA-256
+    (those are left as they are; `verify` reports them too).
+
+    \b
+    newsarchive db compact
+    newsarchive db compact --vacuum --json
+    """
+    with writing(db_url) as archive:
+        progress = compact(archive, batch=batch)
+        vacuumed = vacuum and archive.engine.dialect.name == "sqlite"
+        if vacuumed:
+            with archive.engine.connect() as connection:
+                connection.exec_driver_sql("VACUUM")
+    found = {**progress.to_json(), "vacuumed": vacuumed}
+    click.echo(json_text(found) if as_json else "\n".join(compact_lines(found)))
+    sys.exit(EXIT_OK if not progress.damaged else EXIT_ERRORS)
 
 
 @contextmanager
