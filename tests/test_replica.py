@@ -8,6 +8,8 @@ import http.client
 import json
 import re
 import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,7 +24,7 @@ from parsel import Selector
 from tests.replica import pages, vocabulary
 from tests.replica.faults import DEFAULT_KINDS, KINDS, LOOP_WINDOW
 from tests.replica.pinyin import READINGS
-from tests.replica.process import ReplicaProcess
+from tests.replica.process import REPO_ROOT, ReplicaProcess
 from tests.replica.traditional import IDENTICAL, KEPT, SIMPLIFIED, TRADITIONAL
 
 ORIGIN = "http://www.chencang.gov.cn"
@@ -695,6 +697,39 @@ def test_edit_rate_adds_recorded_edits_that_pages_show(replica_factory) -> None:
     for article in truth["articles"]:
         if article["version"] > 1 and article["state"] == "live":
             assert_page_matches(site, article)
+
+
+def test_edit_models_put_the_extra_edits_on_articles_of_every_age_or_the_newest(
+    replica_factory,
+) -> None:
+    """uniform: the extra edits fall on articles of any age; decaying: mostly on those published
+    in the last days (the weight halves every --edit-half-life days)."""
+    ages = {}
+    for model in ("uniform", "decaying"):
+        site = replica_factory(articles=400, edit_rate=0.01, days=10, day=10, edit_model=model)
+        truth = site.truth()
+        published = {
+            a["url"]: date.fromisoformat(a["published_at"][:10]) for a in truth["articles"]
+        }
+        ages[model] = sorted(
+            (date(2025, 12, c["day"]) - published[c["url"]]).days
+            for c in truth["changes"]
+            if c["kind"] == "edited" and c["edit"] in ("paragraph_added", "char_fixed")
+        )
+        assert len(ages[model]) >= 30
+    median = {model: found[len(found) // 2] for model, found in ages.items()}
+    assert median["decaying"] <= 7 < 60 <= median["uniform"]
+    assert min(ages["decaying"]) >= 1  # an edit comes after its article's first crawl
+
+
+def test_a_bad_edit_half_life_is_refused() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.replica", "--edit-half-life", "0", "--print-scenario"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+    assert done.returncode == 2 and "--edit-half-life must be above 0" in done.stderr
 
 
 # --- variants

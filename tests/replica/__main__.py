@@ -11,7 +11,7 @@ from datetime import date
 
 from .faults import DEFAULT_KINDS, KINDS, FaultSettings, parse_kinds
 from .identity import IDENTITY, SITE_VARIABLE, SITES
-from .model import DEFAULT_SEED, Options
+from .model import DEFAULT_SEED, EDIT_MODELS, Options
 from .replatform import ARTICLE_TEMPLATES, PLATFORM, TemplateSettings
 from .server import MirrorServer, ReplicaServer
 from .site import Site
@@ -41,6 +41,20 @@ def parse_options(
     parser.add_argument("--start-date", type=date.fromisoformat, default=date(2025, 12, 1))
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--edit-rate", type=float, default=0.0)
+    parser.add_argument(
+        "--edit-model",
+        choices=EDIT_MODELS,
+        default="uniform",
+        help="which articles the --edit-rate edits go to: any alike (uniform), or mostly those "
+        "published in the last days (decaying)",
+    )
+    parser.add_argument(
+        "--edit-half-life",
+        type=float,
+        default=3.0,
+        metavar="DAYS",
+        help="decaying: an article's chance of an edit halves every DAYS days of age (default 3)",
+    )
     parser.add_argument("--robots", choices=("permissive", "strict"), default="permissive")
     parser.add_argument("--legacy", choices=("page", "redirect"), default="page")
     parser.add_argument(
@@ -148,6 +162,8 @@ def parse_options(
         start_date=args.start_date,
         days=args.days,
         edit_rate=args.edit_rate,
+        edit_model=args.edit_model,
+        edit_half_life=args.edit_half_life,
         robots=args.robots,
         legacy=args.legacy,
         mirror=args.mirror,

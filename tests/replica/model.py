@@ -17,6 +17,8 @@ MIN_ARTICLES = 40  # the scripted scenario needs roles up to rank 33 plus an arc
 
 WHITESPACE = " \t\r\n\u3000\xa0"  # stripped from both ends of every paragraph
 
+EDIT_MODELS = ("uniform", "decaying")  # --edit-model
+
 # 发布时间 variants, cycled over news articles by key (key % 5); see README.
 TIME_VARIANTS = ("fullwidth", "ascii", "nbsp", "seconds", "chinese")
 
@@ -33,6 +35,10 @@ class Options:
     start_date: date = date(2025, 12, 1)
     days: int = 30
     edit_rate: float = 0.0
+    # Who the --edit-rate edits go to: any article alike (uniform), or mostly the newest
+    # (decaying: an article's weight halves every edit_half_life days of age).
+    edit_model: str = "uniform"
+    edit_half_life: float = 3.0
     robots: str = "permissive"
     legacy: str = "page"
     mirror: bool = False  # a second host serving damaged copies (docs/site.md §6)

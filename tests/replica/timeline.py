@@ -128,6 +128,8 @@ class Timeline:
             raise ValueError(
                 f"--articles must be at least {MIN_ARTICLES} (the scenario needs them)"
             )
+        if options.edit_half_life <= 0:
+            raise ValueError("--edit-half-life must be above 0")
         if not 1 <= options.day <= options.days:
             raise ValueError(f"--day must be between 1 and --days ({options.days})")
         self.options = options
@@ -317,12 +319,32 @@ class Timeline:
             wanted = round(rate * live)
             rng = random.Random(f"{self.seed}:edits:{day}")
             excluded = not_live | busy
-            picks = rng.sample(range(pool), min(pool, wanted + len(excluded)))
-            chosen = [key for key in picks if key not in excluded][:wanted]
+            if self.options.edit_model == "decaying":
+                chosen = self._young_targets(day, pool, wanted, excluded, rng)
+            else:
+                picks = rng.sample(range(pool), min(pool, wanted + len(excluded)))
+                chosen = [key for key in picks if key not in excluded][:wanted]
             for key in sorted(chosen):
                 kind = rng.choice(("paragraph_added", "char_fixed"))
                 result.append(Event(day, key, "edited", kind))
         return result
+
+    def _young_targets(
+        self, day: int, pool: int, wanted: int, excluded: set[int], rng: random.Random
+    ) -> list[int]:
+        """--edit-model decaying: `wanted` keys drawn without replacement, each with weight
+        0.5 ** ((age - 1) / half-life), age in whole days since publication (at least 1: keys
+        were published before the day). Gumbel top-k: the largest log-weight plus Gumbel noise."""
+        today, half_life = self.options.date_of(day), self.options.edit_half_life
+        keyed = []
+        for key in range(pool):
+            if key in excluded:
+                continue
+            age = (today - self.published_list[key].date()).days
+            noise = -math.log(-math.log(rng.random() or 1e-300))
+            keyed.append((-(age - 1) / half_life * math.log(2) + noise, key))
+        keyed.sort(reverse=True)
+        return [key for _, key in keyed[:wanted]]
 
     # --- state on a day
 
