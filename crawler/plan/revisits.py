@@ -34,7 +34,8 @@ class RevisitPolicy:
 
     @classmethod
     def from_text(cls, steps: str | None = None, floor: str | None = None) -> RevisitPolicy:
-        """From settings text: steps as `1d=0,7d=6h,30d=1d,365d=7d`, floor as `30d`."""
+        """From settings text: steps as `1d=0,7d=6h,30d=1d,365d=7d`, floor as `30d` (`auto`:
+        the default, 30 days: the budget planner derives its own floor)."""
         default = cls()
         parsed = default.steps
         if steps:
@@ -42,7 +43,8 @@ class RevisitPolicy:
             if any(len(pair) != 2 for pair in pairs):
                 raise ValueError(f"{steps!r} is not a list of AGE=INTERVAL pairs like 1d=0,7d=6h")
             parsed = tuple(sorted((parse_duration(a), parse_duration(b)) for a, b in pairs))
-        return cls(parsed, parse_duration(floor) if floor else default.floor, default.slack)
+        given = parse_duration(floor) if floor and floor != "auto" else default.floor
+        return cls(parsed, given, default.slack)
 
     def interval(self, age: timedelta) -> timedelta:
         for under, every in self.steps:
@@ -100,10 +102,16 @@ class DuePage:
 
 @dataclass(frozen=True)
 class RevisitPlan:
-    """The pages to check now, most overdue first, and how many more were due than allowed."""
+    """The pages to check now, in order, and how many were due (more when a limit cut them)."""
 
     pages: tuple[DuePage, ...] = ()
     due: int = 0
+    # Within a budget: checks kept for articles a list page shows with a changed title (None:
+    # as many as it shows), the run's checks (None: no limit) and the longest an article goes
+    # unchecked.
+    reserve: int | None = None
+    budget: int | None = None
+    floor: timedelta | None = None
 
     @property
     def left(self) -> int:

@@ -1,0 +1,102 @@
+"""What the revisit planner learns from: each tracked article's content checks, and a day's load."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from archive.database import Archive
+from archive.models import Capture, Page, Site, Version
+from archive.query import UNTRACKED, TrackedPage, tracked_articles
+from archive.records import Outcome, PageKind
+
+# Captures that compared the page's content with its latest version: each one is a check that
+# saw the page changed or not (a 404, an error or a refusal saw nothing of its content).
+COMPARED = (Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED, Outcome.NOT_MODIFIED)
+SEEN = frozenset(outcome.value for outcome in COMPARED)
+
+
+@dataclass(frozen=True)
+class ArticleHistory:
+    """A tracked article as the planner sees it: the page, its latest version's column and
+    title, and its content checks in the window read, oldest first: (when, found it changed)."""
+
+    page: TrackedPage
+    column: str = ""
+    title: str = ""
+    checks: tuple[tuple[datetime, bool], ...] = ()
+
+    @property
+    def born(self) -> datetime:
+        """Publication, or first sight for a page that never said when it was published."""
+        return self.page.published_at or self.page.first_seen_at
+
+
+def article_histories(archive: Archive, site: str, since: datetime) -> list[ArticleHistory]:
+    """Every tracked article of `site`, with its content checks captured at or after `since`."""
+    pages = tracked_articles(archive, site)
+    checks = _checks(archive, site, since)
+    latest = _latest_versions(archive, site)
+    return [
+        ArticleHistory(page, *latest.get(page.page_id, ("", "")), tuple(checks[page.page_id]))
+        for page in pages
+    ]
+
+
+@dataclass(frozen=True)
+class SiteLoad:
+    """What a crawl of the site costs besides re-checks: its list pages (one request each when
+    walked) and the articles it published in the last week (one request each when new)."""
+
+    list_pages: int
+    published_last_week: int
+
+
+def site_load(archive: Archive, site: str, now: datetime) -> SiteLoad:
+    """The site's list pages on record and its articles published in the week before `now`."""
+    week_ago = now - timedelta(days=7)
+    in_site = (Site.id == Page.site_id) & (Site.name == site)
+    lists = select(func.count(Page.id)).join(Site, in_site).where(Page.kind == PageKind.LIST.value)
+    published = (
+        select(func.count(Page.id))
+        .join(Site, in_site)
+        .where(Page.kind == PageKind.ARTICLE.value, Page.published_at > week_ago)
+    )
+    with archive.reading() as session:
+        return SiteLoad(session.scalar(lists) or 0, session.scalar(published) or 0)
+
+
+def _checks(archive: Archive, site: str, since: datetime) -> dict[int, list[tuple[datetime, bool]]]:
+    query = (
+        select(Capture.page_id, Capture.captured_at, Capture.outcome)
+        .join(Page, Page.id == Capture.page_id)
+        .join(Site, Site.id == Page.site_id)
+        .where(Site.name == site, Page.kind == PageKind.ARTICLE.value, Page.state != UNTRACKED)
+        .where(Capture.captured_at >= since, Capture.outcome.in_(SEEN))
+        .order_by(Capture.page_id, Capture.captured_at, Capture.id)
+    )
+    found: dict[int, list[tuple[datetime, bool]]] = defaultdict(list)
+    with archive.reading() as session:
+        for page_id, at, outcome in session.execute(query):
+            found[page_id].append((at, outcome == Outcome.CHANGED.value))
+    return found
+
+
+def _latest_versions(archive: Archive, site: str) -> dict[int, tuple[str, str]]:
+    """Each article's latest version's column and title."""
+    latest = (
+        select(Version.page_id, func.max(Version.number).label("number"))
+        .join(Page, Page.id == Version.page_id)
+        .join(Site, Site.id == Page.site_id)
+        .where(Site.name == site, Page.kind == PageKind.ARTICLE.value)
+        .group_by(Version.page_id)
+        .subquery()
+    )
+    query = select(Version.page_id, Version.column, Version.title).join(
+        latest, (latest.c.page_id == Version.page_id) & (latest.c.number == Version.number)
+    )
+    with archive.reading() as session:
+        return {page_id: (column, title) for page_id, column, title in session.execute(query)}

@@ -1,0 +1,137 @@
+"""Re-checks within a daily budget: the planner's choices on histories written to a real archive,
+and crawls of the replica that spend the budget where changes are, and no more."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta, timezone
+from itertools import pairwise
+
+import pytest
+
+from archive.checks import article_histories
+from archive.database import open_archive
+from archive.records import ArticleRecord, Extracted, Observation, Outcome, PageKind
+from archive.store import Store
+from crawler.plan.budget import Budget, plan_within_budget
+from crawler.plan.rates import cho_rate, gamma_shape
+
+CST = timezone(timedelta(hours=8))
+ORIGIN = "http://www.chencang.gov.cn"
+T0 = datetime(2025, 12, 1, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+DAY = timedelta(days=1)
+
+
+def url_of(number: int) -> str:
+    return f"{ORIGIN}/col8173/col8174/202405/t20240501_{160000 + number}.html"
+
+
+def observation(number: int, at: datetime, text: str | None) -> Observation:
+    """A check of article `number` at `at`: its content (`text`), or a 304 when None."""
+    url = url_of(number)
+    record = (
+        None
+        if text is None
+        else ArticleRecord(
+            title=f"第{number}号文章",
+            published_at=datetime(2024, 5, 1, 10, 0, tzinfo=CST),
+            source="区融媒体中心",
+            column="陈仓要闻",
+            body=text,
+            body_html=f"<p>{text}</p>",
+            doc_id=str(160000 + number),
+        )
+    )
+    return Observation(
+        site="chencang",
+        site_origin=ORIGIN,
+        url=url,
+        kind=PageKind.ARTICLE,
+        requested_url=url,
+        final_url=url,
+        fetched_at=at,
+        verdict=Outcome.NOT_MODIFIED if record is None else Outcome.CONTENT,
+        status=304 if record is None else 200,
+        headers=[("Content-Type", "text/html")],
+        payload=None if record is None else f"<html>{text}</html>".encode(),
+        extracted=None if record is None else Extracted(record, {}, "test/1"),
+        doc_id=str(160000 + number),
+    )
+
+
+@pytest.fixture
+def archive(tmp_path):
+    opened = open_archive(str(tmp_path / "archive.db"))
+    yield opened
+    opened.close()
+
+
+def write_history(archive, articles: int, days: int, changes: dict[int, set[int]]) -> datetime:
+    """`articles` articles first archived at T0, then checked daily for `days` days; article n
+    changes on the days in changes[n]. Returns the time of the last check."""
+    store = Store(archive)
+    versions = defaultdict(int)
+    for number in range(articles):
+        store.record(observation(number, T0, f"正文{number}-0"))
+    for day in range(1, days + 1):
+        for number in range(articles):
+            changed = day in changes.get(number, set())
+            versions[number] += changed
+            text = f"正文{number}-{versions[number]}" if changed else None
+            store.record(observation(number, T0 + day * DAY, text))
+    return T0 + days * DAY
+
+
+def plan(archive, now: datetime, budget: Budget, **options):
+    return plan_within_budget(
+        article_histories(archive, "chencang", now - 400 * DAY), now, budget, **options
+    )
+
+
+def test_cho_and_garcia_molinas_estimator():
+    assert cho_rate(10, 0, 1.0) == 0.0
+    assert cho_rate(10, 5, 1.0) == pytest.approx(-math.log(5.5 / 10.5))
+    # A page that changed at every check: the estimate stays finite, and grows with the checks.
+    assert 0 < cho_rate(10, 10, 1.0) < cho_rate(100, 100, 1.0) < math.inf
+    assert cho_rate(0, 0, 1.0) == 0.0
+
+
+def test_units_that_differ_by_chance_share_one_rate_and_others_keep_their_own():
+    alike = [(x, 10.0) for x in (8, 12, 9, 11, 10, 10)]
+    assert gamma_shape(alike) == pytest.approx(1e4)
+    apart = [(0.0, 10.0)] * 5 + [(40.0, 10.0)]
+    assert gamma_shape(apart) < 1
+
+
+def test_an_article_that_changed_often_is_checked_before_those_that_never_did(archive):
+    now = write_history(archive, 12, 20, {7: {3, 8, 12, 15, 19}}) + DAY
+    chosen = plan(archive, now, Budget(per_day=2))  # one check, one kept for list titles
+    assert [page.url for page in chosen.pages] == [url_of(7)]
+    assert (chosen.budget, chosen.reserve) == (2, 1)
+
+
+def test_the_budget_is_never_exceeded_and_the_round_robin_floor_holds(archive):
+    """Thirty articles, four checks a day: every article is checked at least every
+    ceil(30 / (4 / 2)) = 15 days, while the rest of the budget goes to the one that keeps
+    changing."""
+    store = Store(archive)
+    articles, budget = 30, Budget(per_day=4)
+    for number in range(articles):
+        store.record(observation(number, T0, f"正文{number}-0"))
+    checked: dict[int, list[datetime]] = {n: [T0] for n in range(articles)}
+    edits = 0
+    for day in range(1, 61):
+        now = T0 + day * DAY
+        chosen = plan(archive, now, budget)
+        assert len(chosen.pages) + (chosen.reserve or 0) <= 4
+        assert chosen.floor == 15 * DAY
+        for page in chosen.pages:
+            number = int(page.url.rsplit("_", 1)[1].removesuffix(".html")) - 160000
+            changed = number == 0  # it has changed whenever it is checked
+            edits += changed
+            store.record(observation(number, now, f"正文0-{edits}" if changed else None))
+            checked[number].append(now)
+    gaps = [later - earlier for times in checked.values() for earlier, later in pairwise(times)]
+    assert max(gaps) <= 15 * DAY
+    assert len(checked[0]) > 2 * max(len(times) for n, times in checked.items() if n)
