@@ -90,10 +90,22 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # Conditional revisits decide freshness; a body cut short is kept (as a truncated capture).
 DOWNLOAD_FAIL_ON_DATALOSS = False
 
-# When known articles are re-checked: AGE=INTERVAL steps by age since publication or last
-# change, and the interval for anything older (the floor).
+# Which known articles a crawl re-checks (README: "Re-checks within a daily budget"). "budget":
+# NEWSARCHIVE_DAILY_BUDGET checks a day, spent where changes are likely (rates learnt from the
+# archive's checks by column, age and page), above a round-robin floor; "schedule": by age alone.
+NEWSARCHIVE_REVISIT_PLANNER = "budget"
+# Re-checks a day: "auto" is what the profile's DOWNLOAD_DELAY allows in a day, shared by the
+# platform's enabled sites, less the list pages and new articles a day (no limit without a
+# delay); or a number. A crawl spends the share of it the time since the last crawl is of a day.
+NEWSARCHIVE_DAILY_BUDGET = "auto"
+# The longest an article goes unchecked: "auto" derives it from the budget (every article once
+# in N / (budget / 2) days: half the budget goes round); the schedule's "auto" is 30 days.
+NEWSARCHIVE_REVISIT_FLOOR = "auto"
+# An article a day old or more is not checked again sooner than this (younger: every crawl).
+NEWSARCHIVE_REVISIT_MIN_INTERVAL = "6h"
+# The schedule planner: AGE=INTERVAL steps by age since publication or last change (the floor
+# above is its interval for anything older).
 NEWSARCHIVE_REVISIT_STEPS = "1d=0,7d=6h,30d=1d,365d=7d"
-NEWSARCHIVE_REVISIT_FLOOR = "30d"
 # At most this many scheduled re-checks per run, most overdue first (None: all that are due).
 NEWSARCHIVE_MAX_REVISITS = None
 # Every list page is walked once in this period, spread over the crawls in between (each walks

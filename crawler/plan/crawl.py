@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
 
+from archive.checks import ArticleHistory, article_histories, site_load
 from archive.database import Archive
 from archive.query import (
     known_article_urls,
@@ -20,10 +22,12 @@ from archive.runs import (
     last_crawl_cut_short,
     previous_crawl,
 )
+from archive.text.fold import fold_spaces
+from crawler.plan.budget import HISTORY, Budget, auto_budget, plan_within_budget
 from crawler.plan.listwalk import ListWalk
 from crawler.plan.options import Options
-from crawler.plan.revisits import DuePage, RevisitPlan, due_revisits
-from crawler.sites.profile import SiteProfile
+from crawler.plan.revisits import DuePage, DueSummary, RevisitPlan, due_rechecks, due_revisits
+from crawler.sites.profile import ProfileError, SiteProfile, load_profile, platform_sites
 
 
 @dataclass
@@ -38,6 +42,22 @@ class CrawlPlan:
     walk: ListWalk = field(default_factory=lambda: ListWalk((), incremental=False))
     revisits: RevisitPlan = field(default_factory=RevisitPlan)
     conditional: bool = True
+    # The tracked articles the revisits leave out, by URL: their archived title and the check to
+    # make when a list page shows another (`listed_change`).
+    titled: dict[str, tuple[str, DuePage]] = field(default_factory=dict)
+
+    def listed_change(self, url: str, title: str) -> DuePage | None:
+        """The check to make now of an article a list page shows with a title that differs
+        from its archived one (a change seen for free), while the revisits' reserve lasts;
+        each article once."""
+        found = self.titled.get(url)
+        reserve = self.revisits.reserve
+        if found is None or same_title(title, found[0]) or (reserve is not None and reserve <= 0):
+            return None
+        del self.titled[url]
+        if reserve is not None:
+            self.revisits = replace(self.revisits, reserve=reserve - 1)
+        return found[1]
 
 
 def plan_crawl(
@@ -47,20 +67,19 @@ def plan_crawl(
     newest list pages until known ground plus a rolling slice of the rest; and the known articles
     that are due."""
     site = profile.name
-    revisits = due_revisits(
-        archive,
-        site,
-        now,
-        options.policy,
-        limit=None if full else options.max_revisits,
-        everything=full,
-    )
+    previous = previous_crawl(archive, site)
+    if full:
+        articles: list[ArticleHistory] = []  # every article is checked: no list title to watch
+        revisits = due_revisits(archive, site, now, options.policy, everything=True)
+    else:
+        articles, revisits = _revisits(archive, profile, options, now, previous)
     # What a crawl cut short had still to fetch is not written down anywhere but is found again:
     # its list pages' articles that are not archived, and its revisits, still due.
     walk_all = (
         full or last_complete_walk(archive, site) is None or last_crawl_cut_short(archive, site)
     )
-    walk = _list_walk(profile, options, now, previous_crawl(archive, site), walk_all=walk_all)
+    walk = _list_walk(profile, options, now, previous, walk_all=walk_all)
+    planned = {page.page_id for page in revisits.pages}
     return CrawlPlan(
         known_article_urls(archive, site),
         untracked_urls(archive, site),
@@ -68,6 +87,46 @@ def plan_crawl(
         walk,
         revisits,
         conditional=not full,
+        titled={
+            a.page.url: (a.title, DuePage.of(a.page))
+            for a in articles
+            if a.title and a.page.page_id not in planned
+        },
+    )
+
+
+def _revisits(
+    archive: Archive,
+    profile: SiteProfile,
+    options: Options,
+    now: datetime,
+    previous: PreviousCrawl | None,
+) -> tuple[list[ArticleHistory], RevisitPlan]:
+    """The tracked articles (with what the planner learns from) and the ones to check now."""
+    site, limit = profile.name, options.max_revisits
+    if options.planner == "schedule":
+        articles = article_histories(archive, site, since=now)  # titles, no checks
+        return articles, due_revisits(archive, site, now, options.policy, limit=limit)
+    articles = article_histories(archive, site, since=now - HISTORY)
+    budget = Budget(
+        _daily_budget(archive, profile, options, now), options.floor, options.min_interval
+    )
+    share = 1.0 if previous is None else (now - previous.started_at) / timedelta(days=1)
+    return articles, plan_within_budget(articles, now, budget, share=share, limit=limit)
+
+
+def _daily_budget(
+    archive: Archive, profile: SiteProfile, options: Options, now: datetime
+) -> int | None:
+    """The budget set, or what the profile's politeness allows (crawler.plan.budget)."""
+    if options.daily_budget is not None:
+        return options.daily_budget
+    return auto_budget(
+        options.delay,
+        platform_sites(profile),
+        site_load(archive, profile.name, now),
+        options.list_walk_every,
+        options.stop_after_known_pages,
     )
 
 
@@ -96,3 +155,48 @@ def _list_walk(
     return ListWalk(
         paths, incremental=True, stop_after=stop_after, share=share, cursors=cursors, started_at=now
     )
+
+
+def due_now(archive: Archive, site: str, now: datetime) -> DueSummary:
+    """What a crawl of `site` at `now` would re-check by the shipped settings and the site's
+    profile, and the article past its floor the longest (`status`); by the age schedule for a
+    site whose profile cannot be loaded."""
+    try:
+        profile = load_profile(site)
+    except ProfileError:
+        return due_rechecks(archive, site, now)
+    options = Options.from_settings(
+        ShippedSettings(profile.settings), profile.listing.stop_after_known_pages
+    )
+    plan = _revisits(archive, profile, options, now, previous_crawl(archive, site))[1]
+    oldest = plan.pages[0] if plan.pages else None
+    if oldest is None or (options.planner == "budget" and oldest.overdue <= timedelta(0)):
+        return DueSummary(plan.due)
+    return DueSummary(plan.due, oldest.url, now - oldest.overdue)
+
+
+@dataclass(frozen=True)
+class ShippedSettings:
+    """The project's settings (crawler/settings.py) under a profile's [settings] table."""
+
+    overrides: Mapping[str, Any]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        from crawler import settings  # plain constants: no Scrapy
+
+        return self.overrides.get(name, getattr(settings, name, default))
+
+    def getint(self, name: str, default: int = 0) -> int:
+        value = self.get(name)
+        return default if value is None else int(value)
+
+
+def same_title(listed: str, archived: str) -> bool:
+    """Whether a list page's title is the archived one: alike once spaces are folded, or its
+    start when the list cut it short (… or ...)."""
+    listed, archived = fold_spaces(listed), fold_spaces(archived)
+    for ellipsis in ("…", "..."):
+        if listed.endswith(ellipsis):
+            stem = listed.removesuffix(ellipsis).rstrip()
+            return archived.startswith(stem)
+    return listed == archived

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,6 +10,9 @@ from typing import Any, Protocol, TypeVar
 
 from crawler.plan.durations import parse_duration
 from crawler.plan.revisits import RevisitPolicy
+
+PLANNERS = ("budget", "schedule")
+AUTO = "auto"
 
 T = TypeVar("T")
 
@@ -30,15 +34,32 @@ class Options:
     gone_after: timedelta
     stop_after_known_pages: int
     max_revisits: int | None = None
+    # Which planner chooses the re-checks: within a daily budget (crawler.plan.budget) or by
+    # the age schedule of `policy` (crawler.plan.revisits).
+    planner: str = "budget"
+    # Re-checks a day (None: derived from `delay`, the seconds between two requests).
+    daily_budget: int | None = None
+    delay: float = 0.0
+    # The longest an article goes unchecked (None: derived from the budget and the archive).
+    floor: timedelta | None = None
+    min_interval: timedelta = timedelta(hours=6)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, stop_after_default: int, max_revisits: Any = None
+        cls,
+        settings: Settings,
+        stop_after_default: int,
+        max_revisits: Any = None,
+        daily_budget: Any = None,
     ) -> Options:
         """Raises ValueError naming the setting when one is malformed."""
         limit = (
             max_revisits if max_revisits is not None else settings.get("NEWSARCHIVE_MAX_REVISITS")
         )
+        budget = (
+            daily_budget if daily_budget is not None else settings.get("NEWSARCHIVE_DAILY_BUDGET")
+        )
+        floor = settings.get("NEWSARCHIVE_REVISIT_FLOOR")
         return cls(
             policy=_setting(
                 "NEWSARCHIVE_REVISIT_STEPS",
@@ -62,6 +83,23 @@ class Options:
             max_revisits=_setting(
                 "max_revisits", lambda: None if limit in (None, "") else _count(limit)
             ),
+            planner=_setting(
+                "NEWSARCHIVE_REVISIT_PLANNER",
+                lambda: _choice(settings.get("NEWSARCHIVE_REVISIT_PLANNER", "budget"), PLANNERS),
+            ),
+            daily_budget=_setting(
+                "NEWSARCHIVE_DAILY_BUDGET", lambda: None if _auto(budget) else _count(budget)
+            ),
+            delay=_setting(
+                "DOWNLOAD_DELAY", lambda: _seconds(settings.get("DOWNLOAD_DELAY", 0) or 0)
+            ),
+            floor=_setting(
+                "NEWSARCHIVE_REVISIT_FLOOR", lambda: None if _auto(floor) else parse_duration(floor)
+            ),
+            min_interval=_setting(
+                "NEWSARCHIVE_REVISIT_MIN_INTERVAL",
+                lambda: parse_duration(settings.get("NEWSARCHIVE_REVISIT_MIN_INTERVAL", "6h")),
+            ),
         )
 
 
@@ -69,6 +107,23 @@ def _count(value: Any) -> int:
     number = int(value)
     if number < 0:
         raise ValueError(f"{value!r} is not a count of zero or more")
+    return number
+
+
+def _auto(value: Any) -> bool:
+    return value in (None, "", AUTO)
+
+
+def _choice(value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+    return str(value)
+
+
+def _seconds(value: Any) -> float:
+    number = float(value)
+    if number < 0 or math.isnan(number):
+        raise ValueError(f"{value!r} is not a number of seconds of zero or more")
     return number
 
 

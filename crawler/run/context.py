@@ -44,6 +44,7 @@ class CrawlRequest:
     url: str | None = None
     recheck: tuple[str, ...] = ()
     max_revisits: Any = None
+    daily_budget: Any = None
 
     @classmethod
     def from_arguments(cls, **arguments: Any) -> CrawlRequest:
@@ -55,6 +56,7 @@ class CrawlRequest:
             url=arguments.get("url") or None,
             recheck=tuple(recheck.split() if isinstance(recheck, str) else recheck),
             max_revisits=arguments.get("max_revisits"),
+            daily_budget=arguments.get("daily_budget"),
         )
 
     @property
@@ -168,7 +170,10 @@ def _prepare(context: CrawlContext, settings: Settings, db_url: str | None) -> N
     context.options = _valid(
         "",
         lambda: Options.from_settings(
-            settings, profile.listing.stop_after_known_pages, request.max_revisits
+            settings,
+            profile.listing.stop_after_known_pages,
+            request.max_revisits,
+            request.daily_budget,
         ),
     )
     locked = context.command in LOCKED_COMMANDS

@@ -44,6 +44,7 @@ _COUNTERS = (
     "revisits_due",
     "revisits_checked",
     "revisits_left",
+    "revisits_listed",
     "write_errors",
 )
 
@@ -73,6 +74,9 @@ class RunSummary:
     rules_missed: dict[str, int] = field(default_factory=dict)
     # The sentence saying which rules drifted, when they did.
     drift: str | None = None
+    # The run's re-check budget (None: no limit) and the longest an article goes unchecked.
+    revisits_budget: int | None = None
+    revisits_floor_days: float | None = None
 
     @classmethod
     def from_stats(cls, stats: Mapping[str, Any], finish_reason: str | None = None) -> RunSummary:
@@ -92,6 +96,8 @@ class RunSummary:
             extraction=_by_prefix(stats, f"{STATS}/extraction/"),
             rules_missed=_by_prefix(stats, f"{STATS}/rule_missed/"),
             drift=stats.get(f"{STATS}/drift"),
+            revisits_budget=stats.get(f"{STATS}/revisits_budget"),
+            revisits_floor_days=stats.get(f"{STATS}/revisits_floor_days"),
             bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
             finish_reason=finish_reason or str(stats.get("finish_reason", "unknown")),
             refusal=stats.get(f"{STATS}/refusal"),
@@ -145,6 +151,8 @@ class RunSummary:
             "errors": self.errors,
             "errors_by_kind": self.errors_by_kind(),
             **self.counters,
+            "revisits_budget": self.revisits_budget,
+            "revisits_floor_days": self.revisits_floor_days,
             **self.walk.to_counts(),
             "rejected_by_reason": self.rejected,
             "duplicates_found": self.duplicates,
@@ -169,6 +177,8 @@ class RunSummary:
             f"{o['rejected']} rejected, {self.errors} errors; re-checks: {c['revisits_due']} due, "
             f"{c['revisits_checked']} checked, {c['revisits_left']} left for later"
         )
+        if c["revisits_listed"]:
+            line += f", {c['revisits_listed']} for titles changed on the list"
         if self.status == "degraded":
             return f"{line}; degraded: {self.drift}"
         return line if self.status == "finished" else f"{line}; {self.status}"

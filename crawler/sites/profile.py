@@ -167,6 +167,20 @@ def available_profiles() -> list[str]:
     return list(_available(_files_state()))
 
 
+def platform_sites(profile: SiteProfile) -> int:
+    """How many enabled site profiles share `profile`'s platform (its politeness), itself
+    included; a profile that cannot be loaded is not counted."""
+    others = set()
+    for name in available_profiles():
+        try:
+            other = load_profile(name)
+        except ProfileError:
+            continue
+        if other.enabled and other.platform == profile.platform:
+            others.add(name)
+    return len(others | {profile.name})
+
+
 def _files_state() -> tuple[tuple[str, int], ...]:
     """The profile files as they are now (path, mtime): what the caches below are keyed on, so an
     edited or added profile is read afresh while an unchanged one is parsed once a process."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
@@ -162,6 +163,11 @@ class NewsSpider(Spider):
         for url in dict.fromkeys(articles):
             if url not in self.plan.untracked and (self.request.full or url not in self.plan.known):
                 yield self._article_request(url)
+        for entry in page.articles(self.context.urls):
+            due = self.plan.listed_change(entry.url, entry.title)
+            if due is not None:
+                self._count("revisits_listed")
+                yield self._revisit_request(due)
         for next_number in walk.next_pages(
             path, number, page.total_pages, articles, self.plan.known
         ):
@@ -450,6 +456,9 @@ class NewsSpider(Spider):
         self._set("revisits_due", revisits.due)
         self._set("revisits_checked", len(revisits.pages))
         self._set("revisits_left", revisits.left)
+        self._set("revisits_budget", revisits.budget)
+        floor = revisits.floor
+        self._set("revisits_floor_days", None if floor is None else floor / timedelta(days=1))
         self._set("list_walk", "incremental" if self.plan.walk.incremental else "complete")
 
     def _count_list_page(self, url: str, template: str | None, articles: int) -> None:

@@ -52,7 +52,14 @@ if TYPE_CHECKING:
     "--max-revisits",
     type=click.IntRange(min=0),
     metavar="N",
-    help="Check at most N known articles that are due, most overdue first (per site).",
+    help="Check at most N known articles in this run, in the planner's order (per site).",
+)
+@click.option(
+    "--daily-budget",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Re-check at most N known articles a day, where changes are likeliest (per site; "
+    "default: what the site's politeness allows, NEWSARCHIVE_DAILY_BUDGET).",
 )
 @click.option(
     "--base-url",
@@ -71,6 +78,7 @@ def crawl(
     all_sites: bool,
     full: bool,
     max_revisits: int | None,
+    daily_budget: int | None,
     base_urls: tuple[str, ...],
     overrides: tuple[str, ...],
     quiet: bool,
@@ -82,10 +90,12 @@ def crawl(
 
     The first crawl walks every list page (a backfill). Later crawls page through the column
     until a whole list page holds only archived articles (every list page once a week, to notice
-    unlisted articles), and re-check the known articles that are due: daily while they are under
-    a month old or recently edited, less often as they age, each with If-None-Match and
-    If-Modified-Since. Politeness (robots.txt, one request at a time, a delay) comes from the site
-    profile and can be lifted with -s for a local replica.
+    unlisted articles), and re-check known articles within a daily budget (--daily-budget; by
+    default what the profile's politeness allows): those whose round-robin floor has come, then
+    the likeliest to have changed, by the rates the archive's checks show for their column,
+    age and own history; and, at once, any a list page shows under a changed title. Each check
+    sends If-None-Match and If-Modified-Since. Politeness (robots.txt, one request at a time, a
+    delay) comes from the site profile and can be lifted with -s for a local replica.
 
     Several sites (or --all: every enabled profile with a news column) are crawled side by side
     in this one process, each with its own run, lock, summary line and exit code: one site that
@@ -110,6 +120,7 @@ def crawl(
     newsarchive crawl --all --quiet --log-file ~/newsarchive.log
     newsarchive crawl chencang meixian taibai
     newsarchive crawl chencang --max-revisits 500
+    newsarchive crawl chencang --daily-budget 2000
     newsarchive crawl chencang --full
     newsarchive crawl --base-url http://127.0.0.1:8000 -s DOWNLOAD_DELAY=0 \\
         -s CONCURRENT_REQUESTS_PER_DOMAIN=16 -s AUTOTHROTTLE_ENABLED=false
@@ -119,7 +130,7 @@ def crawl(
     profiles = chosen_sites(sites, all_sites)
     origins = site_base_urls(base_urls, profiles)
     output = Output(quiet, log_file, as_json)
-    arguments = {"full": full or None, "max_revisits": max_revisits}
+    arguments = {"full": full or None, "max_revisits": max_revisits, "daily_budget": daily_budget}
     if len(profiles) == 1:
         profile = profiles[0]
         result = _run(

@@ -19,7 +19,7 @@ from archive.formats.state import StateError
 from archive.overview import overview
 from archive.query import iter_records
 from archive.runs import runs
-from crawler.plan.revisits import due_rechecks
+from crawler.plan.crawl import due_now
 from crawler.run.exits import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 from crawler.sites.profile import available_profiles
 from newsarchive.cli.base import Failed, reading, site_profile, writing
@@ -196,8 +196,9 @@ def verify(db_url: str | None, as_json: bool) -> None:
 @json_option
 def status(db_url: str | None, as_json: bool) -> None:
     """The archive at a glance: each site's articles by state, versions and captures, its last
-    run and how it ended, and its oldest re-check that is due (by the shipped schedule); the
-    blobs stored and their bytes.
+    run and how it ended, and the re-checks a crawl would make now (by the shipped settings and
+    the site's profile) with the one past its floor the longest; the blobs stored and their
+    bytes.
 
     \b
     newsarchive status
@@ -206,7 +207,7 @@ def status(db_url: str | None, as_json: bool) -> None:
     now = datetime.now(UTC)
     with reading(db_url) as archive:
         found = overview(archive)
-        due = {site.name: due_rechecks(archive, site.name, now) for site in found.sites}
+        due = {site.name: due_now(archive, site.name, now) for site in found.sites}
     if as_json:
         shape = found.to_json()
         for site in shape["sites"]:
