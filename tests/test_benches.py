@@ -104,3 +104,12 @@ def test_the_memory_bench_prints_the_peak_rss_of_a_small_crawls_processes():
     figures = json.loads(done.stdout.splitlines()[-1])
     assert figures["articles"] == 120 and figures["peak_rss"] >= figures["largest_process_rss"] > 0
     assert figures["processes"] >= 2, figures  # the crawler and its writer at least
+
+
+def test_the_freshness_bench_simulates_both_edit_models_for_each_planner():
+    command = [sys.executable, "-m", "bench.daily_crawls", "--simulate", "--articles", "300"]
+    done = subprocess.run([*command, "--days", "10"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line.split()[:2] for line in done.stdout.splitlines()[2:]]
+    planners = ["shipped", "shipped-capped", "budget"]
+    assert rows == [[model, p] for model in ("uniform", "decaying") for p in planners]
