@@ -18,7 +18,7 @@ FLOOR_SHARE = 0.5
 # This share of a run's checks (rounded up, at most half of them) is kept for articles whose
 # title on a list page differs from the archived one: a change seen for free, checked in the
 # same crawl.
-RESERVE_SHARE = 0.02
+RESERVE_SHARE = 0.01
 # Checks older than this are not read: a year of them is plenty, and a site's habits change.
 HISTORY = timedelta(days=365)
 

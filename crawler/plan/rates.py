@@ -1,12 +1,12 @@
 """Change rates learned from checks: Cho & Garcia-Molina's estimator, pooled by column and age.
 
-Three levels, each shrunk toward the one above by empirical Bayes (a gamma prior on the
-relative rate, its spread estimated from the data by moments, as for disease rates across
-regions: Marshall 1991): the rate over all checks; per age bucket; per column within a bucket;
-and per page, how much more or less often than its buckets it changed. Where the units differ
-(most edits within days of publication) each keeps its own rate; where they differ by no more
-than chance (edits on articles of every age alike) they share the pooled one, so noise does not
-send the budget after a bucket that happened to show a few more changes.
+Levels, each shrunk toward the one above by empirical Bayes (a gamma prior on the relative
+rate, its spread estimated from the data by moments, as for disease rates across regions:
+Marshall 1991): the rate over all checks; per age bucket; per column within a bucket; and per
+page, how much more or less often than its buckets it changed. Where the units differ (most edits
+within days of publication) each keeps its own rate; where they differ by no more than chance
+(edits on articles of every age alike) they share the pooled one, so noise does not send the
+budget after a bucket that happened to show a few more changes.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ PRIOR_RATE = 0.01
 PRIOR_DAYS = 10.0
 # The gamma prior's shape is kept within these: near the top, units share the pooled rate.
 MIN_SHAPE, MAX_SHAPE = 0.1, 1e4
+# A unit whose changes are this many Poisson standard deviations from the mean's prediction is
+# told apart from the others when their spread is estimated.
+DISTINCT = 3.0
 
 
 def cho_rate(checks: int, changed: int, interval: float) -> float:
@@ -183,11 +186,25 @@ class ChangeModel:
 
 
 def _level(tallies: dict[K, Tally], parent: Callable[[K], float]) -> dict[K, float]:
-    """Each unit's rate: its parent's, times its relative rate shrunk by the units' spread."""
+    """Each unit's rate: its parent's times its relative rate, shrunk by the spread the units
+    show. The units whose changes are beyond chance at the mean (_distinct: the newest articles,
+    where most edits come) are shrunk by the spread of all; the others by their own spread
+    toward their own mean, so a few hot units do not leave the rest's noise unpooled."""
     counts = {key: (t.changes(), parent(key) * t.days) for key, t in tallies.items()}
-    shape = gamma_shape(counts.values())
-    mean = _mean(counts.values())
-    return {key: parent(key) * shrunk(x, e, shape, mean) for key, (x, e) in counts.items()}
+    every = (gamma_shape(counts.values()), _mean(counts.values()))
+    rest = {key: c for key, c in counts.items() if not _distinct(*c, every[1])}
+    others = (gamma_shape(rest.values()), _mean(rest.values()))
+    return {
+        key: parent(key) * shrunk(x, e, *(others if key in rest else every))
+        for key, (x, e) in counts.items()
+    }
+
+
+def _distinct(observed: float, expected: float, mean: float) -> bool:
+    """Whether a unit's changes differ from the mean's prediction by more than DISTINCT standard
+    deviations of a Poisson count."""
+    predicted = mean * expected
+    return predicted > 0 and abs(observed - predicted) > DISTINCT * math.sqrt(predicted)
 
 
 def _mean(counts: Iterable[tuple[float, float]]) -> float:
