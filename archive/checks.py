@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,6 +68,43 @@ def site_load(archive: Archive, site: str, now: datetime) -> SiteLoad:
     )
     with archive.reading() as session:
         return SiteLoad(session.scalar(lists) or 0, session.scalar(published) or 0)
+
+
+def listed_articles(
+    archive: Archive, site: str, urls: Sequence[str]
+) -> dict[str, tuple[str, TrackedPage]]:
+    """The tracked articles of `site` at these URLs (as they are now), with their latest
+    version's title: what a list page's titles are compared with."""
+    latest = (
+        select(Version.page_id, func.max(Version.number).label("number"))
+        .join(Page, Page.id == Version.page_id)
+        .join(Site, Site.id == Page.site_id)
+        .where(Site.name == site, Page.current_url.in_(urls), Page.state != UNTRACKED)
+        .group_by(Version.page_id)
+        .subquery()
+    )
+    query = (
+        select(Page, Version.title)
+        .join(Version, Version.page_id == Page.id)
+        .join(latest, (latest.c.page_id == Version.page_id) & (latest.c.number == Version.number))
+        .where(Page.kind == PageKind.ARTICLE.value)
+    )
+    with archive.reading() as session:
+        return {page.current_url: (title, _tracked(page)) for page, title in session.execute(query)}
+
+
+def _tracked(page: Page) -> TrackedPage:
+    return TrackedPage(
+        page_id=page.id,
+        url=page.current_url,
+        etag=page.etag,
+        last_modified=page.last_modified,
+        first_seen_at=page.first_seen_at,
+        published_at=page.published_at,
+        last_changed_at=page.last_changed_at,
+        last_captured_at=page.last_captured_at,
+        rejected=page.last_outcome == Outcome.REJECTED.value,
+    )
 
 
 def _checks(archive: Archive, site: str, since: datetime) -> dict[int, list[tuple[datetime, bool]]]:

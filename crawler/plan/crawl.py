@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archive.checks import ArticleHistory, article_histories, site_load
+from archive.checks import article_histories, listed_articles, site_load
 from archive.database import Archive
 from archive.query import (
     known_article_urls,
@@ -29,6 +29,9 @@ from crawler.plan.options import Options
 from crawler.plan.revisits import DuePage, DueSummary, RevisitPlan, due_rechecks, due_revisits
 from crawler.sites.profile import ProfileError, SiteProfile, load_profile, platform_sites
 
+if TYPE_CHECKING:
+    from crawler.extract.listing import ListEntry
+
 
 @dataclass
 class CrawlPlan:
@@ -42,22 +45,32 @@ class CrawlPlan:
     walk: ListWalk = field(default_factory=lambda: ListWalk((), incremental=False))
     revisits: RevisitPlan = field(default_factory=RevisitPlan)
     conditional: bool = True
-    # The tracked articles the revisits leave out, by URL: their archived title and the check to
-    # make when a list page shows another (`listed_change`).
-    titled: dict[str, tuple[str, DuePage]] = field(default_factory=dict)
+    # Articles whose title on a list page was compared with the archived one in this crawl: the
+    # revisits (checked anyway), then each one a list page showed.
+    compared: set[str] = field(default_factory=set)
 
-    def listed_change(self, url: str, title: str) -> DuePage | None:
-        """The check to make now of an article a list page shows with a title that differs
-        from its archived one (a change seen for free), while the revisits' reserve lasts;
-        each article once."""
-        found = self.titled.get(url)
+    def listed_changes(
+        self, archive: Archive, site: str, listed: Sequence[ListEntry]
+    ) -> list[DuePage]:
+        """The checks to make now of known articles a list page shows under another title than
+        their archived one (a change seen for free), while the revisits' reserve lasts; each
+        article once a crawl. Only the page's own entries are looked up."""
+        wanted = {
+            e.url: e.title for e in listed if e.url in self.known and e.url not in self.compared
+        }
+        self.compared |= wanted.keys()
+        found = listed_articles(archive, site, list(wanted)) if wanted else {}
+        changed = [
+            DuePage.of(page)
+            for url, (title, page) in found.items()
+            if not same_title(wanted[url], title)
+        ]
         reserve = self.revisits.reserve
-        if found is None or same_title(title, found[0]) or (reserve is not None and reserve <= 0):
-            return None
-        del self.titled[url]
-        if reserve is not None:
-            self.revisits = replace(self.revisits, reserve=reserve - 1)
-        return found[1]
+        if reserve is None:
+            return changed
+        taken = changed[: max(0, reserve)]
+        self.revisits = replace(self.revisits, reserve=reserve - len(taken))
+        return taken
 
 
 def plan_crawl(
@@ -69,17 +82,15 @@ def plan_crawl(
     site = profile.name
     previous = previous_crawl(archive, site)
     if full:
-        articles: list[ArticleHistory] = []  # every article is checked: no list title to watch
         revisits = due_revisits(archive, site, now, options.policy, everything=True)
     else:
-        articles, revisits = _revisits(archive, profile, options, now, previous)
+        revisits = _revisits(archive, profile, options, now, previous)
     # What a crawl cut short had still to fetch is not written down anywhere but is found again:
     # its list pages' articles that are not archived, and its revisits, still due.
     walk_all = (
         full or last_complete_walk(archive, site) is None or last_crawl_cut_short(archive, site)
     )
     walk = _list_walk(profile, options, now, previous, walk_all=walk_all)
-    planned = {page.page_id for page in revisits.pages}
     return CrawlPlan(
         known_article_urls(archive, site),
         untracked_urls(archive, site),
@@ -87,11 +98,7 @@ def plan_crawl(
         walk,
         revisits,
         conditional=not full,
-        titled={
-            a.page.url: (a.title, DuePage.of(a.page))
-            for a in articles
-            if a.title and a.page.page_id not in planned
-        },
+        compared={page.url for page in revisits.pages},  # checked anyway (an audit: all)
     )
 
 
@@ -101,18 +108,17 @@ def _revisits(
     options: Options,
     now: datetime,
     previous: PreviousCrawl | None,
-) -> tuple[list[ArticleHistory], RevisitPlan]:
-    """The tracked articles (with what the planner learns from) and the ones to check now."""
+) -> RevisitPlan:
+    """The articles to check now, by the planner the options name."""
     site, limit = profile.name, options.max_revisits
     if options.planner == "schedule":
-        articles = article_histories(archive, site, since=now)  # titles, no checks
-        return articles, due_revisits(archive, site, now, options.policy, limit=limit)
+        return due_revisits(archive, site, now, options.policy, limit=limit)
     articles = article_histories(archive, site, since=now - HISTORY)
     budget = Budget(
         _daily_budget(archive, profile, options, now), options.floor, options.min_interval
     )
     share = 1.0 if previous is None else (now - previous.started_at) / timedelta(days=1)
-    return articles, plan_within_budget(articles, now, budget, share=share, limit=limit)
+    return plan_within_budget(articles, now, budget, share=share, limit=limit)
 
 
 def _daily_budget(
@@ -168,7 +174,7 @@ def due_now(archive: Archive, site: str, now: datetime) -> DueSummary:
     options = Options.from_settings(
         ShippedSettings(profile.settings), profile.listing.stop_after_known_pages
     )
-    plan = _revisits(archive, profile, options, now, previous_crawl(archive, site))[1]
+    plan = _revisits(archive, profile, options, now, previous_crawl(archive, site))
     oldest = plan.pages[0] if plan.pages else None
     if oldest is None or (options.planner == "budget" and oldest.overdue <= timedelta(0)):
         return DueSummary(plan.due)

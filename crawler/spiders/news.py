@@ -163,11 +163,10 @@ class NewsSpider(Spider):
         for url in dict.fromkeys(articles):
             if url not in self.plan.untracked and (self.request.full or url not in self.plan.known):
                 yield self._article_request(url)
-        for entry in page.articles(self.context.urls):
-            due = self.plan.listed_change(entry.url, entry.title)
-            if due is not None:
-                self._count("revisits_listed")
-                yield self._revisit_request(due)
+        listed = page.articles(self.context.urls)
+        for due in self.plan.listed_changes(self.context.archive, self.profile.name, listed):
+            self._count("revisits_listed")
+            yield self._revisit_request(due)
         for next_number in walk.next_pages(
             path, number, page.total_pages, articles, self.plan.known
         ):
