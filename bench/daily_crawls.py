@@ -25,7 +25,7 @@ every article every day (what a 100% same-day recall over edits to articles of a
 the replica's politeness lifted there is no budget, so every article every day as well).
 
     python -m bench.daily_crawls [recall] [--articles 2000] [--days 30] [--budget-share 0.05]
-        [--uniform-rate 0.01] [--decaying-edits 4] [--simulate] [--seed S]
+        [--uniform-rate 0.01] [--decaying-edits 4] [--simulate] [--seed S] [--planners P,…]
     python -m bench.daily_crawls costs [--articles 20000] [--days 7] [--edit-rate 0.01]
         [--schedule daily|schedule|default]
 """
@@ -223,7 +223,7 @@ def recall_main(arguments: argparse.Namespace) -> None:
             edit_model=name,
             seed=arguments.seed,
         )
-        for planner in PLANNERS:
+        for planner in arguments.planners.split(","):
             started = clock.monotonic()
             model, script, false, checks = run(options, planner, per_day)
             print(
@@ -324,12 +324,20 @@ def main() -> None:
     recall.add_argument("--decaying-edits", type=float, default=4.0, help="edits a day")
     recall.add_argument("--simulate", action="store_true", help="no HTTP: bench.freshness")
     recall.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the replica's seed")
+    recall.add_argument(
+        "--planners", default=",".join(PLANNERS), help=f"some of {','.join(PLANNERS)}"
+    )
     costs.add_argument("--edit-rate", type=float, default=0.01)
     costs.add_argument("--schedule", choices=["daily", "schedule", "default"], default="daily")
     given = sys.argv[1:]
     if not given or given[0] not in ("recall", "costs", "-h", "--help"):
         given = ["recall", *given]
     arguments = parser.parse_args(given)
+    unknown = set(getattr(arguments, "planners", "budget").split(",")) - set(PLANNERS)
+    if unknown:
+        parser.error(
+            f"--planners: {', '.join(sorted(unknown))} is not one of {', '.join(PLANNERS)}"
+        )
     if arguments.command == "costs":
         costs_main(arguments)
     else:
