@@ -120,21 +120,25 @@ def _holds_archive(pid: int) -> bool:
 def crawl_tree(base_url: str, db: Path, interval: float) -> tuple[TreeSample, dict, float]:
     """A first crawl of the replica into `db`, its tree sampled every `interval` seconds."""
     command = [sys.executable, "-m", "newsarchive", "crawl", "--base-url", base_url, *FAST]
-    process = subprocess.Popen(
-        [*command, "--json", "--db", str(db)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    sampled = TreeSample()
-    started = time.monotonic()
-    while process.poll() is None:
-        sampled.sample(process.pid)
-        time.sleep(interval)
-    seconds = time.monotonic() - started
-    stdout, stderr = process.communicate()
+    # The crawl's log goes to a file: a pipe nobody reads until the end fills up (64 KiB) and
+    # blocks the crawler's next log line, which stalled the 100,000-article run.
+    log = db.with_suffix(".log")
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [*command, "--json", "--db", str(db)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+        sampled = TreeSample()
+        started = time.monotonic()
+        while process.poll() is None:
+            sampled.sample(process.pid)
+            time.sleep(interval)
+        seconds = time.monotonic() - started
+        stdout = process.stdout.read() if process.stdout else ""
     if process.returncode != 0:
-        raise SystemExit(f"crawl failed ({process.returncode}): {stderr[-2000:]}")
+        raise SystemExit(f"crawl failed ({process.returncode}): {log.read_text()[-2000:]}")
     return sampled, json.loads(stdout), seconds
 
 
