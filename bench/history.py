@@ -4,9 +4,13 @@ Times in this process the archive functions the commands call, each over many pa
 drawn at random from the archive: `history` (archive.query.page_history), `show --at`
 (version_record at a time), `diff` (its queries: the latest version and the one before; with
 the character-level comparison apart, for reference), `changes` for one day (change_report over
-a UTC day), and the crawl planner's due revisits (crawler.plan.revisits.due_revisits at the day
-after the last run, with the shipped schedule: every due page, as a crawl plans by default, and
-as `--max-revisits 1000` plans: the count and the 1,000 most overdue). The probes take turns,
+a UTC day), and the crawl planners' re-checks at the day after the last run: the schedule
+planner's (crawler.plan.revisits.due_revisits with the shipped schedule: every due page, and as
+`--max-revisits 1000` plans: the count and the 1,000 most overdue), and the budget planner's,
+the default (crawler.plan.crawl.planned_revisits with chencang's profile and the shipped
+settings: its inputs read and its plan made, within the budget the profile's politeness allows;
+and, for reference, with no delay, so no limit: every article's chance of a change worked
+out). The probes take turns,
 sample by sample, so the shared machine's noise falls on all of them; the first calls warm up
 and are not counted. Each median is shown in wall time and in this process's CPU time (on a
 loaded machine the wall time also waits for a core), and as a multiple of a baseline (one
@@ -43,8 +47,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +61,10 @@ from archive.errors import SchemaTooOld
 from archive.fixity import verify
 from archive.models import PageUrl
 from archive.query import change_report, iter_records, page_history, version_record
+from crawler.plan.crawl import ShippedSettings, planned_revisits
+from crawler.plan.options import Options
 from crawler.plan.revisits import default_policy, due_revisits
+from crawler.sites.profile import SiteProfile, load_profile
 from newsarchive.cli.formats import write_jsonl
 
 SITE = "chencang"
@@ -161,9 +169,34 @@ def _due_bounded(archive: Archive, now: datetime) -> Any:
     return due_revisits(archive, SITE, now, default_policy(), limit=BOUNDED)
 
 
+@cache
+def _shipped() -> tuple[SiteProfile, Options]:
+    """chencang's profile and a crawl's options under the shipped settings (read once)."""
+    profile = load_profile(SITE)
+    settings = ShippedSettings(profile.settings)
+    return profile, Options.from_settings(settings, profile.listing.stop_after_known_pages)
+
+
+def _budget(archive: Archive, now: datetime) -> Any:
+    """What a crawl plans by default: the budget planner, within the profile's budget."""
+    profile, options = _shipped()
+    return planned_revisits(archive, profile, replace(options, planner="budget"), now)
+
+
+def _budget_unlimited(archive: Archive, now: datetime) -> Any:
+    """The budget planner with no delay, so no budget: every article's chance worked out."""
+    profile, options = _shipped()
+    return planned_revisits(archive, profile, replace(options, planner="budget", delay=0.0), now)
+
+
 BOUNDED = 1000
 WIDTH = 42  # the probes' names
-PLANNER = ("due revisits (all due)", f"due revisits (count, {BOUNDED:,} most overdue)")
+PLANNER = (
+    "due revisits (all due)",
+    f"due revisits (count, {BOUNDED:,} most overdue)",
+    "budget planner (profile's budget)",
+)
+UNLIMITED = "budget planner (no delay, no limit)"
 
 
 def _baseline(archive: Archive, url: str) -> object:
@@ -182,6 +215,9 @@ PROBES = (
     Probe("changes (one day)", 50, lambda d: d.days, _day),
     Probe(PLANNER[0], 100, lambda d: d.nows, _due),
     Probe(PLANNER[1], 100, lambda d: d.nows, _due_bounded),
+    Probe(PLANNER[2], 100, lambda d: d.nows, _budget),
+    # For reference: the budget planner's model worked out for every article.
+    Probe(UNLIMITED, 0, lambda d: d.nows, _budget_unlimited),
     # For reference, no floor: diff's queries and its comparison of the two records (difflib).
     Probe("diff with comparison", 0, lambda d: d.changed, _diff),
 )
@@ -214,10 +250,13 @@ def recording(engine: Engine, into: dict[str, tuple[Any, ...]]) -> Iterator[None
         event.remove(engine, "before_cursor_execute", record)
 
 
-def measure(archive: Archive, draws: Draws, samples: int, planner: int) -> dict[str, Timing]:
+def measure(
+    archive: Archive, draws: Draws, samples: int, planner: int, unlimited: int
+) -> dict[str, Timing]:
     """Each probe over its samples, the probes taking turns; the first calls warm up."""
     timings = {probe.name: Timing() for probe in PROBES}
     counts = {probe.name: planner if probe.name in PLANNER else samples for probe in PROBES}
+    counts[UNLIMITED] = unlimited
     queues = {probe.name: probe.samples(draws)[: WARMUP + counts[probe.name]] for probe in PROBES}
     for turn in range(max(len(queue) for queue in queues.values())):
         for probe in PROBES:
@@ -444,7 +483,9 @@ def run(options: argparse.Namespace, db: Path) -> None:
     try:
         rng = random.Random(options.seed)
         draws = draw(db, rng, WARMUP + options.samples)
-        timings = measure(archive, draws, options.samples, options.planner_samples)
+        timings = measure(
+            archive, draws, options.samples, options.planner_samples, options.unlimited_samples
+        )
         rates = [
             export_rate(archive, options.export_runs),
             verify_rate(archive, options.verify_runs, payload_bytes(db)),
@@ -463,6 +504,9 @@ def main() -> None:
     parser.add_argument("--upgrade", action="store_true", help="upgrade an older --db first")
     parser.add_argument("--samples", type=int, default=200, help="per query")
     parser.add_argument("--planner-samples", type=int, default=20)
+    parser.add_argument(
+        "--unlimited-samples", type=int, default=5, help="the budget planner with no limit"
+    )
     parser.add_argument("--export-runs", type=int, default=3)
     parser.add_argument("--verify-runs", type=int, default=1)
     parser.add_argument("--command-runs", type=int, default=3, help="0: none")

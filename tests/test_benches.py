@@ -38,7 +38,8 @@ def test_a_small_synthetic_archive_builds_verifies_and_reads(synthetic):
 
 def test_the_history_bench_prints_each_query_its_plans_and_the_throughputs(synthetic):
     command = [sys.executable, "-m", "bench.history", "--db", str(synthetic), "--samples", "4"]
-    runs = ["--planner-samples", "2", "--export-runs", "1", "--command-runs", "1"]
+    runs = ["--planner-samples", "2", "--unlimited-samples", "1", "--export-runs", "1"]
+    runs += ["--command-runs", "1"]
     done = subprocess.run([*command, *runs], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
@@ -50,6 +51,8 @@ def test_the_history_bench_prints_each_query_its_plans_and_the_throughputs(synth
         "changes (one day)",
         "due revisits (all due)",
         "due revisits (count, 1,000 most overdue)",
+        "budget planner (profile's budget)",
+        "budget planner (no delay, no limit)",
         "diff with comparison",
         "export (latest versions)",
         "verify",
@@ -69,6 +72,8 @@ def test_the_history_bench_prints_each_query_its_plans_and_the_throughputs(synth
         "changes (one day)",
         "due revisits (all due)",
         "due revisits (count, 1,000 most overdue)",
+        "budget planner (profile's budget)",
+        "budget planner (no delay, no limit)",
         "diff with comparison",
         "export (latest versions)",
         "verify",

@@ -102,6 +102,14 @@ def plan_crawl(
     )
 
 
+def planned_revisits(
+    archive: Archive, profile: SiteProfile, options: Options, now: datetime
+) -> RevisitPlan:
+    """The articles a crawl of `profile` at `now` would check (no audit): by the planner the
+    options name, after the site's latest finished crawl."""
+    return _revisits(archive, profile, options, now, previous_crawl(archive, profile.name))
+
+
 def _revisits(
     archive: Archive,
     profile: SiteProfile,
@@ -174,7 +182,7 @@ def due_now(archive: Archive, site: str, now: datetime) -> DueSummary:
     options = Options.from_settings(
         ShippedSettings(profile.settings), profile.listing.stop_after_known_pages
     )
-    plan = _revisits(archive, profile, options, now, previous_crawl(archive, site))
+    plan = planned_revisits(archive, profile, options, now)
     oldest = plan.pages[0] if plan.pages else None
     if oldest is None or (options.planner == "budget" and oldest.overdue <= timedelta(0)):
         return DueSummary(plan.due)
