@@ -7,11 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from archive.database import Archive
 from archive.models import Capture, Page, Site, Version
-from archive.query import UNTRACKED, TrackedPage, tracked_articles
+from archive.query import (
+    TRACKED_COLUMNS,
+    UNTRACKED,
+    TrackedPage,
+    tracked_articles,
+    tracked_page,
+)
 from archive.records import Outcome, PageKind
 
 # Captures that compared the page's content with its latest version: each one is a check that
@@ -91,6 +97,57 @@ def listed_articles(
     )
     with archive.reading() as session:
         return {page.current_url: (title, _tracked(page)) for page, title in session.execute(query)}
+
+
+def tracked_article_count(archive: Archive, site: str) -> int:
+    """How many articles of `site` are tracked (what the budget planner's floor is derived from)."""
+    with archive.engine.connect() as connection:
+        return _count_tracked(connection, site, None)
+
+
+def floor_backlog(
+    archive: Archive, site: str, *, overdue_before: datetime, due_by: datetime, limit: int
+) -> tuple[list[TrackedPage], int]:
+    """The site's tracked articles last captured at or before `due_by`, and how many there are:
+    at most `limit` of them, those last captured before `overdue_before` first (oldest capture
+    first, then by id), then the others by id. Read through ix_page_last_captured in its order,
+    so only the pages returned are read (and the count walks the index alone)."""
+    in_site = select(Site.id).where(Site.name == site).scalar_subquery()
+    tracked = select(*TRACKED_COLUMNS).where(
+        Page.site_id == in_site, Page.kind == PageKind.ARTICLE.value, Page.state != UNTRACKED
+    )
+    overdue = (
+        tracked.where(Page.last_captured_at < overdue_before)
+        .order_by(Page.last_captured_at, Page.id)
+        .limit(max(0, limit))
+    )
+    with archive.engine.connect() as connection:
+        count = _count_tracked(connection, site, due_by)
+        found = [tracked_page(row) for row in connection.execute(overdue)]
+        if len(found) < limit:
+            on_time = (
+                tracked.where(
+                    Page.last_captured_at >= overdue_before, Page.last_captured_at <= due_by
+                )
+                .order_by(Page.id)
+                .limit(limit - len(found))
+            )
+            found += [tracked_page(row) for row in connection.execute(on_time)]
+    return found, count
+
+
+def _count_tracked(connection: Connection, site: str, captured_by: datetime | None) -> int:
+    """The site's articles (last captured at or before `captured_by`), less those untracked:
+    two counts that each read one index alone, where `state != 'untracked'` in one would read
+    every row."""
+    in_site = select(Site.id).where(Site.name == site).scalar_subquery()
+    articles = select(func.count()).where(
+        Page.site_id == in_site, Page.kind == PageKind.ARTICLE.value
+    )
+    if captured_by is not None:
+        articles = articles.where(Page.last_captured_at <= captured_by)
+    untracked = articles.where(Page.state == UNTRACKED)
+    return int(connection.scalar(articles) or 0) - int(connection.scalar(untracked) or 0)
 
 
 def _tracked(page: Page) -> TrackedPage:

@@ -140,6 +140,9 @@ class Page(Base):
         # its first two serve every look-up of a site's pages of a kind (migration 0011).
         Index("ix_page_revisit_schedule", *REVISIT_SCHEDULE_COLUMNS),
         Index("ix_page_site_id_doc_id", "site_id", "doc_id"),
+        # The budget planner reads the articles past its floor, oldest capture first, through it
+        # (archive.checks.floor_backlog; migration 0013).
+        Index("ix_page_last_captured", "site_id", "kind", "last_captured_at"),
         # export reads the pages in URL order through it (migration 0011).
         Index("ix_page_current_url", "current_url"),
     )

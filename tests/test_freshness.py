@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from itertools import pairwise
 
 import pytest
 
-from archive.checks import article_histories
+from archive.checks import article_histories, floor_backlog, tracked_article_count
 from archive.database import open_archive
 from archive.records import ArticleRecord, Extracted, Observation, Outcome, PageKind
 from archive.store import Store
-from crawler.plan.budget import Budget, plan_within_budget
+from crawler.plan.budget import Budget, plan_from_backlog, plan_within_budget
 from crawler.plan.rates import cho_rate, gamma_shape
 
 CST = timezone(timedelta(hours=8))
@@ -135,3 +137,44 @@ def test_the_budget_is_never_exceeded_and_the_round_robin_floor_holds(archive):
     gaps = [later - earlier for times in checked.values() for earlier, later in pairwise(times)]
     assert max(gaps) <= 15 * DAY
     assert len(checked[0]) > 2 * max(len(times) for n, times in checked.items() if n)
+
+
+def test_the_backlog_plan_equals_the_budget_planners_plan_on_both_engines(archive_url):
+    """Forty articles first archived over eight days (five to a capture time: ties), some
+    checked again, two untracked and one refused by validation: wherever the articles past the
+    floor fill a run's checks, the plan made from them alone (archive.checks.floor_backlog, in
+    SQL) is the budget planner's plan over every article's history; elsewhere it declines. At
+    the floor's edges too: the articles last captured exactly `floor` ago (none overdue) and
+    exactly the floor less its slack ago (just due)."""
+    archive = open_archive(archive_url)
+    try:
+        store = Store(archive)
+        for number in range(40):
+            store.record(observation(number, T0 + (number % 8) * DAY, f"正文{number}-0"))
+        for number in range(0, 40, 3):
+            store.record(observation(number, T0 + (8 + number % 5) * DAY, None))
+        store.set_tracked(url_of(5), False, "test")
+        store.set_tracked(url_of(13), False, "test")
+        rejected = observation(22, T0 + 9 * DAY, "正文22-0")
+        store.record(replace(rejected, verdict=Outcome.REJECTED, extracted=None, error="test"))
+        backlog = partial(floor_backlog, archive, "chencang")
+        articles = tracked_article_count(archive, "chencang")
+        assert articles == 38
+        quick = slow = 0
+        for per_day in (4, 10, 40):
+            budget = Budget(per_day=per_day)
+            floor = budget.floor_for(articles)
+            nows = [T0 + hours * timedelta(hours=7) for hours in range(10, 80, 3)]
+            nows += [T0 + day * DAY + edge for day in range(8) for edge in (floor, floor * 0.9)]
+            for now in nows:
+                for share, limit in ((1.0, None), (0.5, 3)):
+                    options = {"share": share, "limit": limit}
+                    found = plan_from_backlog(backlog, articles, now, budget, **options)
+                    if found is None:
+                        slow += 1
+                        continue
+                    quick += 1
+                    assert found == plan(archive, now, budget, **options), (per_day, now)
+        assert quick > 20 and slow > 20
+    finally:
+        archive.close()

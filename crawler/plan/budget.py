@@ -7,8 +7,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from archive.checks import ArticleHistory, SiteLoad
+from archive.query import TrackedPage
 from crawler.plan.rates import DAY, ChangeModel, History, intervals
 from crawler.plan.revisits import DuePage, RevisitPlan
 
@@ -72,6 +74,51 @@ class _Candidate:
     value: float
     # How far past the floor it is; None while the floor does not ask for it yet.
     overdue: timedelta | None
+
+
+class Backlog(Protocol):
+    """The tracked articles last captured at or before `due_by`, at most `limit` (those last
+    captured before `overdue_before` first, oldest capture first, then by id; then the others
+    by id), and how many there are (archive.checks.floor_backlog)."""
+
+    def __call__(
+        self, *, overdue_before: datetime, due_by: datetime, limit: int
+    ) -> tuple[list[TrackedPage], int]: ...
+
+
+def plan_from_backlog(
+    backlog: Backlog,
+    articles: int,
+    now: datetime,
+    budget: Budget,
+    *,
+    share: float = 1.0,
+    limit: int | None = None,
+) -> RevisitPlan | None:
+    """plan_within_budget's plan over `articles` tracked articles when the articles past the
+    floor fill the run's checks (less the reserve): it takes those first, most overdue first,
+    and then nothing else, so no chance of a change need be worked out and nothing but those
+    articles is read. None when they do not fill it (or when there is no budget, or the
+    min_interval rule could pass over one of them): then every article is weighed."""
+    run = budget.for_run(share)
+    if run is None:
+        return None
+    reserve = min(run // 2, math.ceil(run * RESERVE_SHARE))
+    room = run - reserve
+    floor = budget.floor_for(articles)
+    due_after = floor * (1 - budget.slack)
+    if due_after < budget.min_interval:
+        return None
+    pages, due = backlog(overdue_before=now - floor, due_by=now - due_after, limit=room)
+    if due < room:
+        return None
+    chosen = [DuePage.of(page, max(now - page.last_captured_at - floor, ZERO)) for page in pages]
+    if limit is not None:
+        chosen = chosen[: max(0, limit)]
+    return RevisitPlan(tuple(chosen), due, reserve=reserve, budget=run, floor=floor)
+
+
+ZERO = timedelta(0)
 
 
 def plan_within_budget(

@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from archive.checks import article_histories, listed_articles, site_load
+from archive.checks import (
+    article_histories,
+    floor_backlog,
+    listed_articles,
+    site_load,
+    tracked_article_count,
+)
 from archive.database import Archive
 from archive.query import (
     known_article_urls,
@@ -23,7 +30,13 @@ from archive.runs import (
     previous_crawl,
 )
 from archive.text.fold import fold_spaces
-from crawler.plan.budget import HISTORY, Budget, auto_budget, plan_within_budget
+from crawler.plan.budget import (
+    HISTORY,
+    Budget,
+    auto_budget,
+    plan_from_backlog,
+    plan_within_budget,
+)
 from crawler.plan.listwalk import ListWalk
 from crawler.plan.options import Options
 from crawler.plan.revisits import DuePage, DueSummary, RevisitPlan, due_rechecks, due_revisits
@@ -121,11 +134,22 @@ def _revisits(
     site, limit = profile.name, options.max_revisits
     if options.planner == "schedule":
         return due_revisits(archive, site, now, options.policy, limit=limit)
-    articles = article_histories(archive, site, since=now - HISTORY)
     budget = Budget(
         _daily_budget(archive, profile, options, now), options.floor, options.min_interval
     )
     share = 1.0 if previous is None else (now - previous.started_at) / timedelta(days=1)
+    # The same plan, from the pages past the floor alone, when they fill the run's checks.
+    quick = plan_from_backlog(
+        partial(floor_backlog, archive, site),
+        tracked_article_count(archive, site),
+        now,
+        budget,
+        share=share,
+        limit=limit,
+    )
+    if quick is not None:
+        return quick
+    articles = article_histories(archive, site, since=now - HISTORY)
     return plan_within_budget(articles, now, budget, share=share, limit=limit)
 
 
