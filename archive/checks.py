@@ -12,11 +12,9 @@ from sqlalchemy import Connection, func, select
 from archive.database import Archive
 from archive.models import Capture, Page, Site, Version
 from archive.query import (
-    TRACKED_COLUMNS,
     UNTRACKED,
     TrackedPage,
     tracked_articles,
-    tracked_page,
 )
 from archive.records import Outcome, PageKind
 
@@ -105,15 +103,29 @@ def tracked_article_count(archive: Archive, site: str) -> int:
         return _count_tracked(connection, site, None)
 
 
+@dataclass(frozen=True)
+class BacklogPage:
+    """An article past the floor: where to ask, its validators, and its last capture."""
+
+    page_id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    last_captured_at: datetime
+
+
+_BACKLOG_COLUMNS = (Page.id, Page.current_url, Page.etag, Page.last_modified, Page.last_captured_at)
+
+
 def floor_backlog(
     archive: Archive, site: str, *, overdue_before: datetime, due_by: datetime, limit: int
-) -> tuple[list[TrackedPage], int]:
+) -> tuple[list[BacklogPage], int]:
     """The site's tracked articles last captured at or before `due_by`, and how many there are:
     at most `limit` of them, those last captured before `overdue_before` first (oldest capture
     first, then by id), then the others by id. Read through ix_page_last_captured in its order,
     so only the pages returned are read (and the count walks the index alone)."""
     in_site = select(Site.id).where(Site.name == site).scalar_subquery()
-    tracked = select(*TRACKED_COLUMNS).where(
+    tracked = select(*_BACKLOG_COLUMNS).where(
         Page.site_id == in_site, Page.kind == PageKind.ARTICLE.value, Page.state != UNTRACKED
     )
     overdue = (
@@ -123,7 +135,7 @@ def floor_backlog(
     )
     with archive.engine.connect() as connection:
         count = _count_tracked(connection, site, due_by)
-        found = [tracked_page(row) for row in connection.execute(overdue)]
+        found = [BacklogPage(*row) for row in connection.execute(overdue)]
         if len(found) < limit:
             on_time = (
                 tracked.where(
@@ -132,7 +144,7 @@ def floor_backlog(
                 .order_by(Page.id)
                 .limit(limit - len(found))
             )
-            found += [tracked_page(row) for row in connection.execute(on_time)]
+            found += [BacklogPage(*row) for row in connection.execute(on_time)]
     return found, count
 
 

@@ -433,8 +433,7 @@ class TrackedPage:
 
 
 UNTRACKED = State.UNTRACKED.value
-# A page as the revisit planner reads it (tracked_page makes one of a row of these).
-TRACKED_COLUMNS = (
+_TRACKED = (
     Page.id,
     Page.current_url,
     Page.etag,
@@ -447,7 +446,7 @@ TRACKED_COLUMNS = (
 )
 
 
-def tracked_page(row: Any) -> TrackedPage:
+def _tracked(row: Any) -> TrackedPage:
     return TrackedPage(
         page_id=row.id,
         url=row.current_url,
@@ -464,19 +463,19 @@ def tracked_page(row: Any) -> TrackedPage:
 def tracked_articles(archive: Archive, site: str) -> list[TrackedPage]:
     """Every article page of `site` still tracked, for the revisit planner."""
     query = (
-        select(*TRACKED_COLUMNS)
+        select(*_TRACKED)
         .join(Site, Site.id == Page.site_id)
         .where(Site.name == site, Page.kind == PageKind.ARTICLE.value, Page.state != UNTRACKED)
     )
     with archive.reading() as session:
-        return [tracked_page(row) for row in session.execute(query)]
+        return [_tracked(row) for row in session.execute(query)]
 
 
 def tracked_pages(archive: Archive, urls: Sequence[str]) -> list[TrackedPage]:
     """The archived pages at `urls` (each once, in order); NotArchived names the first missing,
     Untracked the first an archivist took out of the crawl."""
     query = (
-        select(*TRACKED_COLUMNS, Page.state)
+        select(*_TRACKED, Page.state)
         .join(PageUrl, PageUrl.page_id == Page.id)
         .where(PageUrl.url == bindparam("url"))
     )
@@ -488,7 +487,7 @@ def tracked_pages(archive: Archive, urls: Sequence[str]) -> list[TrackedPage]:
                 raise NotArchived(f"{url} is not in the archive.", url)
             if row.state == UNTRACKED:
                 raise Untracked(f"{url} is untracked.", url)
-            pages.setdefault(row.id, tracked_page(row))
+            pages.setdefault(row.id, _tracked(row))
     return list(pages.values())
 
 

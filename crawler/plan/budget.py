@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from archive.checks import ArticleHistory, SiteLoad
-from archive.query import TrackedPage
+from archive.checks import ArticleHistory, BacklogPage, SiteLoad
 from crawler.plan.rates import DAY, ChangeModel, History, intervals
 from crawler.plan.revisits import DuePage, RevisitPlan
 
@@ -83,7 +82,7 @@ class Backlog(Protocol):
 
     def __call__(
         self, *, overdue_before: datetime, due_by: datetime, limit: int
-    ) -> tuple[list[TrackedPage], int]: ...
+    ) -> tuple[list[BacklogPage], int]: ...
 
 
 def plan_from_backlog(
@@ -112,7 +111,12 @@ def plan_from_backlog(
     pages, due = backlog(overdue_before=now - floor, due_by=now - due_after, limit=room)
     if due < room:
         return None
-    chosen = [DuePage.of(page, max(now - page.last_captured_at - floor, ZERO)) for page in pages]
+    chosen = [
+        DuePage(
+            p.page_id, p.url, p.etag, p.last_modified, max(now - p.last_captured_at - floor, ZERO)
+        )
+        for p in pages
+    ]
     if limit is not None:
         chosen = chosen[: max(0, limit)]
     return RevisitPlan(tuple(chosen), due, reserve=reserve, budget=run, floor=floor)
