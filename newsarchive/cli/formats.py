@@ -7,11 +7,11 @@ import csv
 import importlib.metadata
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from archive.database import Archive
 from archive.formats.cdxj import index_line
@@ -20,7 +20,6 @@ from archive.formats.source import Selection, archive_identity
 from archive.formats.state import ExportState, check_state, read_state, write_state
 from archive.formats.wacz import WARC_PATH, Package, write_wacz
 from archive.formats.warc import Written
-from archive.query import VersionRecord
 from archive.records import RECORD_FIELDS
 
 CSV_COLUMNS = [
@@ -36,26 +35,36 @@ CSV_COLUMNS = [
 ]
 
 
-def write_jsonl(records: Iterable[VersionRecord], out: TextIO) -> int:
-    """One JSON record per line; returns how many were written."""
+def write_jsonl(records: Iterable[Mapping[str, Any]], out: TextIO) -> int:
+    """One JSON record per line (records as VersionRecord.to_json() shapes them, which
+    archive.query.iter_record_json makes); returns how many were written."""
     count = 0
     encode = _JSONL.encode  # one encoder for every line: json.dumps would make one per call
+    lines: list[str] = []
     for count, record in enumerate(records, 1):  # noqa: B007
-        out.write(encode(record.to_json()) + "\n")
+        lines.append(encode(record))
+        if len(lines) == _LINES_PER_WRITE:
+            out.write("\n".join(lines) + "\n")
+            lines.clear()
+    if lines:
+        out.write("\n".join(lines) + "\n")
     return count
 
 
 # What json.dumps(value, ensure_ascii=False) writes; records hold no cycles to look for.
 _JSONL = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+# Lines written at once: one write per record would be a call per record.
+_LINES_PER_WRITE = 256
 
 
-def write_csv(records: Iterable[VersionRecord], out: TextIO) -> int:
-    """A header, then one row per record; returns how many were written."""
+def write_csv(records: Iterable[Mapping[str, Any]], out: TextIO) -> int:
+    """A header, then one row per record (as write_jsonl takes them); returns how many were
+    written."""
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
     writer.writeheader()
     count = 0
     for count, record in enumerate(records, 1):  # noqa: B007
-        writer.writerow({key: _cell(value) for key, value in record.to_json().items()})
+        writer.writerow({key: _cell(value) for key, value in record.items()})
     return count
 
 

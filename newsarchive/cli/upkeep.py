@@ -17,7 +17,7 @@ from archive.errors import ArchiveError
 from archive.fixity import verify as verify_archive
 from archive.formats.state import StateError
 from archive.overview import overview
-from archive.query import iter_records
+from archive.query import iter_record_json
 from archive.runs import runs
 from crawler.plan.crawl import due_now
 from crawler.run.exits import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
@@ -129,7 +129,7 @@ def export(
         raise Failed("--excel is for --format csv.", EXIT_USAGE)
     encoding = "utf-8-sig" if excel else "utf-8"
     with reading(db_url) as archive, _open_output(output, encoding) as out:
-        records = iter_records(
+        records = iter_record_json(
             archive, all_versions=all_versions, site=site, since=start, until=end
         )
         count = (write_csv if fmt == "csv" else write_jsonl)(records, out)
