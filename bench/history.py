@@ -15,7 +15,7 @@ sample by sample, so the shared machine's noise falls on all of them; the first 
 and are not counted. Each median is shown in wall time and in this process's CPU time (on a
 loaded machine the wall time also waits for a core), and as a multiple of a baseline (one
 indexed lookup) timed in the same turns. Then the throughputs: `export` of the latest version of
-every article (iter_records written as JSON Lines to /dev/null: versions/s) and `verify` (MB/s
+every article (iter_record_json written as JSON Lines to /dev/null: versions/s) and `verify` (MB/s
 of payload bytes, uncompressed, over the whole check). A few whole `newsarchive` invocations
 follow for reference (each a fresh process: start-up included, shown against `newsarchive
 --version`). Last, the EXPLAIN QUERY PLAN of every statement each probe ran (recorded as
@@ -60,7 +60,7 @@ from archive.diff import diff_records
 from archive.errors import SchemaTooOld
 from archive.fixity import verify
 from archive.models import PageUrl
-from archive.query import change_report, iter_records, page_history, version_record
+from archive.query import change_report, iter_record_json, page_history, version_record
 from crawler.plan.crawl import ShippedSettings, planned_revisits
 from crawler.plan.options import Options
 from crawler.plan.revisits import default_policy, due_revisits
@@ -295,7 +295,7 @@ def export_rate(archive: Archive, runs: int) -> Rate:
             statements: dict[str, tuple[Any, ...]] = {}
             with recording(archive.engine, statements) if run == 0 else _nothing():
                 started, cpu = time.perf_counter(), time.process_time()
-                count = write_jsonl(iter_records(archive), out)
+                count = write_jsonl(iter_record_json(archive), out)
                 seconds, used = time.perf_counter() - started, time.process_time() - cpu
         rate.statements.update(statements)
         rate.values.append(count / seconds)
@@ -486,10 +486,9 @@ def run(options: argparse.Namespace, db: Path) -> None:
         timings = measure(
             archive, draws, options.samples, options.planner_samples, options.unlimited_samples
         )
-        rates = [
-            export_rate(archive, options.export_runs),
-            verify_rate(archive, options.verify_runs, payload_bytes(db)),
-        ]
+        rates = [export_rate(archive, options.export_runs)]
+        if options.verify_runs:
+            rates.append(verify_rate(archive, options.verify_runs, payload_bytes(db)))
         invocations = commands(db, draws, options.command_runs) if options.command_runs else []
         report(archive, timings, rates, invocations, draws, db)
     finally:
@@ -508,7 +507,7 @@ def main() -> None:
         "--unlimited-samples", type=int, default=5, help="the budget planner with no limit"
     )
     parser.add_argument("--export-runs", type=int, default=3)
-    parser.add_argument("--verify-runs", type=int, default=1)
+    parser.add_argument("--verify-runs", type=int, default=1, help="0: none")
     parser.add_argument("--command-runs", type=int, default=3, help="0: none")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pages", type=int, default=200_000, help="for the archive built")
