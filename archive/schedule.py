@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, case, func, literal, or_, select
+from sqlalchemy import BigInteger, Connection, case, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -117,20 +117,24 @@ def due_articles(
     )
     if not everything:
         tracked = tracked.where(is_due)
-    # The pages chosen first, from the schedule's columns alone (an index holds them all);
-    # then the rows of those pages only.
     # The pages chosen first, from the schedule's columns alone (ix_page_revisit_schedule
-    # holds them all), and counted apart; then the rows of those pages only.
+    # holds them all), and counted apart; then the rows of those pages only. With a limit,
+    # only the pages captured by the horizon are ordered.
     chosen = tracked.with_only_columns(Page.id.label("id"), key).order_by(key, Page.id)
-    if limit is not None:
-        chosen = chosen.limit(max(0, limit))
-    picked = chosen.subquery("chosen")
-    query = (
-        select(Page.id, Page.current_url, Page.etag, Page.last_modified, picked.c.key)
-        .join(picked, picked.c.id == Page.id)
-        .order_by(picked.c.key, Page.id)
-    )
     with archive.engine.connect() as connection:
+        if limit is not None:
+            chosen = chosen.limit(max(0, limit))
+            horizon = (
+                None if everything else _horizon(connection, site, bands, rejected, now, limit)
+            )
+            if horizon is not None:
+                chosen = chosen.where(Page.last_captured_at <= horizon)
+        picked = chosen.subquery("chosen")
+        query = (
+            select(Page.id, Page.current_url, Page.etag, Page.last_modified, picked.c.key)
+            .join(picked, picked.c.id == Page.id)
+            .order_by(picked.c.key, Page.id)
+        )
         count = int(connection.scalar(tracked.with_only_columns(func.count())) or 0)
         found = [
             DueArticle(row[0], row[1], row[2], row[3], timedelta(microseconds=now_us - row[4]))
@@ -140,6 +144,44 @@ def due_articles(
 
 
 TIME = Page.__table__.c.last_captured_at.type
+
+
+def _horizon(
+    connection: Connection,
+    site: str,
+    bands: Sequence[Band],
+    rejected: Band,
+    now: datetime,
+    limit: int,
+) -> datetime | None:
+    """A last capture no page among the `limit` most overdue is later than, so the query orders
+    only the pages captured by then: the `limit`-th oldest last capture among the pages due in
+    every band (captured by the earliest band's due time), plus the longest interval. Those
+    `limit` pages fell due by then, so the `limit` most overdue did too, and a page that fell
+    due by a time before `now` was last captured by it. None when there are fewer such pages,
+    or the horizon is not before `now` (then every due page is ordered). Read through
+    ix_page_last_captured, oldest first."""
+    every = [*bands, rejected]
+    earliest, longest = min(b.due_by for b in every), max(b.every for b in every)
+    if limit <= 0:
+        return None
+    in_site = select(Site.id).where(Site.name == site).scalar_subquery()
+    query = (
+        select(Page.last_captured_at)
+        .where(
+            Page.site_id == in_site,
+            Page.kind == PageKind.ARTICLE.value,
+            Page.last_captured_at <= earliest,
+            Page.state != State.UNTRACKED.value,
+        )
+        .order_by(Page.last_captured_at, Page.id)
+        .offset(limit - 1)
+        .limit(1)
+    )
+    kth = connection.scalar(query)
+    if kth is None or kth + longest >= now:
+        return None
+    return kth + longest
 
 
 def _banded(bands: Sequence[Band], rejected: Band, value: Callable[[Band], Any]) -> Any:

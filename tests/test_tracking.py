@@ -18,6 +18,7 @@ from archive.query import (
     version_record,
 )
 from archive.records import Outcome, PageKind
+from archive.schedule import _horizon
 from archive.store import Store
 from crawler.plan.revisits import RevisitPolicy, due_revisits, plan_revisits
 from tests.test_store import RECORD, URL, observe
@@ -156,9 +157,13 @@ def test_the_due_query_plans_what_the_schedule_says_page_by_page_to_the_microsec
         )
         connection.execute(insert(Page), rows)
     moments = [now + timedelta(microseconds=m) for m in (-1, 0, 1, 999_999)]
-    moments += [now + timedelta(hours=h) for h in (6, 25, 24 * 8, 24 * 40)]
+    moments += [now + timedelta(hours=h) for h in (6, 25, 24 * 8, 24 * 40, 24 * 90, 24 * 400)]
+    horizons = 0
     for moment in moments:
-        for limit, everything in ((None, False), (3, False), (None, True)):
+        bands, rejected = policy.bands(moment)
+        with archive.engine.connect() as connection:
+            horizons += _horizon(connection, "chencang", bands, rejected, moment, 3) is not None
+        for limit, everything in ((None, False), (1, False), (3, False), (10, False), (None, True)):
             expected = plan_revisits(
                 tracked_articles(archive, "chencang"),
                 moment,
@@ -171,6 +176,7 @@ def test_the_due_query_plans_what_the_schedule_says_page_by_page_to_the_microsec
             )
             assert found == expected, (moment, limit, everything)
     assert due_revisits(archive, "chencang", now, policy).due > 3
+    assert horizons >= 2  # the capped query ordered only the pages captured by its horizon
 
 
 def _schedule_pages(now, policy):
