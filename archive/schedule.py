@@ -101,7 +101,13 @@ def due_articles(
     `rejected` band, whenever it started."""
     now_us = (now - EPOCH) // timedelta(microseconds=1)
     every = _banded(bands, rejected, lambda b: literal(b.every // timedelta(microseconds=1)))
-    is_due = Page.last_captured_at <= _banded(bands, rejected, lambda b: literal(b.due_by, TIME))
+    # A page captured by the earliest band's due time is due in any band: tested first, so
+    # most pages of a backlog are counted without their band being worked out.
+    due_by_all = min(band.due_by for band in [*bands, rejected])
+    is_due = or_(
+        Page.last_captured_at <= literal(due_by_all, TIME),
+        Page.last_captured_at <= _banded(bands, rejected, lambda b: literal(b.due_by, TIME)),
+    )
     # Most overdue first is soonest due first: the time a page fell due, or now for one due
     # early (in its slack) or not due at all (with `everything`), which is none overdue.
     soonest = earliest(epoch_us(Page.last_captured_at) + every, literal(now_us))
