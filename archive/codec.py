@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
+import threading
 from functools import lru_cache
+
+import zstandard
 
 if sys.version_info >= (3, 14):
     from compression import zstd
@@ -37,7 +40,12 @@ def compress_after(data: bytes, prefix: bytes) -> bytes:
 
 def decompress(frame: bytes, dictionary: ZstdDict | None = None) -> bytes:
     """The bytes of one frame written by compress(); ZstdError if they do not decode."""
-    return zstd.decompress(frame, dictionary)
+    try:
+        if zstandard.frame_content_size(frame) < 0:  # not written by compress(): no size
+            return zstd.decompress(frame, dictionary)
+        return _decompressor(dictionary).decompress(frame, allow_extra_data=False)
+    except zstandard.ZstdError as exc:
+        raise ZstdError(str(exc)) from exc
 
 
 def decompress_after(frame: bytes, prefix: bytes) -> bytes:
@@ -63,3 +71,26 @@ def train(samples: list[bytes], size: int) -> ZstdDict | None:
 def _compressor(dictionary: ZstdDict) -> zstd.ZstdCompressor:
     """A compressor per dictionary: it digests the dictionary once, not per frame."""
     return zstd.ZstdCompressor(options=_OPTIONS, zstd_dict=dictionary)
+
+
+# Decompressors are reused (a new context per frame costs five times the decoding of a small
+# one) but are not safe to share between threads: each thread keeps its own, per dictionary,
+# beside the dictionary it was made for (an id alone could be reused by another object).
+_decompressors = threading.local()
+
+
+def _decompressor(dictionary: ZstdDict | None) -> zstandard.ZstdDecompressor:
+    """This thread's decompressor for frames written with `dictionary` (or none)."""
+    made: dict[int, tuple[ZstdDict | None, zstandard.ZstdDecompressor]] = (
+        _decompressors.__dict__.setdefault("made", {})
+    )
+    entry = made.get(id(dictionary))
+    if entry is None or entry[0] is not dictionary:
+        if len(made) >= 64:  # dictionaries read again by another archive or reader
+            made.clear()
+        data = (
+            None if dictionary is None else zstandard.ZstdCompressionDict(dictionary.dict_content)
+        )
+        entry = (dictionary, zstandard.ZstdDecompressor(dict_data=data))
+        made[id(dictionary)] = entry
+    return entry[1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import threading
 import zlib
 from datetime import timedelta
 
@@ -176,6 +177,26 @@ def test_every_form_reads_back_the_bytes_it_was_made_of(archive):
     # No frame without the dictionary is left: the samples stored before it were re-encoded.
     assert forms == {(ZSTD, True), (NONE, False), (DELTA, False), (ZLIB, False)}
     assert verify(archive).ok
+
+
+def test_a_frame_decodes_only_as_written_one_frame_with_its_own_dictionary():
+    """The archive writes one frame per value: bytes after it (a second frame, junk) are damage
+    and do not decode, nor does a frame read with another dictionary; a thread of its own reads
+    the same bytes (decompressors are kept per thread)."""
+    texts = [f"陈仓区第{n}次会议召开，研究部署{n % 7}项工作。".encode() * 8 for n in range(400)]
+    dictionary = codec.train(texts, 4096)
+    other = codec.train(list(reversed(texts[:200])), 2048)
+    assert dictionary is not None and other is not None
+    frame = codec.compress(texts[3], dictionary)
+    assert codec.decompress(frame, dictionary) == texts[3]
+    for damaged, used in ((frame + frame, dictionary), (frame + b"\0", dictionary), (frame, other)):
+        with pytest.raises(codec.ZstdError):
+            codec.decompress(damaged, used)
+    read: list[bytes] = []
+    reader = threading.Thread(target=lambda: read.append(codec.decompress(frame, dictionary)))
+    reader.start()
+    reader.join()
+    assert read == [texts[3]]
 
 
 def test_a_delta_chain_is_at_most_max_depth_long_and_every_capture_reads_back(archive):
