@@ -26,6 +26,10 @@ from crawler.run.summary import STATS, STORAGE_FAILED, RunSummary
 from crawler.run.workers import WorkerDied, WorkerProcess
 
 logger = logging.getLogger(__name__)
+# Pages sent to the writer and not yet committed, at most: what kill -9 of the writer can lose
+# (a later crawl fetches them again). Enough that the writer, however late a loaded machine
+# wakes it, finds a batch to commit in one transaction and the crawl never waits for it.
+WRITER_IN_FLIGHT = 128
 
 
 class ArchivePipeline:
@@ -94,7 +98,9 @@ class ArchivePipeline:
         now = self.crawler.settings.get("NEWSARCHIVE_NOW")
         gone_after = context.options.gone_after.total_seconds()
         arguments = (url, context.profile.name, context.request.base_url, now, gone_after)
-        self.writer = WorkerProcess(recorder, arguments, name="newsarchive-archive-writer")
+        self.writer = WorkerProcess(
+            recorder, arguments, name="newsarchive-archive-writer", in_flight=WRITER_IN_FLIGHT
+        )
         logger.info("Writing pages from a writer process from now on")
 
     async def process_item(self, item: Any) -> Any:

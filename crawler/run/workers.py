@@ -5,6 +5,11 @@ other cores can do. concurrent.futures' process pool spends more of the crawler'
 helper threads than a page costs to read, so a worker here is a spawned process served over one
 pipe, read by the event loop when results arrive. Calls to one worker run in the order they were
 made (the archive writer relies on it).
+
+The crawler's end of the pipe never blocks: a call that does not fit in the pipe waits in a
+buffer the event loop writes out as the worker reads, and answers are read as far as they have
+arrived. Many calls may be in flight at once (`in_flight`), so a worker that the scheduler of a
+loaded machine wakes late finds a batch waiting, not one page.
 """
 
 from __future__ import annotations
@@ -13,16 +18,22 @@ import asyncio
 import itertools
 import multiprocessing
 import os
+import pickle
 import signal
+import struct
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-# At most this many calls wait in one worker's pipe: enough to keep it busy, few enough that a
-# send never blocks the reactor for long on a full pipe.
-IN_FLIGHT = 4
+# Calls waiting in one worker's pipe by default: enough to keep it busy whatever the scheduler
+# does, few enough that their pages held in memory do not matter.
+IN_FLIGHT = 32
 # At most this many calls are handed to a function's `many` at once (see _serve).
-MAX_BATCH = 64
+MAX_BATCH = 256
+# multiprocessing.Connection's framing, which the worker's end reads and writes: a signed
+# 4-byte big-endian length, or -1 and an unsigned 8-byte one for messages of 2 GiB and more.
+_SHORT, _LONG = struct.Struct("!i"), struct.Struct("!Q")
+_READ_SIZE = 1 << 20
 
 Factory = Callable[..., Callable[..., Any]]
 
@@ -36,12 +47,15 @@ class WorkerError(RuntimeError):
 
 
 class WorkerProcess:
-    """A spawned process that builds `factory(*arguments)` once, then serves calls to it.
+    """A spawned process that builds `factory(*arguments)` once, then serves calls to it, at
+    most `in_flight` at a time (a further call awaits its turn, without blocking the loop).
 
     Must be created while an asyncio loop runs (Scrapy's asyncio reactor does).
     """
 
-    def __init__(self, factory: Factory, arguments: tuple[Any, ...], name: str) -> None:
+    def __init__(
+        self, factory: Factory, arguments: tuple[Any, ...], name: str, in_flight: int = IN_FLIGHT
+    ) -> None:
         context = multiprocessing.get_context("spawn")
         self._connection, child = context.Pipe()
         self.process = context.Process(
@@ -52,8 +66,13 @@ class WorkerProcess:
         self._loop = asyncio.get_running_loop()
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._numbers = itertools.count()
-        self._slots = asyncio.Semaphore(IN_FLIGHT)
-        self._loop.add_reader(self._connection.fileno(), self._receive)
+        self._slots = asyncio.Semaphore(in_flight)
+        self._fd = self._connection.fileno()
+        os.set_blocking(self._fd, False)
+        self._outgoing = bytearray()
+        self._incoming = bytearray()
+        self._writing = False
+        self._loop.add_reader(self._fd, self._receive)
         self.alive = True
 
     @property
@@ -67,34 +86,88 @@ class WorkerProcess:
                 raise WorkerDied(f"{self.process.name} has stopped")
             number = next(self._numbers)
             future = self._pending[number] = self._loop.create_future()
-            try:
-                self._connection.send((number, arguments))
-            except (OSError, ValueError) as exc:
-                self._fail_all(f"{self.process.name} cannot be reached: {exc}")
+            data = pickle.dumps((number, arguments), protocol=pickle.HIGHEST_PROTOCOL)
+            self._outgoing += _header(len(data))
+            self._outgoing += data
+            if not self._writing:
+                self._flush()
             return await future
 
     def close(self, timeout: float = 30) -> None:
-        """Stop after the calls already sent are done (their results are not awaited)."""
+        """Stop after the calls already made are done (their results are not awaited)."""
         if self.alive:
             self._stop_reading()
+            try:
+                os.set_blocking(self._fd, True)
+                while self._outgoing:
+                    del self._outgoing[: os.write(self._fd, self._outgoing)]
+            except OSError:
+                pass  # the worker has gone: nothing is waiting for it
             self._connection.close()
         self.process.join(timeout)
         if self.process.is_alive():
             self.process.terminate()
 
-    def _receive(self) -> None:
+    def _flush(self) -> None:
+        """Write what the pipe takes now; the loop calls again when it takes more."""
         try:
-            while self._connection.poll():
-                number, ok, value = self._connection.recv()
-                future = self._pending.pop(number)
-                if future.done():
-                    continue
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(WorkerError(value))
-        except (EOFError, OSError):
+            while self._outgoing:
+                del self._outgoing[: os.write(self._fd, self._outgoing)]
+        except BlockingIOError:
+            if not self._writing:
+                self._writing = True
+                self._loop.add_writer(self._fd, self._flush)
+            return
+        except OSError as exc:
+            self._fail_all(f"{self.process.name} cannot be reached: {exc}")
+            return
+        if self._writing:
+            self._writing = False
+            self._loop.remove_writer(self._fd)
+
+    def _receive(self) -> None:
+        """Answers as far as they have arrived; the end of the pipe after the last of them."""
+        ended = False
+        try:
+            while True:
+                chunk = os.read(self._fd, _READ_SIZE)
+                if not chunk:
+                    ended = True
+                    break
+                self._incoming += chunk
+                if len(chunk) < _READ_SIZE:
+                    break
+        except BlockingIOError:
+            pass
+        except OSError:
+            ended = True
+        for number, ok, value in self._answers():
+            future = self._pending.pop(number)
+            if future.done():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(WorkerError(value))
+        if ended:
             self._fail_all(f"{self.process.name} stopped (exit code {self.process.exitcode})")
+
+    def _answers(self) -> list[Any]:
+        """The whole messages read so far, unpickled; a partial one stays for the next read."""
+        answers, offset, buffer = [], 0, self._incoming
+        with memoryview(buffer) as view:
+            while len(buffer) - offset >= _SHORT.size:
+                size, start = _SHORT.unpack_from(buffer, offset)[0], offset + _SHORT.size
+                if size == -1:
+                    if len(buffer) - start < _LONG.size:
+                        break
+                    size, start = _LONG.unpack_from(buffer, start)[0], start + _LONG.size
+                if len(buffer) - start < size:
+                    break
+                answers.append(pickle.loads(view[start : start + size]))
+                offset = start + size
+        del buffer[:offset]
+        return answers
 
     def _fail_all(self, reason: str) -> None:
         self._stop_reading()
@@ -106,7 +179,16 @@ class WorkerProcess:
     def _stop_reading(self) -> None:
         if self.alive:
             self.alive = False
-            self._loop.remove_reader(self._connection.fileno())
+            self._loop.remove_reader(self._fd)
+            if self._writing:
+                self._writing = False
+                self._loop.remove_writer(self._fd)
+
+
+def _header(size: int) -> bytes:
+    if size > 0x7FFFFFFF:
+        return _SHORT.pack(-1) + _LONG.pack(size)
+    return _SHORT.pack(size)
 
 
 def _serve(connection: Connection, factory: Factory, arguments: tuple[Any, ...]) -> None:
