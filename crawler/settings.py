@@ -33,8 +33,14 @@ ITEM_PIPELINES = {
 }
 LOG_FORMATTER = "crawler.logformatter.NewsLogFormatter"
 # A live progress line on stderr; `newsarchive crawl` turns it on when stderr is a terminal.
-EXTENSIONS = {"crawler.extensions.ProgressDisplay": 500}
+EXTENSIONS = {
+    "crawler.extensions.ProgressDisplay": 500,
+    "crawler.extensions.CollectorTuning": 600,
+}
 NEWSARCHIVE_PROGRESS = False
+# The garbage collector once the spider opens: start-up's objects frozen, a collection after this
+# many new objects (Python's default is 700; 0 leaves the collector as Python sets it).
+NEWSARCHIVE_GC_THRESHOLD = 50_000
 
 # Requests are built from the profile and the list pages, never by following arbitrary links: depth,
 # URL length bookkeeping have nothing to do, and each layer costs every response.
