@@ -19,6 +19,8 @@ from archive.text.similarity import (
 )
 
 LINK, BAND = cast(Table, PageLink.__table__), cast(Table, SimilarityBand.__table__)
+# Built once: SQLAlchemy then finds its compiled form without working out a cache key.
+_INSERT_BAND = insert(BAND)
 LATEST = cast(Table, Version.__table__).alias("latest")
 PAGE, VERSION = cast(Table, Page.__table__), cast(Table, Version.__table__)
 DUPLICATE, NEAR = "duplicate", "near-duplicate"
@@ -78,7 +80,7 @@ def index_version(
         {"version_id": version_id, "page_id": page_id, "band": band, "key": k}
         for band, k in enumerate(fingerprint.keys)
     ]
-    connection.execute(insert(BAND), rows)
+    connection.execute(_INSERT_BAND, rows)
     return [(kind, url, similarity) for kind, _, url, similarity in made]
 
 

@@ -68,6 +68,8 @@ MAX_SEGMENTS = 20_000
 _SEGMENT_BY_KEY = select(SEGMENT.c.id, SEGMENT.c.text).where(
     SEGMENT.c.sha256 == bindparam("sha256")
 )
+# Built once: SQLAlchemy then finds their compiled forms without working out a cache key.
+_INSERT_SEGMENT, _INSERT_VERSION_SEGMENT = insert(SEGMENT), insert(VERSION_SEGMENT)
 _SEGMENTS_BY_KEYS = select(SEGMENT.c.id, SEGMENT.c.sha256, SEGMENT.c.text).where(
     SEGMENT.c.sha256.in_(bindparam("keys", expanding=True))
 )
@@ -150,7 +152,7 @@ def index_version(
         {"version_id": version_id, "segment_id": ids[digest], "field": name, "position": position}
         for digest, (name, position, _) in zip(digests, found, strict=True)
     ]
-    connection.execute(insert(VERSION_SEGMENT), rows)
+    connection.execute(_INSERT_VERSION_SEGMENT, rows)
 
 
 def _keys(digest: str, pack: Pack | None) -> list[str]:
@@ -198,7 +200,7 @@ def _new_segment(
         values["folded"] = "" if has_fts(connection) else folded
     if connection.dialect.name == "postgresql":
         return _server_segment_id(connection, values, segment), folded
-    inserted = connection.execute(insert(SEGMENT), values).inserted_primary_key
+    inserted = connection.execute(_INSERT_SEGMENT, values).inserted_primary_key
     assert inserted is not None
     return int(inserted[0]), folded
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Select, Table, bindparam, event, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Select,
+    Table,
+    bindparam,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from archive import blobs, changes, dedup, fixity, lifecycle, search
@@ -539,7 +550,7 @@ class Store:
                 }
                 for f in changed
             ]
-            connection.execute(insert(CHANGE), rows)
+            connection.execute(inserting(CHANGE), rows)
         return _Decision(outcome, version_id, number, tuple(changed), fields, tuple(duplicates))
 
     def _baseline(
@@ -635,7 +646,7 @@ class _Events:
             "run_id": self.run_id,
             "detail": dict(detail),
         }
-        self.connection.execute(insert(EVENT), values)
+        self.connection.execute(inserting(EVENT), values)
 
 
 def _page_for(
@@ -792,13 +803,25 @@ def _insert_once(
     dialect = connection.dialect.name
     if dialect not in _UPSERT_DIALECTS:
         return _insert(connection, table, values)
-    statement = _UPSERT_DIALECTS[dialect](table).on_conflict_do_nothing(index_elements=[unique])
-    found = connection.scalar(statement.returning(table.c.id), values)
+    found = connection.scalar(_insert_once_statement(dialect, table, unique), values)
     return None if found is None else int(found)
 
 
+@functools.cache
+def _insert_once_statement(dialect: str, table: Table, unique: str) -> Any:
+    """Built once: SQLAlchemy then finds the compiled form without working out its cache key."""
+    statement = _UPSERT_DIALECTS[dialect](table).on_conflict_do_nothing(index_elements=[unique])
+    return statement.returning(table.c.id)
+
+
+@functools.cache
+def inserting(table: Table) -> Insert:
+    """`insert(table)`, built once per table (a page writes a few dozen rows)."""
+    return insert(table)
+
+
 def _insert(connection: Connection, table: Table, values: dict[str, Any]) -> int:
-    key = connection.execute(insert(table), values).inserted_primary_key
+    key = connection.execute(inserting(table), values).inserted_primary_key
     assert key is not None
     return int(key[0])
 
