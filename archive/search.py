@@ -24,7 +24,7 @@ import itertools
 import json
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast
@@ -70,6 +70,9 @@ _SEGMENT_BY_KEY = select(SEGMENT.c.id, SEGMENT.c.text).where(
 )
 # Built once: SQLAlchemy then finds their compiled forms without working out a cache key.
 _INSERT_SEGMENT, _INSERT_VERSION_SEGMENT = insert(SEGMENT), insert(VERSION_SEGMENT)
+_SEGMENT_IDS_BY_KEYS = select(SEGMENT.c.sha256, SEGMENT.c.id).where(
+    SEGMENT.c.sha256.in_(bindparam("keys", expanding=True))
+)
 _SEGMENTS_BY_KEYS = select(SEGMENT.c.id, SEGMENT.c.sha256, SEGMENT.c.text).where(
     SEGMENT.c.sha256.in_(bindparam("keys", expanding=True))
 )
@@ -140,12 +143,22 @@ def index_version(
     keys = [key for digest in digests for key in _keys(digest, pack)]
     held = {row.sha256: row for row in connection.execute(_SEGMENTS_BY_KEYS, {"keys": keys})}
     ids: dict[str, int] = {}
-    indexed = []
+    new: dict[str, tuple[str, str]] = {}  # digest -> (the key to store it under, its text)
     for digest, (_, _, segment) in zip(digests, found, strict=True):
-        if digest not in ids:  # (a segment twice in this version is stored once)
-            ids[digest], folded = _segment(connection, digest, segment, held, pack)
-            if folded is not None and has_fts(connection):
-                indexed.append({"id": ids[digest], "bi": pairs(folded)})
+        if digest in ids or digest in new:  # (a segment twice in this version is stored once)
+            continue
+        key, segment_id = _stored(digest, segment, held, pack)
+        if segment_id is None:
+            new[digest] = (key, segment)
+        else:
+            ids[digest] = segment_id
+    indexed = []
+    for digest, (segment_id, folded) in zip(
+        new, _new_segments(connection, new.values(), pack), strict=True
+    ):
+        ids[digest] = segment_id
+        if has_fts(connection):
+            indexed.append({"id": segment_id, "bi": pairs(folded)})
     if indexed:
         connection.execute(text(f"INSERT INTO {FTS_TABLE}(rowid, bi) VALUES (:id, :bi)"), indexed)
     rows = [
@@ -166,13 +179,56 @@ def _segment(
     """A segment's id among the rows `held` under its keys (their text compared: a short key
     another text holds is passed by), or stored now under the first free key; and its folded
     text when it was stored now (to index)."""
+    key, segment_id = _stored(digest, segment, held, pack)
+    if segment_id is not None:
+        return segment_id, None
+    return _new_segment(connection, key, segment, pack)
+
+
+def _stored(
+    digest: str, segment: str, held: dict[str, Any], pack: Pack | None
+) -> tuple[str, int | None]:
+    """(key, id) of the segment among the rows `held` under its keys, or (the first free key,
+    None) when it is not stored yet."""
     keys = _keys(digest, pack)
     for key in keys:
         if key in held and held[key].text == segment:
-            return int(held[key].id), None
+            return key, int(held[key].id)
     free = next((key for key in keys if key not in held), None)
     assert free is not None, "two texts with one SHA-256"
-    return _new_segment(connection, free, segment, pack)
+    return free, None
+
+
+def _new_segments(
+    connection: Connection, new: Iterable[tuple[str, str]], pack: Pack | None
+) -> list[tuple[int, str]]:
+    """Segments not stored yet, each (key, text) stored under its key: their ids and folded
+    texts, in order. On SQLite in two statements (the rows inserted at once, then their ids
+    read by key: the keys are unique); on a server one at a time, as another writer may store
+    the same text meanwhile."""
+    new = list(new)
+    if not new:
+        return []
+    if connection.dialect.name == "postgresql":
+        return [cast(tuple[int, str], _new_segment(connection, k, t, pack)) for k, t in new]
+    folded = [fold(segment) for _, segment in new]
+    rows = [
+        _segment_values(connection, k, t, f, pack) for (k, t), f in zip(new, folded, strict=True)
+    ]
+    connection.execute(_INSERT_SEGMENT, rows)
+    keys = [key for key, _ in new]
+    ids = {row.sha256: row.id for row in connection.execute(_SEGMENT_IDS_BY_KEYS, {"keys": keys})}
+    return [(int(ids[key]), f) for key, f in zip(keys, folded, strict=True)]
+
+
+def _segment_values(
+    connection: Connection, key: str, segment: str, folded: str, pack: Pack | None
+) -> dict[str, Any]:
+    values: dict[str, Any] = {"sha256": key, "text": segment, "folded": folded}
+    if pack is not None:
+        values["text"] = pack(segment)
+        values["folded"] = "" if has_fts(connection) else folded
+    return values
 
 
 def _segment_id(connection: Connection, segment: str, pack: Pack | None = None) -> int:
@@ -194,10 +250,7 @@ def _new_segment(
 ) -> tuple[int, str | None]:
     """A segment not stored yet, stored under `key`: its id, and its folded text (to index)."""
     folded = fold(segment)
-    values: dict[str, Any] = {"sha256": key, "text": segment, "folded": folded}
-    if pack is not None:
-        values["text"] = pack(segment)
-        values["folded"] = "" if has_fts(connection) else folded
+    values = _segment_values(connection, key, segment, folded, pack)
     if connection.dialect.name == "postgresql":
         return _server_segment_id(connection, values, segment), folded
     inserted = connection.execute(_INSERT_SEGMENT, values).inserted_primary_key
