@@ -123,6 +123,10 @@ _UPDATE_PAGE = update(PAGE).where(PAGE.c.id == bindparam("page_id_"))
 _SET_PUBLISHED = _UPDATE_PAGE.values(published_at=bindparam("published"))
 
 
+class _FetchFailed(Exception):
+    """A fetch of a batch written without savepoints failed: the batch is rolled back."""
+
+
 @dataclass(frozen=True)
 class _Decision:
     """What a capture does to the page's versions."""
@@ -204,11 +208,22 @@ class Store:
     def record_many(
         self, fetches: Sequence[tuple[Observation, int | None]]
     ) -> list[Recorded | Exception]:
-        """Record several fetches in one transaction, each in a savepoint of its own: a fetch
-        that fails (its exception in its place) leaves the others' writes, and the commit makes
-        all the others durable at once, or none (then each gets the commit's exception). What
-        record() does for each, for the cost of one commit (most of a page's on SQLite)."""
-        heads = dict(self._heads)
+        """Record several fetches in one transaction: a fetch that fails (its exception in its
+        place) leaves the others' writes, and the commit makes all the others durable at once,
+        or none (then each gets the commit's exception). What record() does for each, for the
+        cost of one commit (most of a page's on SQLite).
+
+        The fetches are first written with no savepoints (two statements a page saved); when one
+        fails, that transaction is rolled back and all are written again, each in a savepoint
+        of its own, so that only the failing one is left out."""
+        heads, sites = dict(self._heads), dict(self._site_ids)
+        try:
+            return self._record_all(fetches)
+        except _FetchFailed:  # rolled back: written again below, one savepoint a fetch
+            self._heads, self._site_ids = dict(heads), dict(sites)
+        except Exception as exc:  # nothing was committed: the chain ends where it did
+            self._heads, self._site_ids = heads, sites
+            return [exc] * len(fetches)
         results: list[Recorded | Exception] = []
         try:
             with self.archive.engine.begin() as connection:
@@ -223,8 +238,24 @@ class Store:
                     self._commit_chain(capture)  # the next capture of the run chains to it
                     results.append(recorded)
         except Exception as exc:  # nothing was committed: the chain ends where it did
-            self._heads = heads
+            self._heads, self._site_ids = heads, sites
             return [exc] * len(fetches)
+        return results
+
+    def _record_all(
+        self, fetches: Sequence[tuple[Observation, int | None]]
+    ) -> list[Recorded | Exception]:
+        """Every fetch written in one transaction, or none: _FetchFailed when one fails."""
+        results: list[Recorded | Exception] = []
+        with self.archive.engine.begin() as connection:
+            _take_write_lock(connection)
+            for observation, run_id in fetches:
+                try:
+                    capture, recorded = self._write(connection, observation, run_id)
+                except Exception as exc:
+                    raise _FetchFailed from exc
+                self._commit_chain(capture)
+                results.append(recorded)
         return results
 
     def _write(
