@@ -51,8 +51,9 @@ class Observer:
         """An article page: content with its record, or the reason it is not content; and the
         judgement (the record's cleaning when the reader did it, see crawler.extract.pool; the
         profile's rules that missed)."""
-        judgement = await self.judge.article(fetched, answer_of(response))
-        return self._observation(fetched, response, judgement), judgement
+        answer = answer_of(response)
+        judgement = await self.judge.article(fetched, answer)
+        return observation(self.profile, fetched, answer, judgement, self.clock()), judgement
 
     def listing(self, fetched: Fetched, response: Response) -> Observation:
         return self._observation(fetched, response, listing(answer_of(response)))
