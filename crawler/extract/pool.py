@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from crawler.extract.article import ArticleExtractor, ArticleReading
 from crawler.extract.record import read_and_clean
@@ -76,4 +77,15 @@ def _reader(profile_name: str, base_url: str | None) -> Callable[..., ArticleRea
     """Runs in the worker: read and clean with the named profile."""
     profile = load_profile(profile_name)
     extractor = ArticleExtractor(profile, SiteUrls(profile, base_url))
-    return lambda body, content_type, url: read_and_clean(extractor, body, content_type, url)
+    return lambda body, content_type, url: _sent_once(
+        read_and_clean(extractor, body, content_type, url)
+    )
+
+
+def _sent_once(reading: ArticleReading) -> ArticleReading:
+    """The reading with its cleaned record in place of the one read, so the record crosses the
+    pipe once: the cleaning pipeline puts the cleaned record there anyway, and the fields
+    cleaning changes (title, body, bylines) are not the ones read before it (files, rules)."""
+    if reading.extracted is None or reading.cleaned is None:
+        return reading
+    return replace(reading, extracted=replace(reading.extracted, record=reading.cleaned.record))
