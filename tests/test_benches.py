@@ -93,6 +93,27 @@ def test_the_extraction_speed_bench_prints_its_ratios_on_a_tiny_site():
     assert all(value > 0 for value in figures.values()), figures
 
 
+def test_the_crawl_throughput_bench_prints_wall_and_cpu_ratios_on_a_small_site():
+    command = [sys.executable, "-m", "bench.crawl_throughput", "--articles", "60", "--rounds", "2"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines if line.startswith("round ")] == [
+        "round 1",
+        "round 2",
+    ]
+    for heading in (
+        "full stack / bare spider:",
+        "CPU a capture, bare / full stack:",
+        "full stack CPU a capture by process:",
+        "incremental crawl requests / first crawl:",
+    ):
+        assert any(line.startswith(heading) for line in lines), done.stdout
+    figures = json.loads(lines[-1])
+    assert figures["articles"] == 60 and figures["ratio"] > 0 and figures["cpu_ratio"] > 0
+    assert figures["by_process_ms"]["crawl"] > 0, figures
+
+
 def test_the_postgresql_payload_bench_compares_three_storages_and_reads_every_byte_back():
     command = [sys.executable, "-m", "bench.pg_blobs", "--pages", "40", "--rounds", "1"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
