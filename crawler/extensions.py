@@ -1,5 +1,4 @@
-"""Scrapy extensions: a live progress display for crawls run on a terminal; the garbage collector
-set for a crawl."""
+"""Scrapy extensions: a progress display on a terminal; the garbage collector set for a crawl."""
 
 from __future__ import annotations
 

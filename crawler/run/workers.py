@@ -5,11 +5,6 @@ other cores can do. concurrent.futures' process pool spends more of the crawler'
 helper threads than a page costs to read, so a worker here is a spawned process served over one
 pipe, read by the event loop when results arrive. Calls to one worker run in the order they were
 made (the archive writer relies on it).
-
-The crawler's end of the pipe never blocks: a call that does not fit in the pipe waits in a
-buffer the event loop writes out as the worker reads, and answers are read as far as they have
-arrived. Many calls may be in flight at once (`in_flight`), so a worker that the scheduler of a
-loaded machine wakes late finds a batch waiting, not one page.
 """
 
 from __future__ import annotations
@@ -52,6 +47,11 @@ class WorkerError(RuntimeError):
 class WorkerProcess:
     """A spawned process that builds `factory(*arguments)` once, then serves calls to it, at
     most `in_flight` at a time (a further call awaits its turn, without blocking the loop).
+
+    The crawler's end of the pipe never blocks: a call that does not fit in the pipe waits in a
+    buffer the event loop writes out as the worker reads, and answers are read as far as they
+    have arrived. With many calls in flight, a worker that the scheduler of a loaded machine
+    wakes late finds a batch waiting, not one page.
 
     Must be created while an asyncio loop runs (Scrapy's asyncio reactor does).
     """
