@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import replace
 
 from crawler.extract.article import ArticleExtractor, ArticleReading
@@ -33,29 +33,39 @@ class ExtractionPool:
     """
 
     def __init__(
-        self, extractor: ArticleExtractor, base_url: str | None, workers: int, start_after: int
+        self,
+        extractor: ArticleExtractor,
+        base_url: str | None,
+        workers: int,
+        start_after: int,
+        known: Collection[str] = (),
     ) -> None:
         self.extractor = extractor
         self.base_url = base_url
         self.wanted = workers
         self.start_after = start_after
+        self.known = known
         self.read_here = 0
         self.workers: list[WorkerProcess] | None = None
 
     async def read(self, body: bytes, content_type: str | None, url: str) -> ArticleReading:
-        """The page read and its record cleaned: both CPU work, done by a worker when there is one."""
+        """The page read and its record cleaned: both CPU work, done by a worker when there is one.
+
+        An article already archived (`known`) gets no similarity fingerprint: a re-check finds
+        it unchanged far more often than not, and the archive computes one when it did change."""
         if self.workers is None and self.wanted and self.read_here >= self.start_after:
             self._start_workers()
+        fingerprinted = url not in self.known
         if not self.workers:
             self.read_here += 1
-            return read_and_clean(self.extractor, body, content_type, url)
+            return read_and_clean(self.extractor, body, content_type, url, fingerprinted)
         worker = min(self.workers, key=lambda w: w.load)
         try:
-            reading: ArticleReading = await worker.call(body, content_type, url)
+            reading: ArticleReading = await worker.call(body, content_type, url, fingerprinted)
         except WorkerDied as exc:
             logger.warning("%s; reading pages in the crawler process instead", exc)
             self.workers.remove(worker)
-            return read_and_clean(self.extractor, body, content_type, url)
+            return read_and_clean(self.extractor, body, content_type, url, fingerprinted)
         return reading
 
     def close(self) -> None:
@@ -77,8 +87,8 @@ def _reader(profile_name: str, base_url: str | None) -> Callable[..., ArticleRea
     """Runs in the worker: read and clean with the named profile."""
     profile = load_profile(profile_name)
     extractor = ArticleExtractor(profile, SiteUrls(profile, base_url))
-    return lambda body, content_type, url: _sent_once(
-        read_and_clean(extractor, body, content_type, url)
+    return lambda body, content_type, url, fingerprinted: _sent_once(
+        read_and_clean(extractor, body, content_type, url, fingerprinted)
     )
 
 

@@ -36,9 +36,12 @@ class Cleaned:
         )
 
 
-def clean_record(record: ArticleRecord, profile: SiteProfile) -> Cleaned:
+def clean_record(
+    record: ArticleRecord, profile: SiteProfile, fingerprinted: bool = True
+) -> Cleaned:
     """The record in canonical form (archive.text.clean) with the profile's boilerplate lines and
-    script; applying it twice changes nothing more."""
+    script; applying it twice changes nothing more. Without `fingerprinted`, no similarity
+    fingerprint: the archive computes one if the record makes a new version (archive.store)."""
     text = ArticleText(
         record.title, record.body, record.source, record.column, record.editor, record.author
     )
@@ -49,18 +52,23 @@ def clean_record(record: ArticleRecord, profile: SiteProfile) -> Cleaned:
         dict(cleaned.applied),
         cleaned.repairs,
         cleaned.boilerplate,
-        fingerprint(new.title, new.body),
+        fingerprint(new.title, new.body) if fingerprinted else None,
     )
 
 
 def read_and_clean(
-    extractor: ArticleExtractor, body: bytes, content_type: str | None, url: str
+    extractor: ArticleExtractor,
+    body: bytes,
+    content_type: str | None,
+    url: str,
+    fingerprinted: bool = True,
 ) -> ArticleReading:
     """A reading whose record is also cleaned; the cleaning pipeline then only applies it."""
     reading = extractor.read(body, content_type, url)
     if reading.extracted is None:
         return reading
-    return replace(reading, cleaned=clean_record(reading.extracted.record, extractor.profile))
+    cleaned = clean_record(reading.extracted.record, extractor.profile, fingerprinted)
+    return replace(reading, cleaned=cleaned)
 
 
 def reparser(

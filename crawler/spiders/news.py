@@ -98,7 +98,7 @@ class NewsSpider(Spider):
         workers = _worker_count(settings) if self.context.command == "crawl" else 0
         start_after = settings.getint("NEWSARCHIVE_WORKERS_AFTER")
         self.extraction = ExtractionPool(
-            self.extractor, self.request.base_url, workers, start_after
+            self.extractor, self.request.base_url, workers, start_after, self.plan.known
         )
         self.observer = Observer(self.profile, urls, self.extraction.read, self.context.clock)
         fetch_files = (
