@@ -20,7 +20,6 @@ transaction; verify checks the index against the versions.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import unicodedata
 from collections import defaultdict
@@ -89,9 +88,15 @@ def fold(value: str) -> str:
 
 def pairs(folded: str) -> str:
     """The index tokens of a folded segment: each overlapping pair of characters."""
-    # Each code point formatted once, then joined in pairs: a crawl writes thousands of paragraphs.
-    hexes = [f"{ord(char):06x}" for char in folded + END]
-    return " ".join(["x" + first + second for first, second in itertools.pairwise(hexes)])
+    # Every code point in hex at once (UTF-32: eight digits each, the first two always 0, as
+    # code points end at 10FFFF), then sliced in pairs: a crawl writes thousands of paragraphs.
+    digits = (folded + END).encode("utf-32-be", "surrogatepass").hex()
+    return " ".join(
+        [
+            "x" + digits[i + 2 : i + 8] + digits[i + 10 : i + 16]
+            for i in range(0, len(digits) - 8, 8)
+        ]
+    )
 
 
 def _pair(first: str, second: str) -> str:
