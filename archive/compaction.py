@@ -116,6 +116,8 @@ def repack(stored: Any, dictionary: codec.ZstdDict | None, dialect: Any) -> str 
     it is packed with that dictionary already or the new form is not smaller."""
     if stored is None or packing.is_packed(stored, dictionary.dict_id if dictionary else None):
         return None
+    if packing.is_relative(stored):  # a capture's headers as a delta of its base's: smaller
+        return None
     value = packing.unpack(stored, dialect)
     new = packing.pack(value, dictionary)
     if packing.unpack(new, dialect) != value:

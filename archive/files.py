@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from archive import blobs
+from archive.columns import header
 from archive.database import Archive
 from archive.errors import NotArchived
 from archive.models import Capture, Page, PageUrl, Version
@@ -145,7 +146,7 @@ def _for_version(
         outcome=shown.outcome,
         sha256=shown.payload_sha256 if held is not None else None,
         size=shown.payload_size if held is not None else None,
-        content_type=_header(shown.headers, "Content-Type"),
+        content_type=header(shown.headers, "Content-Type"),
         media_type=shown.media_type,
         error=shown.error,
         checked_at=checked.captured_at if checked is not None else None,
@@ -166,11 +167,6 @@ def _chosen(
     held = [c for c in own if c.outcome in HOLDING] or [c for c in before if c.outcome in HOLDING]
     checked = own or before
     return (held[-1] if held else None), (checked[-1] if checked else None)
-
-
-def _header(headers: list[Any], name: str) -> str | None:
-    wanted = name.lower()
-    return next((str(v) for k, v in headers if str(k).lower() == wanted), None)
 
 
 @dataclass(frozen=True)
@@ -208,7 +204,7 @@ def held_bytes(archive: Archive, url: str, at: datetime | None = None) -> HeldBy
             url,
             capture.captured_at,
             str(capture.payload_sha256),
-            _header(capture.headers, "Content-Type"),
+            header(capture.headers, "Content-Type"),
             blobs.read(session.connection(), str(capture.payload_sha256)),
         )
 

@@ -32,7 +32,8 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from archive import blobs, packing
+from archive import blobs, columns, packing
+from archive.columns import EpochMicros
 from archive.database import Archive
 from archive.models import (
     Blob,
@@ -54,6 +55,7 @@ GENESIS = ""
 _TIME_COLUMNS = frozenset({"captured_at"})
 _JSON_COLUMNS = frozenset({"headers", "images", "attachments", "links", "provenance"})
 _PACKED_COLUMNS = frozenset({"body", "body_html"})
+_URL_COLUMNS = frozenset({"requested_url", "final_url"})
 # The evidence a capture's digest covers: what was asked, when, what came back, what it meant.
 CHAINED = (
     "page_id",
@@ -155,6 +157,7 @@ def verify(archive: Archive) -> Report:
     """Recompute every blob's SHA-256, every version's digests and every run's chain, and check
     the search index against the versions."""
     report = Report()
+    packing.forget_bases(archive.engine.dialect)  # base captures as they are now, not as read
     with archive.engine.connect() as connection:
         _verify_dictionaries(connection, report)
         _verify_blobs(connection, report)
@@ -322,7 +325,9 @@ def _captures(connection: Connection, run_id: int) -> Iterator[dict[str, Any]]:
 def _as_stored(column: Any) -> Any:
     """A time, JSON or packed column as the driver returns it, without the type's conversion: a
     value altered into something that no longer converts is then a finding, not a crash."""
-    if isinstance(column.type, JSON | DateTime | UTCDateTime | PackedText | PackedJSON):
+    if isinstance(
+        column.type, JSON | DateTime | UTCDateTime | EpochMicros | PackedText | PackedJSON
+    ):
         return type_coerce(column, _Stored()).label(column.name)
     return column
 
@@ -337,20 +342,25 @@ def _read_back(values: dict[str, Any], dialect: Any) -> dict[str, Any] | None:
     packed text unpacked), or None when one no longer converts."""
     try:
         return {name: _converted(name, value, dialect) for name, value in values.items()}
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
 def _converted(name: str, value: Any, dialect: Any) -> Any:
     if name in _PACKED_COLUMNS and value is not None:
         return packing.unpack(value, dialect)
+    if name in _URL_COLUMNS and value is not None:
+        return packing.unpack(value, dialect, name)  # maybe relative to the base capture's
     if name in _TIME_COLUMNS and value is not None:
+        if isinstance(value, int):  # integer microseconds (archive.columns), since 0013
+            return columns.from_micros(value)
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
         if not isinstance(moment, datetime):
             raise TypeError(f"{name} is not a time")
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     if name in _JSON_COLUMNS and isinstance(value, str | bytes | memoryview):
-        return json.loads(packing.unpack(value, dialect))  # JSON text, maybe packed
+        relative = name if name in packing.RELATIVE_COLUMNS else None
+        return json.loads(packing.unpack(value, dialect, relative))  # JSON text, maybe packed
     return value
 
 

@@ -18,11 +18,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from archive.columns import Digest, EpochMicros
 from archive.packing import PackedJSON, PackedText
 
 NAMING_CONVENTION = {
@@ -375,35 +377,51 @@ class VersionSegment(Base):
 
 
 class Capture(Base):
-    """One fetch attempt of a page, successful or not, with what it observed."""
+    """One fetch attempt of a page, successful or not, with what it observed.
+
+    Stored compactly (migration 0013): the time as integer microseconds, the chain digest as 32
+    bytes (archive.columns); URLs and headers relative to the page's base capture where they
+    repeat it (archive.captures); the ETag and Last-Modified not kept apart from the headers
+    they come from (archive.columns.header reads them there). Every reader sees the values as
+    fetched."""
 
     __tablename__ = "capture"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("page.id"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"), index=True)
-    captured_at: Mapped[datetime]
-    requested_url: Mapped[str] = mapped_column(String(2048))
-    final_url: Mapped[str] = mapped_column(String(2048))
+    captured_at: Mapped[datetime] = mapped_column(EpochMicros)
+    # Whole, or the same as its page's base capture's (archive.captures).
+    requested_url: Mapped[str] = mapped_column(PackedText("requested_url", 2048))
+    final_url: Mapped[str] = mapped_column(PackedText("final_url", 2048))
     status: Mapped[int | None]
-    # Packed with the site's dictionary of small JSON values (archive.packing).
-    headers: Mapped[list[Any]] = mapped_column(PackedJSON)
-    etag: Mapped[str | None] = mapped_column(String(255))
-    last_modified: Mapped[str | None] = mapped_column(String(64))
+    # Packed with the site's dictionary of small JSON values (archive.packing), or a delta of
+    # its page's base capture's headers (archive.captures).
+    headers: Mapped[list[Any]] = mapped_column(PackedJSON("headers"))
     payload_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
     payload_size: Mapped[int | None]
     outcome: Mapped[str] = mapped_column(String(16))
     version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"))
     error: Mapped[str | None] = mapped_column(Text)
     # This capture's evidence chained to the capture before it (archive.fixity).
-    chain_sha256: Mapped[str | None] = mapped_column(String(64))
+    chain_sha256: Mapped[str | None] = mapped_column(Digest)
     # A file's capture: the version of the article that referenced it when it was fetched, and
     # the media type its bytes are (sniffed from them, whatever Content-Type said).
     # (No foreign-key constraint: migration 0007 added the column in place.)
-    referrer_version_id: Mapped[int | None] = mapped_column(index=True)
+    referrer_version_id: Mapped[int | None]
     media_type: Mapped[str | None] = mapped_column(String(128))
 
-    __table_args__ = (Index("ix_capture_page_id_captured_at", "page_id", "captured_at"),)
+    __table_args__ = (
+        Index("ix_capture_page_id_captured_at", "page_id", "captured_at"),
+        # Only files' captures have a referrer: the others (nearly all) are not indexed. A
+        # look-up by `referrer_version_id = x` implies the condition, so both engines use it.
+        Index(
+            "ix_capture_referrer_version_id",
+            "referrer_version_id",
+            sqlite_where=text("referrer_version_id IS NOT NULL"),
+            postgresql_where=text("referrer_version_id IS NOT NULL"),
+        ),
+    )
 
 
 class SiteLease(Base):

@@ -7,6 +7,13 @@ Zstandard frame of its UTF-8 bytes. A frame names its dictionary by the id zstd 
 which the archive's `compression_dictionary` table holds; the column type decodes frames as rows
 are read, so every reader (the ORM, Core selects) sees text. Valid UTF-8 never begins with the
 frame's magic number (0x28 0xB5: a continuation byte after "("), so the two cannot be confused.
+
+A capture's URLs and headers may also be stored relative to its page's base capture (revision
+0013, archive.captures): byte 0xFF (never in UTF-8), the base capture's id as a varint, then
+nothing (the base's value, the same) or a frame written after the base's value (a delta, its
+magic number left out). The
+base's value is read through another connection (the base was committed before: the writer
+never makes a capture relative to one of its own transaction) and is always stored whole.
 """
 
 from __future__ import annotations
@@ -23,6 +30,14 @@ from sqlalchemy.types import TypeEngine
 from archive import codec
 
 _DICTIONARY_BY_ZSTD_ID = text("SELECT content FROM compression_dictionary WHERE zstd_id = :id")
+RELATIVE = b"\xff"
+# The capture columns a value may be stored relative to (archive.captures).
+RELATIVE_COLUMNS = ("requested_url", "final_url", "headers")
+_BASE_VALUE = {
+    name: text(f"SELECT {name} FROM capture WHERE id = :id") for name in RELATIVE_COLUMNS
+}
+# Base values remembered per database: a page's captures share one, read once.
+_BASES_KEPT = 4096
 
 
 class _Dictionaries:
@@ -31,6 +46,7 @@ class _Dictionaries:
     def __init__(self, engine: Engine) -> None:
         self.engine = weakref.ref(engine)
         self.known: dict[int, codec.ZstdDict] = {}
+        self.bases: dict[tuple[str, int], str] = {}
 
     def get(self, zstd_id: int) -> codec.ZstdDict:
         if zstd_id not in self.known:
@@ -46,6 +62,27 @@ class _Dictionaries:
             self.known[zstd_id] = codec.ZstdDict(bytes(content))
         return self.known[zstd_id]
 
+    def base(self, column: str, capture_id: int) -> str:
+        """The value of `column` that capture `capture_id` holds whole; ValueError when there
+        is no such capture or its value is itself relative (damaged: bases are whole)."""
+        key = (column, capture_id)
+        if key not in self.bases:
+            engine = self.engine()
+            stored = None
+            if engine is not None:
+                with engine.connect() as connection:
+                    stored = connection.scalar(_BASE_VALUE[column], {"id": capture_id})
+            if stored is None:
+                raise ValueError(
+                    f"a capture's {column} is relative to capture {capture_id}, not held"
+                )
+            if is_relative(stored):
+                raise ValueError(f"capture {capture_id}'s {column} is a base but is not whole")
+            if len(self.bases) >= _BASES_KEPT:
+                self.bases.clear()
+            self.bases[key] = unpack_using(stored, self.get)
+        return self.bases[key]
+
 
 # Per database (its engine's dialect object): ids are unique within one archive, not across them.
 _REGISTRY: weakref.WeakKeyDictionary[Dialect, _Dictionaries] = weakref.WeakKeyDictionary()
@@ -55,6 +92,13 @@ def attach(engine: Engine) -> None:
     """Let text read through `engine` find its dictionaries (archive.database does, for each)."""
     if engine.dialect not in _REGISTRY:
         _REGISTRY[engine.dialect] = _Dictionaries(engine)
+
+
+def forget_bases(dialect: Dialect) -> None:
+    """Read base captures' values afresh from now on (verify: what the database holds now)."""
+    found = _REGISTRY.get(dialect)
+    if found is not None:
+        found.bases.clear()
 
 
 def remember(dialect: Dialect, dictionary: codec.ZstdDict) -> None:
@@ -78,9 +122,60 @@ def is_packed(stored: Any, dictionary_id: int | None = None) -> bool:
     return dictionary_id is None or codec.dictionary_id(bytes(stored)) == dictionary_id
 
 
-def unpack(stored: str | bytes | memoryview, dialect: Dialect) -> str:
-    """The text a packed column holds; ValueError when a frame does not decode (damaged)."""
+def unpack(stored: str | bytes | memoryview, dialect: Dialect, column: str | None = None) -> str:
+    """The text a packed column holds; ValueError when a frame does not decode (damaged). A
+    value of capture `column` may be relative to its base capture's (see above)."""
+    if column is not None and not isinstance(stored, str) and is_relative(stored):
+        base_id, delta = split_relative(bytes(stored))
+        return apply_delta(_dictionaries(dialect).base(column, base_id), delta)
     return unpack_using(stored, lambda zstd_id: _dictionaries(dialect).get(zstd_id))
+
+
+def is_relative(stored: Any) -> bool:
+    """Whether a stored value is relative to a base capture's (see above)."""
+    return isinstance(stored, bytes | memoryview) and bytes(stored[:1]) == RELATIVE
+
+
+def relative(base_id: int, delta: bytes = b"") -> bytes:
+    """The stored form of a value relative to capture `base_id`'s: `delta` a frame written
+    after the base's value (make_delta), or empty for the same value."""
+    encoded = bytearray(RELATIVE)
+    while True:
+        byte, base_id = base_id & 0x7F, base_id >> 7
+        encoded.append(byte | (0x80 if base_id else 0))
+        if not base_id:
+            return bytes(encoded) + delta
+
+
+def split_relative(stored: bytes) -> tuple[int, bytes]:
+    """(base capture id, delta) of a relative value; ValueError when it is cut short."""
+    base_id, shift = 0, 0
+    for position in range(1, min(len(stored), 11)):
+        byte = stored[position]
+        base_id |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return base_id, stored[position + 1 :]
+    raise ValueError("a relative value without its base's id")
+
+
+def make_delta(value: str, base: str) -> bytes:
+    """A frame of `value` written after `base`, without its magic number (4 bytes every frame
+    has); empty when they are the same."""
+    if value == base:
+        return b""
+    frame = codec.compress_after(value.encode("utf-8"), base.encode("utf-8"))
+    return frame[len(codec.MAGIC) :]
+
+
+def apply_delta(base: str, delta: bytes) -> str:
+    """The value make_delta(value, base) was made from; ValueError when it does not decode."""
+    if not delta:
+        return base
+    try:
+        return codec.decompress_after(codec.MAGIC + delta, base.encode("utf-8")).decode("utf-8")
+    except (codec.ZstdError, UnicodeDecodeError) as exc:
+        raise ValueError(f"a relative value does not decode: {exc}") from None
 
 
 def unpack_using(
@@ -126,14 +221,21 @@ def raw(column: Any) -> Any:
 
 class PackedText(TypeDecorator[str]):
     """Text stored packed: declared TEXT on SQLite (which keeps a frame as a BLOB value in it),
-    bytea on PostgreSQL. Binds text as it is, or a frame pack() made; reads back text."""
+    bytea on PostgreSQL. Binds text as it is, or a frame pack() made; reads back text. With
+    `relative` (a capture column's name), a value may be stored relative to a base capture's."""
 
     impl = Text
     cache_ok = True
 
+    def __init__(self, relative: str | None = None, length: int | None = None) -> None:
+        super().__init__()
+        self.relative = relative
+        # Declared VARCHAR(length) on SQLite where the column was (a capture's URLs).
+        self.length = length
+
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(Text())
+            return dialect.type_descriptor(String(self.length) if self.length else Text())
         return dialect.type_descriptor(LargeBinary())
 
     def process_bind_param(self, value: str | bytes | None, dialect: Dialect) -> Any:
@@ -142,7 +244,7 @@ class PackedText(TypeDecorator[str]):
         return value.encode("utf-8")
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else unpack(value, dialect)
+        return None if value is None else unpack(value, dialect, self.relative)
 
 
 def json_text(value: Any) -> str:
@@ -153,10 +255,14 @@ def json_text(value: Any) -> str:
 class PackedJSON(TypeDecorator[Any]):
     """A JSON value stored as its text, or packed (archive.packing.pack of that text): declared
     JSON on SQLite, as the column always was; bytea on PostgreSQL. Binds a value (as JSON text)
-    or a frame; reads back the value."""
+    or a frame; reads back the value. With `relative`, as PackedText's."""
 
     impl = JSON
     cache_ok = True
+
+    def __init__(self, relative: str | None = None) -> None:
+        super().__init__()
+        self.relative = relative
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
@@ -177,6 +283,6 @@ class PackedJSON(TypeDecorator[Any]):
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any]:
         def process(value: Any) -> Any:
-            return None if value is None else json.loads(unpack(value, dialect))
+            return None if value is None else json.loads(unpack(value, dialect, self.relative))
 
         return process

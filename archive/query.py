@@ -13,6 +13,7 @@ from sqlalchemy import Connection, String, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from archive import blobs
+from archive.columns import header
 from archive.database import Archive
 from archive.errors import NotArchived, Untracked
 from archive.files import FileCapture, version_files
@@ -305,8 +306,7 @@ _HISTORY_CAPTURES = (
         Capture.version_id,
         Capture.payload_sha256,
         Capture.payload_size,
-        Capture.etag,
-        Capture.last_modified,
+        Capture.headers,
         Capture.error,
     )
     .where(Capture.page_id == bindparam("page"))
@@ -593,12 +593,22 @@ def untracked_urls(archive: Archive, site: str) -> set[str]:
 def rejections(archive: Archive, site: str) -> dict[str, str]:
     """The site's article pages whose latest capture validation refused, with the reason given:
     the next refusal for the same reason is no news."""
+    # The page's latest capture (the one at its last_captured_at: a capture's time is stored
+    # as integer microseconds, a page's as a time, so the two are not compared in SQL).
+    latest = (
+        select(Capture.id)
+        .where(Capture.page_id == Page.id)
+        .order_by(Capture.captured_at.desc(), Capture.id.desc())
+        .limit(1)
+        .correlate(Page)
+        .scalar_subquery()
+    )
     query = (
         select(Page.current_url, Capture.error)
         .join(Site, Site.id == Page.site_id)
         .join(Capture, Capture.page_id == Page.id)
         .where(Site.name == site, Page.last_outcome == Outcome.REJECTED.value)
-        .where(Capture.captured_at == Page.last_captured_at)
+        .where(Capture.id == latest)
     )
     with archive.reading() as session:
         return {url: error or "" for url, error in session.execute(query)}
@@ -909,8 +919,8 @@ def _capture_summary(capture: Any, version_numbers: dict[int, int]) -> CaptureSu
         version=version_numbers.get(capture.version_id) if capture.version_id else None,
         payload_sha256=capture.payload_sha256,
         payload_size=capture.payload_size,
-        etag=capture.etag,
-        last_modified=capture.last_modified,
+        etag=header(capture.headers, "ETag"),
+        last_modified=header(capture.headers, "Last-Modified"),
         error=capture.error,
     )
 

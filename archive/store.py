@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from archive import blobs, changes, dedup, fixity, lifecycle, search
+from archive import blobs, captures, changes, dedup, fixity, lifecycle, search
 from archive.changes import version_counts
 from archive.compression import Compression
 from archive.copies import keep_mirror_copy
@@ -150,6 +150,8 @@ class Store:
         self.rules = rules or Rules()
         self._site_ids: dict[str, int] = {}
         self._heads: dict[int, str] = {}
+        # The captures of the transaction being written: none is a base yet (archive.captures).
+        self._written: set[int] = set()
         self.compression = Compression()
         for rolled_back in ("rollback", "rollback_savepoint"):
             event.listen(archive.engine, rolled_back, self.compression.forget)
@@ -199,6 +201,7 @@ class Store:
 
     def record(self, observation: Observation, run_id: int | None = None) -> Recorded:
         """Record one fetch: payload, page state, capture, lifecycle events and any new version."""
+        self._written.clear()
         with self.archive.engine.begin() as connection:
             _take_write_lock(connection)
             capture, recorded = self._write(connection, observation, run_id)
@@ -225,6 +228,7 @@ class Store:
             self._heads, self._site_ids = heads, sites
             return [exc] * len(fetches)
         results: list[Recorded | Exception] = []
+        self._written.clear()
         try:
             with self.archive.engine.begin() as connection:
                 _take_write_lock(connection)
@@ -467,7 +471,12 @@ class Store:
             values["chain_sha256"] = fixity.capture_digest(head, values)
         now = self.archive.clock()
         headers = self.compression.pack_json(connection, site_id, values["headers"], now)
-        return _insert(connection, CAPTURE, {**values, "headers": headers})
+        base = captures.base_of(connection, values["page_id"])
+        if base is not None and base.id in self._written:
+            base = None  # written in this transaction: others read it only once committed
+        capture_id = _insert(connection, CAPTURE, captures.compact(values, headers, base))
+        self._written.add(capture_id)
+        return capture_id
 
     def _commit_chain(self, capture: dict[str, Any]) -> None:
         """After the transaction committed: the run's chain now ends at this capture."""
@@ -881,8 +890,6 @@ def _capture_values(
         "final_url": observation.final_url,
         "status": observation.status,
         "headers": [list(pair) for pair in observation.headers],
-        "etag": observation.header("ETag"),
-        "last_modified": observation.header("Last-Modified"),
         "payload_sha256": payload_sha256,
         "payload_size": len(observation.payload) if observation.payload is not None else None,
         "outcome": decision.outcome.value,

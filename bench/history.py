@@ -55,6 +55,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event, select
 
+from archive.columns import from_micros
 from archive.database import Archive, open_archive, upgrade_archive
 from archive.diff import diff_records
 from archive.errors import SchemaTooOld
@@ -139,7 +140,10 @@ def draw(db: Path, rng: random.Random, wanted: int) -> Draws:
     )
 
 
-def _utc(stored: str) -> datetime:
+def _utc(stored: str | int) -> datetime:
+    """A stored time: text (version), or integer microseconds (capture, archive.columns)."""
+    if isinstance(stored, int):
+        return from_micros(stored)
     return datetime.fromisoformat(stored).replace(tzinfo=UTC)
 
 

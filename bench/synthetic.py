@@ -1180,8 +1180,6 @@ _CAPTURE = _Bulk(
         "final_url",
         "status",
         "headers",
-        "etag",
-        "last_modified",
         "payload_sha256",
         "payload_size",
         "outcome",

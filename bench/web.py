@@ -49,6 +49,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+from archive.columns import from_micros
+
 ANNOUNCED = re.compile(r"^newsarchive: (http://\S+)/ \(archived pages from (http://\S+)\)$")
 START_TIMEOUT = 120.0
 WARMUP = 2
@@ -139,8 +141,9 @@ def read_targets(db: Path, rng: random.Random, rounds: int) -> Targets:
     )
 
 
-def _posix(stored: str) -> float:
-    return datetime.fromisoformat(stored).replace(tzinfo=UTC).timestamp()
+def _posix(stored: int) -> float:
+    """A capture's stored time (integer microseconds, archive.columns) as POSIX seconds."""
+    return from_micros(stored).timestamp()
 
 
 def _words(

@@ -1,0 +1,228 @@
+"""Compact captures (issue 15 §3), on both engines: a quiet day's captures are stored relative to
+their page's base capture and read back field for field as fetched, verify finds a damaged one,
+and an archive in the old form (revision 0012) upgraded reads the same and downgrades byte for
+byte."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from email.utils import format_datetime
+
+import pytest
+from alembic import command
+from sqlalchemy import select, text
+
+from archive import packing
+from archive.captures import CAPTURE
+from archive.columns import header
+from archive.database import HEAD_REVISION, alembic_config, open_archive, upgrade_archive
+from archive.fixity import verify
+from archive.models import Capture, Page
+from archive.packing import raw
+from archive.query import page_history
+from archive.records import Outcome, PageKind
+from archive.runs import RunArguments
+from archive.store import Store
+from tests.test_compression import article, listing
+from tests.test_store import T0
+
+ORIGIN = "http://www.chencang.gov.cn"
+ARTICLES = 12
+
+
+@pytest.fixture
+def archive(archive_url):
+    opened = open_archive(archive_url)
+    yield opened
+    opened.close()
+
+
+def served(observation, at_hours: int, *, status: int = 200):
+    """`observation` as the server answered it at that hour: its Date, and a 304's headers."""
+    at = T0 + timedelta(hours=at_hours)
+    headers = [("Date", format_datetime(at, usegmt=True)), *observation.headers]
+    if status == 304:
+        headers = [(k, v) for k, v in headers if k != "Content-Type"] + [("Content-Length", "0")]
+        observation = dataclasses.replace(
+            observation, verdict=Outcome.NOT_MODIFIED, payload=None, extracted=None
+        )
+    replica = observation.url.replace("www.chencang.gov.cn", "127.0.0.1:9")
+    return dataclasses.replace(
+        observation,
+        fetched_at=at,
+        status=status,
+        headers=headers,
+        requested_url=replica,
+        final_url=replica,
+    )
+
+
+def two_days(archive):
+    """A first crawl, and a quiet day: every article answers 304, the list page a new clock, one
+    article redirects, and one article's requested URL is another (it is stored whole)."""
+    store = Store(archive)
+    fetched = []
+    for day, status in ((0, 200), (24, 304)):
+        run = store.begin_run(ORIGIN, RunArguments(command="crawl", site="chencang"))
+        page = served(listing("chencang", f"clock {day}", 0), day)
+        fetched.append(page)
+        store.record(page, run)
+        for n in range(ARTICLES):
+            observation = served(article("chencang", n), day + 1, status=status)
+            if day and n == 1:
+                observation = dataclasses.replace(observation, final_url=observation.url)
+            if day and n == 2:
+                observation = dataclasses.replace(
+                    observation, requested_url=observation.requested_url + "?from=list"
+                )
+            fetched.append(observation)
+            store.record(observation, run)
+        store.finish_run(run, "finished", {}, 0)
+    return fetched
+
+
+def read_back(archive):
+    """Every capture as the models read it, in order."""
+    columns = [c for c in Capture.__table__.c if c.name != "id"]
+    with archive.engine.connect() as connection:
+        return [
+            dict(row._mapping) for row in connection.execute(select(*columns).order_by(Capture.id))
+        ]
+
+
+def stored(archive):
+    """Every capture's URLs and headers as stored (relative or whole), in order."""
+    names = packing.RELATIVE_COLUMNS
+    with archive.engine.connect() as connection:
+        query = select(*(raw(CAPTURE.c[name]) for name in names)).order_by(CAPTURE.c.id)
+        return [tuple(row) for row in connection.execute(query)]
+
+
+def test_a_quiet_days_captures_read_back_as_fetched_and_are_stored_relative(archive):
+    fetched = two_days(archive)
+    captures = read_back(archive)
+    assert len(captures) == len(fetched)
+    for capture, observation in zip(captures, fetched, strict=True):
+        assert capture["captured_at"] == observation.fetched_at
+        assert capture["requested_url"] == observation.requested_url
+        assert capture["final_url"] == observation.final_url
+        assert capture["status"] == observation.status
+        assert capture["headers"] == [list(pair) for pair in observation.headers]
+        assert header(capture["headers"], "ETag") == observation.header("ETag")
+        assert header(capture["headers"], "Last-Modified") == observation.header("Last-Modified")
+        payload = observation.payload
+        assert capture["payload_size"] == (len(payload) if payload is not None else None)
+        assert (capture["payload_sha256"] is None) == (payload is None)
+        assert len(capture["chain_sha256"]) == 64
+    # What a history shows: the same values, the validators from the headers.
+    quiet = fetched[len(fetched) // 2 + 1]
+    shown = page_history(archive, quiet.url).captures[-1]
+    assert (shown.captured_at, shown.requested_url, shown.final_url, shown.status) == (
+        quiet.fetched_at,
+        quiet.requested_url,
+        quiet.final_url,
+        304,
+    )
+    assert (shown.etag, shown.last_modified, shown.outcome) == (
+        quiet.header("ETag"),
+        quiet.header("Last-Modified"),
+        Outcome.NOT_MODIFIED.value,
+    )
+    # The first day's captures are whole; the quiet day's relative to them, but for the one
+    # whose requested URL differs (whole: the page's new base) and the redirect's final URL.
+    forms = [tuple(packing.is_relative(value) for value in row) for row in stored(archive)]
+    first, second = forms[: ARTICLES + 1], forms[ARTICLES + 1 :]
+    assert set(first) == {(False, False, False)}
+    assert second[0] == (True, True, True)  # the list page
+    assert second[1 + 1] == (True, False, True)  # article 1: redirected
+    assert second[1 + 2] == (False, False, False)  # article 2: another URL
+    assert second[1:2] + second[1 + 3 :] == [(True, True, True)] * (ARTICLES - 2)
+    # A quiet capture's headers are a few bytes: the delta of the base's (its Date, and a 304's
+    # Content-Length, differ; its Content-Type is gone), where the base's are 150 as text.
+    sizes = [len(row[2]) for row in stored(archive)[ARTICLES + 1 :] if packing.is_relative(row[2])]
+    assert max(sizes) < 50
+    assert verify(archive).ok
+
+
+def test_verify_finds_a_damaged_compact_capture(archive):
+    two_days(archive)
+    assert verify(archive).ok
+    last = len(stored(archive))
+    with archive.engine.connect() as connection:
+        headers = connection.scalar(select(raw(CAPTURE.c.headers)).where(CAPTURE.c.id == last))
+    assert packing.is_relative(headers)
+    changed = bytearray(headers)
+    changed[-2] ^= 0x01  # the delta's last literal bytes: still a frame, another value
+    with archive.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE capture SET headers = :value WHERE id = :id"),
+            {"value": bytes(changed), "id": last},
+        )
+    problems = verify(archive).problems
+    assert [(p.kind, p.detail.split()[1]) for p in problems] == [("capture", str(last))]
+
+
+def test_verify_finds_a_damaged_base_and_the_captures_relative_to_it(archive):
+    two_days(archive)
+    base_id, relative_id = 2, ARTICLES + 1 + 1 + 1  # article 0 on each day
+    with archive.engine.connect() as connection:
+        found = connection.scalar(
+            select(raw(CAPTURE.c.requested_url)).where(CAPTURE.c.id == relative_id)
+        )
+    assert packing.split_relative(bytes(found)) == (base_id, b"")
+    with archive.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE capture SET requested_url = :value WHERE id = :id"),
+            {"value": packing.relative(base_id) + b"x", "id": base_id},  # a base not whole
+        )
+    problems = verify(archive).problems
+    damaged = sorted(int(p.detail.split()[1]) for p in problems if p.kind == "capture")
+    assert damaged == [base_id, relative_id]
+
+
+def snapshot(archive):
+    """What readers see: every capture, and each page's history."""
+    with archive.engine.connect() as connection:
+        urls = list(connection.scalars(select(Page.url).where(Page.kind != PageKind.FILE.value)))
+    histories = {url: page_history(archive, url).to_json() for url in urls}
+    return read_back(archive), histories
+
+
+def raw_rows(archive):
+    with archive.engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(text("SELECT * FROM capture ORDER BY 1"))]
+
+
+def test_an_old_archive_upgraded_reads_the_same_and_downgrades_byte_for_byte(archive_url):
+    archive = open_archive(archive_url)
+    two_days(archive)
+    seen = snapshot(archive)
+    config = alembic_config(archive.engine)
+    with archive.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0012")
+    old_rows = raw_rows(archive)
+    archive.close()
+    assert not any(
+        isinstance(value, bytes) and value[:1] == b"\xff" for r in old_rows for value in r
+    )
+    assert upgrade_archive(archive_url) == ("0012", HEAD_REVISION)
+    archive = open_archive(archive_url)
+    try:
+        assert snapshot(archive) == seen
+        assert verify(archive).ok
+        assert any(packing.is_relative(value) for row in stored(archive) for value in row)
+        config = alembic_config(archive.engine)
+        with archive.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0012")
+        assert raw_rows(archive) == old_rows
+    finally:
+        archive.close()
+
+
+@pytest.mark.parametrize("delta", [b"", b"\x28\xb5\x2f\xfd"])
+def test_relative_forms_name_their_base(delta):
+    for base_id in (1, 127, 128, 300, 2**40):
+        assert packing.split_relative(packing.relative(base_id, delta)) == (base_id, delta)
