@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 
 from archive import blobs, columns, packing
-from archive.columns import EpochMicros
+from archive.columns import EpochMicros, OutcomeCode
 from archive.database import Archive
 from archive.models import (
     Blob,
@@ -326,7 +326,8 @@ def _as_stored(column: Any) -> Any:
     """A time, JSON or packed column as the driver returns it, without the type's conversion: a
     value altered into something that no longer converts is then a finding, not a crash."""
     if isinstance(
-        column.type, JSON | DateTime | UTCDateTime | EpochMicros | PackedText | PackedJSON
+        column.type,
+        JSON | DateTime | UTCDateTime | EpochMicros | OutcomeCode | PackedText | PackedJSON,
     ):
         return type_coerce(column, _Stored()).label(column.name)
     return column
@@ -349,6 +350,8 @@ def _read_back(values: dict[str, Any], dialect: Any) -> dict[str, Any] | None:
 def _converted(name: str, value: Any, dialect: Any) -> Any:
     if name in _PACKED_COLUMNS and value is not None:
         return packing.unpack(value, dialect)
+    if name == "outcome" and value is not None:
+        return OutcomeCode().process_result_value(value, dialect)  # one character, since 0013
     if name in _URL_COLUMNS and value is not None:
         return packing.unpack(value, dialect, name)  # maybe relative to the base capture's
     if name in _TIME_COLUMNS and value is not None:

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from archive.columns import Digest, EpochMicros
+from archive.columns import Digest, EpochMicros, OutcomeCode
 from archive.packing import PackedJSON, PackedText
 
 NAMING_CONVENTION = {
@@ -380,7 +380,7 @@ class Capture(Base):
     """One fetch attempt of a page, successful or not, with what it observed.
 
     Stored compactly (migration 0013): the time as integer microseconds, the chain digest as 32
-    bytes (archive.columns); URLs and headers relative to the page's base capture where they
+    bytes, the outcome as one character (archive.columns); URLs and headers relative to the page's base capture where they
     repeat it (archive.captures); the ETag and Last-Modified not kept apart from the headers
     they come from (archive.columns.header reads them there). Every reader sees the values as
     fetched."""
@@ -400,7 +400,8 @@ class Capture(Base):
     headers: Mapped[list[Any]] = mapped_column(PackedJSON("headers"))
     payload_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
     payload_size: Mapped[int | None]
-    outcome: Mapped[str] = mapped_column(String(16))
+    # One character (archive.columns.OUTCOMES), read as the outcome's word.
+    outcome: Mapped[str] = mapped_column(OutcomeCode)
     version_id: Mapped[int | None] = mapped_column(ForeignKey("version.id"))
     error: Mapped[str | None] = mapped_column(Text)
     # This capture's evidence chained to the capture before it (archive.fixity).

@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 
 from archive import packing
 from archive.captures import CAPTURE
-from archive.columns import header
+from archive.columns import OUTCOME_CODES, OUTCOMES, header
 from archive.database import HEAD_REVISION, alembic_config, open_archive, upgrade_archive
 from archive.fixity import verify
 from archive.models import Capture, Page
@@ -226,3 +226,21 @@ def test_an_old_archive_upgraded_reads_the_same_and_downgrades_byte_for_byte(arc
 def test_relative_forms_name_their_base(delta):
     for base_id in (1, 127, 128, 300, 2**40):
         assert packing.split_relative(packing.relative(base_id, delta)) == (base_id, delta)
+
+
+def test_every_outcome_is_stored_as_a_character_of_its_own():
+    assert {outcome.value for outcome in Outcome} <= set(OUTCOMES)
+    assert len(set(OUTCOME_CODES.values())) == len(OUTCOMES)
+
+
+def test_verify_finds_an_outcome_changed_or_unknown(archive):
+    two_days(archive)
+    last = len(stored(archive))
+    for code, kind in ((OUTCOME_CODES["unchanged"], "altered"), ("~", "unknown")):
+        with archive.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE capture SET outcome = :code WHERE id = :id"),
+                {"code": code, "id": last},
+            )
+        problems = verify(archive).problems
+        assert [(p.kind, p.detail.split()[1]) for p in problems] == [("capture", str(last))], kind

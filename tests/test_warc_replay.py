@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from sqlalchemy import select, text
 from archive.blobs import Reader
 from archive.database import open_archive
 from archive.models import Version
+from tests.captures import captures
 from tests.cli import newsarchive
 
 BIN = Path(sys.executable).parent
@@ -132,9 +134,9 @@ class Shown:
         assert wrong == [], (self.timestamp, self.version, wrong)
 
 
-def timestamp(moment: str) -> str:
-    """A stored time (naive UTC, `2025-12-02 15:00:00.000000`) as 14 digits."""
-    return moment[:19].replace("-", "").replace(" ", "").replace(":", "")
+def timestamp(moment: datetime) -> str:
+    """A capture's time (UTC) as 14 digits."""
+    return moment.strftime("%Y%m%d%H%M%S")
 
 
 def versions_and_captures(db: Path) -> tuple[str, list[Shown], list[str]]:
@@ -149,11 +151,12 @@ def versions_and_captures(db: Path) -> tuple[str, list[Shown], list[str]]:
             found = _shown(connection, db, page_id)
             if found is not None:
                 url, shown = found
-                every = connection.execute(
-                    "SELECT captured_at FROM capture WHERE final_url = ? AND status IS NOT NULL",
-                    (url,),
-                )
-                return url, shown, [timestamp(at) for (at,) in every]
+                every = [
+                    c["captured_at"]
+                    for c in captures(db)
+                    if c["final_url"] == url and c["status"] is not None
+                ]
+                return url, shown, [timestamp(at) for at in every]
     raise AssertionError("no article has three versions with different texts")
 
 
@@ -166,13 +169,13 @@ def _shown(
     }
     if len({paragraphs for _, paragraphs in texts.values()}) < 3:
         return None
-    captures = connection.execute(
-        "SELECT captured_at, status, version_id, final_url FROM capture "
-        "WHERE page_id = ? AND status IN (200, 304) ORDER BY captured_at, id",
-        (page_id,),
-    ).fetchall()
+    found = sorted(
+        (c["captured_at"], c["id"], c["status"], c["version_id"], c["final_url"])
+        for c in captures(db)
+        if c["page_id"] == page_id and c["status"] in (200, 304)
+    )
     shown, seen = [], set()
-    for at, status, version_id, _ in captures:
+    for at, _, status, version_id, _ in found:
         if (version_id, status) in seen or (status == 304 and (version_id, 200) not in seen):
             continue
         seen.add((version_id, status))
@@ -186,7 +189,7 @@ def _shown(
             if paragraph not in whole
         }
         shown.append(Shown(timestamp(at), number, paragraphs, tuple(sorted(absent))))
-    return captures[0][3], shown
+    return found[0][4], shown
 
 
 @pytest.fixture(scope="module")
@@ -244,23 +247,20 @@ def test_a_not_modified_capture_replays_the_bytes_it_confirmed(wayback, web_arch
     """Raw (`id_`) replay of a 304 gives exactly the payload of the 200 it confirmed, with its
     headers agreeing with it: the archive's bytes, byte for byte."""
     url, shown, _ = versions_and_captures(web_archive[0])
-    with closing(sqlite3.connect(f"file:{web_archive[0]}?mode=ro", uri=True)) as connection:
-        captures = {
-            timestamp(at): (status, digest)
-            for at, status, digest in connection.execute(
-                "SELECT captured_at, status, payload_sha256 FROM capture WHERE final_url = ? "
-                "ORDER BY captured_at, id",
-                (url,),
-            )
-        }
+    held = sorted(
+        (c["captured_at"], c["id"], c["status"], c["payload_sha256"])
+        for c in captures(web_archive[0])
+        if c["final_url"] == url
+    )
+    by_time = {timestamp(at): (status, digest) for at, _, status, digest in held}
     blobs = stored_payloads(web_archive[0])
-    confirmed = [s for s in shown if captures[s.timestamp][0] == 304]
+    confirmed = [s for s in shown if by_time[s.timestamp][0] == 304]
     assert confirmed
     for capture in confirmed:
         original = max(
-            ts for ts, (status, _) in captures.items() if status == 200 and ts < capture.timestamp
+            ts for ts, (status, _) in by_time.items() if status == 200 and ts < capture.timestamp
         )
-        payload = blobs[captures[original][1]]
+        payload = blobs[by_time[original][1]]
         with urllib.request.urlopen(wayback.replay(capture.timestamp, url, "id_")) as answer:
             assert answer.read() == payload
             assert answer.headers["Content-Length"] == str(len(payload))
@@ -314,14 +314,13 @@ def stored_payloads(db: Path) -> dict[str, bytes]:
 def article_with_images(db: Path) -> tuple[str, str, int]:
     """An article page whose captured HTML names its images by relative URLs (no cache-busting
     query: pywb looks those up as written): its URL as fetched, a capture time, how many."""
-    with closing(sqlite3.connect(db)) as connection:
-        captures = connection.execute(
-            "SELECT c.final_url, c.captured_at, c.payload_sha256 FROM capture c"
-            " JOIN page p ON p.id = c.page_id"
-            " WHERE p.kind = 'article' AND c.status = 200 ORDER BY c.id"
-        ).fetchall()
+    found = [
+        (c["final_url"], c["captured_at"], c["payload_sha256"])
+        for c in captures(db)
+        if c["kind"] == "article" and c["status"] == 200
+    ]
     payloads = stored_payloads(db)
-    for url, at, sha256 in captures:
+    for url, at, sha256 in found:
         html = payloads[sha256].decode("utf-8", "replace")
         images = html.count('<img src="./W0')
         if images and "?v=" not in html:

@@ -6,6 +6,7 @@ outcome and chain digest.
   becomes BIGINT.
 - capture.chain_sha256: its 32 bytes (archive.columns.Digest); SQLite keeps VARCHAR(64),
   PostgreSQL's column becomes bytea.
+- capture.outcome: one character (archive.columns.OutcomeCode), the column as it was.
 - capture.requested_url, final_url, headers: relative to the page's base capture where they
   repeat it (archive.captures, archive.packing): the same URL, headers as a delta of the base's.
   PostgreSQL's URL columns become bytea (their text as UTF-8).
@@ -14,6 +15,7 @@ outcome and chain digest.
 - ix_capture_referrer_version_id holds only the captures that have a referrer (files').
 
 The downgrade restores every value and stored form: times as SQLAlchemy's text, digests as hex,
+outcomes as words,
 URLs whole, headers packed whole with the site's dictionary of small JSON values as they were
 (a capture's headers are made relative only where packing them so gives back their stored
 bytes), the validators from the headers. On SQLite the two restored columns come last.
@@ -45,7 +47,7 @@ REFERRER_INDEX = "ix_capture_referrer_version_id"
 PAGES = 500
 # How SQLAlchemy's SQLite dialect writes a time (always with microseconds).
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
-COLUMNS = ("id", "captured_at", "requested_url", "final_url", "headers", "chain_sha256")
+COLUMNS = ("id", "captured_at", "requested_url", "final_url", "headers", "chain_sha256", "outcome")
 
 
 def upgrade() -> None:
@@ -210,7 +212,9 @@ def _compacted(context: _Context, site_id: int, captures: list[Any]) -> list[dic
                     f"capture {row.id}'s {name} is not the one its headers hold: revision 0013 "
                     "keeps only the headers"
                 )
-        values: dict[str, Any] = {"id": row.id}
+        if row.outcome not in columns.OUTCOME_CODES:
+            raise RuntimeError(f"capture {row.id}'s outcome {row.outcome!r} is none 0013 knows")
+        values: dict[str, Any] = {"id": row.id, "outcome": columns.OUTCOME_CODES[row.outcome]}
         if context.sqlite:
             values["captured_at"] = _micros(row.id, row.captured_at)
             if row.chain_sha256 is not None:
@@ -238,7 +242,7 @@ def _whole(context: _Context, site_id: int, captures: list[Any]) -> list[dict[st
     whole: dict[int, dict[str, str]] = {}
     updates = []
     for row in captures:
-        values: dict[str, Any] = {"id": row.id}
+        values: dict[str, Any] = {"id": row.id, "outcome": columns.OUTCOME_WORDS[row.outcome]}
         text = {}
         for name in packing.RELATIVE_COLUMNS:
             stored = getattr(row, name)
