@@ -33,9 +33,7 @@ _DICTIONARY_BY_ZSTD_ID = text("SELECT content FROM compression_dictionary WHERE 
 RELATIVE = b"\xff"
 # The capture columns a value may be stored relative to (archive.captures).
 RELATIVE_COLUMNS = ("requested_url", "final_url", "headers")
-_BASE_VALUE = {
-    name: text(f"SELECT {name} FROM capture WHERE id = :id") for name in RELATIVE_COLUMNS
-}
+_BASE_VALUES = text(f"SELECT {', '.join(RELATIVE_COLUMNS)} FROM capture WHERE id = :id")
 # Base values remembered per database: a page's captures share one, read once.
 _BASES_KEPT = 4096
 
@@ -64,23 +62,26 @@ class _Dictionaries:
 
     def base(self, column: str, capture_id: int) -> str:
         """The value of `column` that capture `capture_id` holds whole; ValueError when there
-        is no such capture or its value is itself relative (damaged: bases are whole)."""
+        is no such capture or its value is itself relative (damaged: bases are whole). A base's
+        relative columns are read together: its later captures need them all."""
         key = (column, capture_id)
         if key not in self.bases:
             engine = self.engine()
-            stored = None
+            row = None
             if engine is not None:
                 with engine.connect() as connection:
-                    stored = connection.scalar(_BASE_VALUE[column], {"id": capture_id})
-            if stored is None:
+                    row = connection.execute(_BASE_VALUES, {"id": capture_id}).first()
+            if row is None:
                 raise ValueError(
                     f"a capture's {column} is relative to capture {capture_id}, not held"
                 )
-            if is_relative(stored):
-                raise ValueError(f"capture {capture_id}'s {column} is a base but is not whole")
             if len(self.bases) >= _BASES_KEPT:
                 self.bases.clear()
-            self.bases[key] = unpack_using(stored, self.get)
+            for name, stored in zip(RELATIVE_COLUMNS, row, strict=True):
+                if stored is not None and not is_relative(stored):
+                    self.bases[(name, capture_id)] = unpack_using(stored, self.get)
+            if key not in self.bases:
+                raise ValueError(f"capture {capture_id}'s {column} is a base but is not whole")
         return self.bases[key]
 
 
