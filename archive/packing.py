@@ -10,14 +10,15 @@ frame's magic number (0x28 0xB5: a continuation byte after "("), so the two cann
 
 A capture's URLs and headers may also be stored relative to its page's base capture (revision
 0013, archive.captures): byte 0xFF (never in UTF-8), the base capture's id as a varint, then
-nothing (the base's value, the same) or a frame written after the base's value (a delta, its
-magic number left out). The
-base's value is read through another connection (the base was committed before: the writer
-never makes a capture relative to one of its own transaction) and is always stored whole.
+nothing (the base's value, the same) or a delta: operations that copy, skip or insert bytes of
+the base's value (make_delta). The base's value is read through another connection (the base
+was committed before: the writer never makes a capture relative to one of its own transaction)
+and is always stored whole.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import weakref
 from collections.abc import Callable
@@ -138,45 +139,93 @@ def is_relative(stored: Any) -> bool:
 
 
 def relative(base_id: int, delta: bytes = b"") -> bytes:
-    """The stored form of a value relative to capture `base_id`'s: `delta` a frame written
-    after the base's value (make_delta), or empty for the same value."""
-    encoded = bytearray(RELATIVE)
-    while True:
-        byte, base_id = base_id & 0x7F, base_id >> 7
-        encoded.append(byte | (0x80 if base_id else 0))
-        if not base_id:
-            return bytes(encoded) + delta
+    """The stored form of a value relative to capture `base_id`'s: `delta` its operations on
+    the base's value (make_delta), or empty for the same value."""
+    return RELATIVE + _varint(base_id) + delta
 
 
 def split_relative(stored: bytes) -> tuple[int, bytes]:
     """(base capture id, delta) of a relative value; ValueError when it is cut short."""
-    base_id, shift = 0, 0
-    for position in range(1, min(len(stored), 11)):
-        byte = stored[position]
-        base_id |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return base_id, stored[position + 1 :]
-    raise ValueError("a relative value without its base's id")
+    base_id, position = _read_varint(stored, 1)
+    return base_id, stored[position:]
+
+
+# A delta's operations, each a varint of (length << 2 | kind), over the base's UTF-8 bytes from
+# its start: copy that many bytes of the base, insert that many bytes (which follow), or skip
+# that many bytes of the base; what is left of the base after the last one is copied.
+_COPY, _INSERT, _SKIP = 0, 1, 2
 
 
 def make_delta(value: str, base: str) -> bytes:
-    """A frame of `value` written after `base`, without its magic number (4 bytes every frame
-    has); empty when they are the same."""
+    """`value` as operations on `base` (above): a quiet capture's headers differ from its base's
+    in a few characters (the Date's seconds, a 304's Content-Length), so they take a few bytes
+    where a Zstandard frame after the base took 28. Empty when the two are the same."""
     if value == base:
         return b""
-    frame = codec.compress_after(value.encode("utf-8"), base.encode("utf-8"))
-    return frame[len(codec.MAGIC) :]
+    old, new = base.encode("utf-8"), value.encode("utf-8")
+    operations: list[tuple[int, int, bytes]] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            operations.append((_COPY, i2 - i1, b""))
+            continue
+        if i2 > i1:
+            operations.append((_SKIP, i2 - i1, b""))
+        if j2 > j1:
+            operations.append((_INSERT, j2 - j1, new[j1:j2]))
+    if operations and operations[-1][0] == _COPY:
+        operations.pop()  # the rest of the base is copied anyway
+    encoded = bytearray()
+    for kind, length, inserted in operations:
+        encoded += _varint(length << 2 | kind) + inserted
+    return bytes(encoded)
 
 
 def apply_delta(base: str, delta: bytes) -> str:
     """The value make_delta(value, base) was made from; ValueError when it does not decode."""
     if not delta:
         return base
+    old, out, at, position = base.encode("utf-8"), bytearray(), 0, 0
+    while position < len(delta):
+        code, position = _read_varint(delta, position)
+        kind, length = code & 3, code >> 2
+        if kind == _INSERT:
+            if position + length > len(delta):
+                raise ValueError("a relative value's delta is cut short")
+            out += delta[position : position + length]
+            position += length
+        elif kind in (_COPY, _SKIP) and at + length <= len(old):
+            if kind == _COPY:
+                out += old[at : at + length]
+            at += length
+        else:
+            raise ValueError("a relative value's delta does not fit its base")
+    out += old[at:]
     try:
-        return codec.decompress_after(codec.MAGIC + delta, base.encode("utf-8")).decode("utf-8")
-    except (codec.ZstdError, UnicodeDecodeError) as exc:
+        return out.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise ValueError(f"a relative value does not decode: {exc}") from None
+
+
+def _varint(value: int) -> bytes:
+    encoded = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        encoded.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(encoded)
+
+
+def _read_varint(data: bytes, position: int) -> tuple[int, int]:
+    """(value, position after it) of the varint at `position`; ValueError when cut short."""
+    value, shift = 0, 0
+    while position < len(data) and shift < 64:
+        byte = data[position]
+        value |= (byte & 0x7F) << shift
+        position, shift = position + 1, shift + 7
+        if not byte & 0x80:
+            return value, position
+    raise ValueError("a relative value's delta is cut short")
 
 
 def unpack_using(

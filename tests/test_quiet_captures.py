@@ -6,6 +6,7 @@ byte."""
 from __future__ import annotations
 
 import dataclasses
+import random
 from datetime import timedelta
 from email.utils import format_datetime
 
@@ -244,3 +245,22 @@ def test_verify_finds_an_outcome_changed_or_unknown(archive):
             )
         problems = verify(archive).problems
         assert [(p.kind, p.detail.split()[1]) for p in problems] == [("capture", str(last))], kind
+
+
+def test_a_delta_gives_back_every_value_from_its_base():
+    rng = random.Random(15)
+    alphabet = 'ab", []:日期0123456789'
+    for _ in range(500):
+        base = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 60)))
+        value = list(base)
+        for _ in range(rng.randrange(0, 6)):
+            at = rng.randrange(0, len(value) + 1)
+            if rng.random() < 0.5 and at < len(value):
+                del value[at : at + rng.randrange(1, 8)]
+            else:
+                value[at:at] = rng.choice(alphabet) * rng.randrange(1, 4)
+        changed = "".join(value)
+        assert packing.apply_delta(base, packing.make_delta(changed, base)) == changed
+    for damaged in (b"\x05", b"\xfd\x01", b"\x80"):  # an insert cut short, a skip too far, cut
+        with pytest.raises(ValueError):
+            packing.apply_delta("abc", damaged)
