@@ -8,8 +8,8 @@ outcome and chain digest.
   PostgreSQL's column becomes bytea.
 - capture.outcome: one character (archive.columns.OutcomeCode), the column as it was.
 - capture.requested_url, final_url, headers: relative to the page's base capture where they
-  repeat it (archive.captures, archive.packing): the same URL, headers as a delta of the base's.
-  PostgreSQL's URL columns become bytea (their text as UTF-8).
+  repeat it (archive.captures, archive.packing): the same URL, headers as operations on the
+  base's (a delta). PostgreSQL's URL columns become bytea (their text as UTF-8).
 - capture.etag, last_modified go: every writer took them from the capture's headers, where they
   are read now (archive.columns.header). The upgrade refuses an archive where they differ.
 - ix_capture_referrer_version_id holds only the captures that have a referrer (files').
