@@ -29,7 +29,7 @@ class EpochMicros(TypeDecorator[datetime]):
     """An aware time stored as an integer of microseconds since 1970-01-01 UTC: 8 bytes at most
     where SQLite's text took 26, ordered and compared as the times are. Reads back aware UTC.
     SQLite keeps the column declared as before (DATETIME: integers stay integers in it), so
-    revision 0013 converts its values in place; PostgreSQL's is BIGINT."""
+    revision 0014 converts its values in place; PostgreSQL's is BIGINT."""
 
     impl = BigInteger
     cache_ok = True
@@ -83,7 +83,7 @@ class Digest(TypeDecorator[str]):
 
 def header(headers: Any, name: str) -> str | None:
     """The first value of header `name` (case-insensitive) in a capture's headers, if present:
-    how a capture's ETag and Last-Modified are read since revision 0013 (the writer took them
+    how a capture's ETag and Last-Modified are read since revision 0014 (the writer took them
     from the same headers with this rule, archive.records.Observation.header)."""
     wanted = name.lower()
     return next((str(v) for k, v in headers or () if str(k).lower() == wanted), None)

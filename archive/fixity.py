@@ -351,11 +351,11 @@ def _converted(name: str, value: Any, dialect: Any) -> Any:
     if name in _PACKED_COLUMNS and value is not None:
         return packing.unpack(value, dialect)
     if name == "outcome" and value is not None:
-        return OutcomeCode().process_result_value(value, dialect)  # one character, since 0013
+        return OutcomeCode().process_result_value(value, dialect)  # one character, since 0014
     if name in _URL_COLUMNS and value is not None:
         return packing.unpack(value, dialect, name)  # maybe relative to the base capture's
     if name in _TIME_COLUMNS and value is not None:
-        if isinstance(value, int):  # integer microseconds (archive.columns), since 0013
+        if isinstance(value, int):  # integer microseconds (archive.columns), since 0014
             return columns.from_micros(value)
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
         if not isinstance(moment, datetime):

@@ -379,7 +379,7 @@ class VersionSegment(Base):
 class Capture(Base):
     """One fetch attempt of a page, successful or not, with what it observed.
 
-    Stored compactly (migration 0013): the time as integer microseconds, the chain digest as 32
+    Stored compactly (migration 0014): the time as integer microseconds, the chain digest as 32
     bytes, the outcome as one character (archive.columns); URLs and headers relative to the page's base capture where they
     repeat it (archive.captures); the ETag and Last-Modified not kept apart from the headers
     they come from (archive.columns.header reads them there). Every reader sees the values as

@@ -9,7 +9,7 @@ are read, so every reader (the ORM, Core selects) sees text. Valid UTF-8 never b
 frame's magic number (0x28 0xB5: a continuation byte after "("), so the two cannot be confused.
 
 A capture's URLs and headers may also be stored relative to its page's base capture (revision
-0013, archive.captures): byte 0xFF (never in UTF-8), the base capture's id as a varint, then
+0014, archive.captures): byte 0xFF (never in UTF-8), the base capture's id as a varint, then
 nothing (the base's value, the same) or a delta: operations that copy, skip or insert bytes of
 the base's value (make_delta). The base's value is read through another connection (the base
 was committed before: the writer never makes a capture relative to one of its own transaction)

@@ -1,5 +1,5 @@
 """Captures as the archive's readers see them, for tests that look into an archive file: a capture's
-stored time, digest, URLs and headers are compact forms (revision 0013) the models decode."""
+stored time, digest, URLs and headers are compact forms (revision 0014) the models decode."""
 
 from __future__ import annotations
 
@@ -26,5 +26,5 @@ def captures(db: Path | str) -> list[dict[str, Any]]:
 
 
 def stored_time(moment: Any) -> str:
-    """A capture's time as SQLite held it before revision 0013 (naive UTC with microseconds)."""
+    """A capture's time as SQLite held it before revision 0014 (naive UTC with microseconds)."""
     return moment.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")

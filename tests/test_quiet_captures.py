@@ -1,6 +1,6 @@
 """Compact captures (issue 15 §3), on both engines: a quiet day's captures are stored relative to
 their page's base capture and read back field for field as fetched, verify finds a damaged one,
-and an archive in the old form (revision 0012) upgraded reads the same and downgrades byte for
+and an archive in the old form (revision 0013) upgraded reads the same and downgrades byte for
 byte."""
 
 from __future__ import annotations
@@ -202,13 +202,13 @@ def test_an_old_archive_upgraded_reads_the_same_and_downgrades_byte_for_byte(arc
     config = alembic_config(archive.engine)
     with archive.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0012")
+        command.downgrade(config, "0013")
     old_rows = raw_rows(archive)
     archive.close()
     assert not any(
         isinstance(value, bytes) and value[:1] == b"\xff" for r in old_rows for value in r
     )
-    assert upgrade_archive(archive_url) == ("0012", HEAD_REVISION)
+    assert upgrade_archive(archive_url) == ("0013", HEAD_REVISION)
     archive = open_archive(archive_url)
     try:
         assert snapshot(archive) == seen
@@ -217,7 +217,7 @@ def test_an_old_archive_upgraded_reads_the_same_and_downgrades_byte_for_byte(arc
         config = alembic_config(archive.engine)
         with archive.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.downgrade(config, "0012")
+            command.downgrade(config, "0013")
         assert raw_rows(archive) == old_rows
     finally:
         archive.close()

@@ -20,8 +20,8 @@ URLs whole, headers packed whole with the site's dictionary of small JSON values
 (a capture's headers are made relative only where packing them so gives back their stored
 bytes), the validators from the headers. On SQLite the two restored columns come last.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03
 
 """
@@ -37,8 +37,8 @@ from alembic import op
 from archive import codec, columns, packing
 
 # revision identifiers, used by Alembic.
-revision: str = "0013"
-down_revision: str | Sequence[str] | None = "0012"
+revision: str = "0014"
+down_revision: str | Sequence[str] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -209,11 +209,11 @@ def _compacted(context: _Context, site_id: int, captures: list[Any]) -> list[dic
         for name, value in (("ETag", row.etag), ("Last-Modified", row.last_modified)):
             if value != columns.header(json.loads(headers), name):
                 raise RuntimeError(
-                    f"capture {row.id}'s {name} is not the one its headers hold: revision 0013 "
+                    f"capture {row.id}'s {name} is not the one its headers hold: revision 0014 "
                     "keeps only the headers"
                 )
         if row.outcome not in columns.OUTCOME_CODES:
-            raise RuntimeError(f"capture {row.id}'s outcome {row.outcome!r} is none 0013 knows")
+            raise RuntimeError(f"capture {row.id}'s outcome {row.outcome!r} is none 0014 knows")
         values: dict[str, Any] = {"id": row.id, "outcome": columns.OUTCOME_CODES[row.outcome]}
         if context.sqlite:
             values["captured_at"] = _micros(row.id, row.captured_at)
@@ -238,7 +238,7 @@ def _compacted(context: _Context, site_id: int, captures: list[Any]) -> list[dic
 
 
 def _whole(context: _Context, site_id: int, captures: list[Any]) -> list[dict[str, Any]]:
-    """The stored values revision 0012 held, of one page's captures."""
+    """The stored values revision 0013 held, of one page's captures."""
     whole: dict[int, dict[str, str]] = {}
     updates = []
     for row in captures:
