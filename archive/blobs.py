@@ -43,7 +43,7 @@ _ROW = select(
     BLOB.c.depth,
 ).where(BLOB.c.sha256 == bindparam("sha256"))
 _DICTIONARY = select(DICTIONARY.c.content).where(DICTIONARY.c.id == bindparam("id"))
-_UPSERT: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+UPSERT: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _EXISTS = select(BLOB.c.sha256).where(BLOB.c.sha256 == bindparam("sha256"))
 
 
@@ -139,8 +139,8 @@ def put(connection: Connection, sha256: str, size: int, form: Form, now: datetim
     (by another writer meanwhile too: whichever form was stored first stays)."""
     values = {"sha256": sha256, "size": size, "created_at": now, **form.values()}
     dialect = connection.dialect.name
-    if dialect in _UPSERT:
-        connection.execute(_UPSERT[dialect](BLOB).on_conflict_do_nothing(), values)
+    if dialect in UPSERT:
+        connection.execute(UPSERT[dialect](BLOB).on_conflict_do_nothing(), values)
     elif not exists(connection, sha256):
         connection.execute(insert(BLOB), values)
 

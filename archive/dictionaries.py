@@ -52,12 +52,6 @@ def create(
     trained = codec.train(list(samples), SIZES[kind]) if len(samples) >= MIN_SAMPLES else None
     if trained is None:
         return None
-    existing = connection.execute(
-        select(DICTIONARY.c.id, DICTIONARY.c.content).where(DICTIONARY.c.zstd_id == trained.dict_id)
-    ).first()
-    if existing is not None:
-        same = bytes(existing.content) == trained.dict_content
-        return (int(existing.id), trained) if same else None
     values = {
         "site_id": site_id,
         "kind": kind,
@@ -67,9 +61,33 @@ def create(
         "samples": len(samples),
         "created_at": now,
     }
+    made = _insert_unless_held(connection, values)
+    if made is not None:
+        return made, trained
+    existing = connection.execute(
+        select(DICTIONARY.c.id, DICTIONARY.c.content).where(DICTIONARY.c.zstd_id == trained.dict_id)
+    ).one()
+    same = bytes(existing.content) == trained.dict_content
+    return (int(existing.id), trained) if same else None
+
+
+def _insert_unless_held(connection: Connection, values: dict[str, Any]) -> int | None:
+    """The new dictionary's id, or None when one with its zstd id is stored already: by another
+    writer meanwhile too (writers of one site train on the same first samples at about the same
+    time; the insert waits for the other's transaction and then does nothing)."""
+    dialect = connection.dialect.name
+    if dialect in blobs.UPSERT:
+        statement = blobs.UPSERT[dialect](DICTIONARY).on_conflict_do_nothing(
+            index_elements=["zstd_id"]
+        )
+        made = connection.scalar(statement.returning(DICTIONARY.c.id), values)
+        return None if made is None else int(made)
+    held = select(DICTIONARY.c.id).where(DICTIONARY.c.zstd_id == values["zstd_id"])
+    if connection.scalar(held) is not None:
+        return None
     key = connection.execute(insert(DICTIONARY), values).inserted_primary_key
     assert key is not None
-    return int(key[0]), trained
+    return int(key[0])
 
 
 def _site_payloads(site_id: int) -> Any:
