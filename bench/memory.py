@@ -120,6 +120,9 @@ def _holds_archive(pid: int) -> bool:
 def crawl_tree(base_url: str, db: Path, interval: float) -> tuple[TreeSample, dict, float]:
     """A first crawl of the replica into `db`, its tree sampled every `interval` seconds."""
     command = [sys.executable, "-m", "newsarchive", "crawl", "--base-url", base_url, *FAST]
+    # The replica publishes a few articles a day, so 100,000 of them go back to the 1940s: the
+    # validation's earliest date would drop two thirds of them unarchived (33,093 of 100,000).
+    command += ["-s", "NEWSARCHIVE_EARLIEST_DATE=1900-01-01"]
     # The crawl's log goes to a file: a pipe nobody reads until the end fills up (64 KiB) and
     # blocks the crawler's next log line, which stalled the 100,000-article run.
     log = db.with_suffix(".log")
