@@ -217,13 +217,16 @@ class FileState:
     last_modified: str | None
     outcome: str
     error: str | None
+    captured_at: datetime | None = None
 
 
 def file_state(archive: Archive, url: str) -> FileState | None:
     """The file page at `url` as its latest capture left it; None if it was never recorded."""
     with archive.reading() as session:
         row = session.execute(
-            select(Capture.outcome, Capture.error, Page.etag, Page.last_modified)
+            select(
+                Capture.outcome, Capture.error, Capture.captured_at, Page.etag, Page.last_modified
+            )
             .join(Page, Page.id == Capture.page_id)
             .join(PageUrl, PageUrl.page_id == Page.id)
             .where(PageUrl.url == url)
@@ -232,7 +235,7 @@ def file_state(archive: Archive, url: str) -> FileState | None:
         ).first()
     if row is None:
         return None
-    return FileState(row.etag, row.last_modified, row.outcome, row.error)
+    return FileState(row.etag, row.last_modified, row.outcome, row.error, row.captured_at)
 
 
 def file_urls(archive: Archive) -> set[str]:

@@ -17,7 +17,7 @@ import pytest
 from crawler.plan.files import FilePolicy
 from crawler.sites.profile import load_profile
 from crawler.sites.urls import SiteUrls
-from tests.cli import as_json, newsarchive
+from tests.cli import DAILY, as_json, crawl, newsarchive
 from tests.web import crawl_days, evening
 
 DAYS = 6
@@ -39,7 +39,8 @@ def scenario(replica_factory, tmp_path_factory) -> Scenario:
     site = replica_factory(day=1, files=True)
     db = tmp_path_factory.mktemp("files") / "archive.db"
     site.reset_requests()
-    crawl_days(site, db, DAYS)
+    # Files checked again with every check of their article: the scenario changes them daily.
+    crawl_days(site, db, DAYS, "-s", "NEWSARCHIVE_FILE_RECHECK_EVERY=0")
     runs = list(reversed(as_json("runs", db=db)))
     return Scenario(db, site.truth()["files"], runs, site.requests()["requests"])
 
@@ -256,3 +257,28 @@ def test_get_refuses_a_url_it_holds_no_bytes_of_with_a_sentence(scenario):
     done = newsarchive("get", offsite["url"], "--output", "/dev/null", db=scenario.db)
     assert done.returncode == 1
     assert done.stderr.startswith("Error: No capture of ") and done.stderr.endswith(".\n")
+
+
+def test_a_held_file_is_asked_for_again_only_once_its_recheck_interval_passed(
+    replica_factory, tmp_path
+):
+    site = replica_factory(day=1, files=True)
+    db = tmp_path / "archive.db"
+    site.reset_requests()
+    crawl_days(site, db, 3)  # the default: a held file again once its capture is 7 days old
+    truth = site.truth()["files"]
+    typed = next(f for f in truth if f["role"] == "typed" and f["url"].endswith(".docx"))
+    name = typed["url"].rsplit("/", 1)[1]
+    asked = [r for r in site.requests()["requests"] if r["path"].endswith(name)]
+    assert len(asked) == 1  # day 1 only, though its article was checked each day
+    runs = list(reversed(as_json("runs", db=db)))
+    assert runs[1]["counts"]["files"]["not-due"] > 0
+    third_sharer = next(f for f in truth if f["role"] == "shared")
+    assert len(history_at(db, third_sharer["url"])) == 1  # fetched once, and held
+    crawl(site.base_url, db, *DAILY, "-s", "NEWSARCHIVE_NOW=2025-12-08T23:00:01+08:00")
+    outcomes = [c["outcome"] for c in history_at(db, typed["url"])]
+    assert outcomes == ["new", "not-modified"]  # seven days on: asked again, conditionally
+
+
+def history_at(db: Path, url: str) -> list[dict[str, Any]]:
+    return as_json("history", url, db=db)["captures"]

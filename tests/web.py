@@ -140,11 +140,11 @@ def evening(day: int) -> str:
     return f"2025-12-{day:02d}T23:00:00+08:00"
 
 
-def crawl_days(site: ReplicaProcess, db: Path, days: int) -> None:
-    """One crawl a day, like cron, each at its simulated evening."""
+def crawl_days(site: ReplicaProcess, db: Path, days: int, *args: str) -> None:
+    """One crawl a day, like cron, each at its simulated evening (`args` added to each)."""
     for day in range(1, days + 1):
         site.set_day(day)
         now = ("-s", f"NEWSARCHIVE_NOW={evening(day)}")
-        crawl(site.base_url, db, *DAILY, *now, exit_codes=(0, 1))
+        crawl(site.base_url, db, *DAILY, *now, *args, exit_codes=(0, 1))
     with closing(sqlite3.connect(db)) as connection:  # everything in the file, nothing in a WAL
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

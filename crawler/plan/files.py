@@ -1,16 +1,18 @@
-"""Which files an article references a crawl fetches, how (conditionally, once per run), and
-which it refuses and why: too big, of a type not taken, on another host."""
+"""Which files an article references a crawl fetches, how (conditionally, once per run, a held
+one again only once its re-check interval passed), and which it refuses and why: too big, of a
+type not taken, on another host."""
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from posixpath import splitext
 from urllib.parse import urlsplit
 
 from archive.database import Archive
-from archive.files import FileState, file_state, file_urls, latest_references
+from archive.files import HOLDING, FileState, file_state, file_urls, latest_references
 from archive.records import ArticleRecord, Outcome
 from crawler.sites.profile import FileRules
 from crawler.sites.urls import SiteUrls
@@ -68,17 +70,32 @@ class FilePolicy:
         return any(fnmatch.fnmatchcase(bare, pattern) for pattern in self.rules.media_types)
 
 
-class FilePlan:
-    """The files a crawl asks for: each once per run, conditionally when the archive holds it;
-    a refusal for a reason already recorded is not recorded again every run."""
+# A file's capture that found the bytes the archive holds (or new ones): the file is held.
+_HELD = HOLDING | {Outcome.NOT_MODIFIED.value}
 
-    def __init__(self, archive: Archive, policy: FilePolicy) -> None:
+
+class FilePlan:
+    """The files a crawl asks for: each once per run, conditionally when the archive holds it,
+    and a held one only when its last capture is `recheck_every` old (a zero interval: with
+    every check of its article); a refusal for a reason already recorded is not recorded again
+    every run."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        policy: FilePolicy,
+        recheck_every: timedelta = timedelta(0),
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.archive = archive
         self.policy = policy
+        self.recheck_every = recheck_every
+        self.clock = clock
         self.asked: set[str] = set()
         # The archive's file URLs, read once a run: most files a crawl asks for are new, and
         # asking the archive about each cost the crawler more than fetching it.
         self._known: set[str] | None = None
+        self._states: dict[str, FileState | None] = {}
 
     def new(self, refs: Iterable[FileRef]) -> list[FileRef]:
         """Those of `refs` not asked for yet in this run (now marked asked)."""
@@ -100,6 +117,16 @@ class FilePlan:
             headers["If-Modified-Since"] = state.last_modified
         return headers
 
+    def due(self, url: str) -> bool:
+        """Whether the file is fetched: not held yet (new, or its last capture failed), or held
+        and last captured `recheck_every` ago or more."""
+        state = self._state(url)
+        if state is None or state.outcome not in _HELD or state.captured_at is None:
+            return True
+        if not self.recheck_every or self.clock is None:
+            return True
+        return state.captured_at + self.recheck_every <= self.clock()
+
     def refused_before(self, url: str, reason: str) -> bool:
         state = self._state(url)
         return state is not None and state.outcome == Outcome.REJECTED and state.error == reason
@@ -109,4 +136,8 @@ class FilePlan:
         (a file is asked for once a run, so none recorded since is asked about)."""
         if self._known is None:
             self._known = file_urls(self.archive)
-        return file_state(self.archive, url) if url in self._known else None
+        if url not in self._known:
+            return None
+        if url not in self._states:
+            self._states[url] = file_state(self.archive, url)
+        return self._states[url]

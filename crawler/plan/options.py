@@ -43,6 +43,9 @@ class Options:
     # The longest an article goes unchecked (None: derived from the budget and the archive).
     floor: timedelta | None = None
     min_interval: timedelta = timedelta(hours=6)
+    # A file the archive holds is asked for again only once its last capture is this old (0:
+    # with every check of an article naming it).
+    file_recheck_every: timedelta = timedelta(days=7)
 
     @classmethod
     def from_settings(
@@ -99,6 +102,10 @@ class Options:
             min_interval=_setting(
                 "NEWSARCHIVE_REVISIT_MIN_INTERVAL",
                 lambda: parse_duration(settings.get("NEWSARCHIVE_REVISIT_MIN_INTERVAL", "6h")),
+            ),
+            file_recheck_every=_setting(
+                "NEWSARCHIVE_FILE_RECHECK_EVERY",
+                lambda: parse_duration(settings.get("NEWSARCHIVE_FILE_RECHECK_EVERY", "7d")),
             ),
         )
 

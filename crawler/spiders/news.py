@@ -107,7 +107,13 @@ class NewsSpider(Spider):
             and self.context.refusal is None  # a refused crawl has no archive to ask
         )
         policy = FilePolicy(self.profile.files, urls, settings.getint("NEWSARCHIVE_FILE_MAXSIZE"))
-        self.files = FilePlan(self.context.archive, policy) if fetch_files else None
+        options = self.context.options
+        recheck = options.file_recheck_every if options is not None else timedelta(0)
+        self.files = (
+            FilePlan(self.context.archive, policy, recheck, self.context.clock)
+            if fetch_files
+            else None
+        )
 
     def opened(self) -> None:
         """A crawl that must not start stops here, before any request."""
@@ -201,7 +207,9 @@ class NewsSpider(Spider):
             return
         for ref in self.files.new(refs):
             reason = self.files.policy.offsite(ref.url)
-            if reason is None:
+            if reason is None and self.plan.conditional and not self.files.due(ref.url):
+                self._count("files/not-due")  # held, checked within NEWSARCHIVE_FILE_RECHECK_EVERY
+            elif reason is None:
                 yield self._file_request(ref, observation.url)
             elif not self.files.refused_before(ref.url, reason):
                 fetched = Fetched(url=ref.url, requested_url=ref.url, kind=PageKind.FILE)
