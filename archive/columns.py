@@ -115,8 +115,9 @@ OUTCOME_WORDS = {code: word for word, code in OUTCOME_CODES.items()}
 
 
 class OutcomeCode(TypeDecorator[str]):
-    """A capture's outcome stored as one character (OUTCOMES), bound and read as its word: 2
-    bytes where "not-modified" took 13. The column stays VARCHAR(16) on both engines."""
+    """An outcome (a capture's; a page's last, since 0015) stored as one character (OUTCOMES),
+    bound and read as its word: 2 bytes where "not-modified" took 13. The column stays
+    VARCHAR(16) on both engines."""
 
     impl = String
     cache_ok = True

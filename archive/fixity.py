@@ -9,6 +9,15 @@ the capture before it in its run, the first capture of a run links to the last c
 before it (as its writer saw them: runs of other sites may be writing at the same time), and a
 finished run keeps its final digest. Altering a capture breaks its link; removing one breaks the
 next link (or the run's final digest, if it was the last).
+
+Every capture has its digest, but a quiet one (a re-check that found its page as archived: most
+of a day's captures) stores it only as a checkpoint: when it is the first its writer wrote of its
+run (it links to a digest read from the archive), or when the 63 captures of its run before it
+stored none (archive.store.CHECKPOINT_EVERY). The others are recomputed through, and covered by
+the next stored digest of their run, or, for the last ones, by the run's own digest: every
+transaction that writes captures keeps on the run the head its chain reached, so a run
+interrupted mid-way still records where its chain ended. An altered or removed quiet capture
+breaks its checkpoint, or the run's digest.
 """
 
 from __future__ import annotations
@@ -45,7 +54,7 @@ from archive.models import (
     Version,
 )
 from archive.packing import PackedJSON, PackedText
-from archive.records import RECORD_FIELDS, content_sha256, record_sha256
+from archive.records import RECORD_FIELDS, Outcome, content_sha256, record_sha256
 from archive.search import check_index
 
 CAPTURE, RUN, VERSION = (cast(Table, m.__table__) for m in (Capture, CrawlRun, Version))
@@ -71,6 +80,8 @@ CHAINED = (
     "version_id",
     "error",
 )
+# A re-check that found the page as archived: its digest is stored only at checkpoints.
+QUIET = frozenset({Outcome.NOT_MODIFIED.value, Outcome.UNCHANGED.value})
 _LAST_IN_RUN = (
     select(CAPTURE.c.chain_sha256)
     .where(CAPTURE.c.run_id == bindparam("run_id"), CAPTURE.c.chain_sha256.is_not(None))
@@ -85,6 +96,12 @@ _LAST_BEFORE_RUN = (
 )
 
 
+def checkpoint(outcome: str) -> bool:
+    """Whether a capture with this outcome stores its digest even in the middle of its run's
+    captures in a transaction: all but the quiet ones."""
+    return outcome not in QUIET
+
+
 def capture_digest(previous: str, values: dict[str, Any]) -> str:
     """The chain digest of a capture with these column values, after `previous`. Each value is
     taken in one canonical form, whatever form it arrived in: a time as UTC (the archive keeps
@@ -97,8 +114,14 @@ def capture_digest(previous: str, values: dict[str, Any]) -> str:
 
 
 def chain_head(connection: Connection, run_id: int) -> str:
-    """The digest the run's next capture links to: its last capture's, else the earlier runs'."""
-    last = connection.scalar(_LAST_IN_RUN, {"run_id": run_id})
+    """The digest the run's next capture links to: the head its last transaction recorded
+    on the run (its last capture's), else the earlier runs' last stored one."""
+    recorded = connection.scalar(select(RUN.c.chain_sha256).where(RUN.c.id == run_id))
+    if recorded is not None:
+        return str(recorded)
+    last = connection.scalar(
+        _LAST_IN_RUN, {"run_id": run_id}
+    )  # a run that kept no head while written
     if last is not None:
         return str(last)
     earlier = connection.scalar(_LAST_BEFORE_RUN, {"run_id": run_id})
@@ -229,37 +252,76 @@ def _verify_versions(connection: Connection, report: Report) -> None:
 def _verify_chains(connection: Connection, report: Report) -> None:
     for run in connection.execute(select(RUN.c.id, RUN.c.chain_sha256).order_by(RUN.c.id)):
         report.runs += 1
-        head = _verify_run(connection, run.id, report)
-        if run.chain_sha256 is not None and not _run_ends_on(
-            connection, run.id, run.chain_sha256, head
+        head, since = _verify_run(connection, run.id, report)
+        if (
+            run.chain_sha256 is not None
+            and head != _BROKEN
+            and not _run_ends_on(connection, run.id, run.chain_sha256, head)
         ):
-            pages = _pages_of(connection, CAPTURE.c.run_id == run.id)
+            # The captures after its last stored digest, if any: else it may be that one.
+            where = PAGE.c.id.in_(set(since)) if since else CAPTURE.c.run_id == run.id
             detail = (
                 f"run {run.id} ended on a different chain digest: a capture was removed or altered"
             )
-            report.problems.append(Problem("run", detail, pages))
+            report.problems.append(Problem("run", detail, _pages_of(connection, where)))
 
 
-def _verify_run(connection: Connection, run_id: int, report: Report) -> str | None:
-    """Walks the run's captures; returns the chain digest its last capture stores (None when
-    it has no chained capture)."""
+def _verify_run(
+    connection: Connection, run_id: int, report: Report
+) -> tuple[str | None, list[int]]:
+    """Walks the run's captures, recomputing the digest of each one that stores none from the
+    one before it; returns the digest its last capture has (None when no capture is chained:
+    captures from before the chain existed), and the pages of those after its last stored one."""
     head: str | None = None
+    since: list[int] = []  # the pages of the captures since the last stored digest
     for capture in _captures(connection, run_id):
         report.captures += 1
-        if capture["chain_sha256"] is None:
-            continue
+        stored = capture["chain_sha256"]
+        if stored is None and head is None:
+            continue  # before the chain existed
         values = _read_back(capture, connection.dialect)
-        if values is None or not _follows(connection, capture, values, head):
-            url = connection.scalar(
-                select(PAGE.c.current_url).where(PAGE.c.id == capture["page_id"])
-            )
-            detail = (
-                f"capture {capture['id']} (run {run_id}) does not follow the one before it: "
-                "it was altered, or a capture before it was removed"
-            )
-            report.problems.append(Problem("capture", detail, (url,) if url else ()))
-        head = capture["chain_sha256"]
-    return head
+        since.append(capture["page_id"])
+        if values is None:
+            report.problems.append(_unreadable(connection, capture, run_id))
+        if stored is None:
+            unknown = values is None or head is None or head == _BROKEN
+            head = _BROKEN if unknown else capture_digest(str(head), values or {})
+            continue
+        if (
+            values is not None
+            and head != _BROKEN
+            and not _follows(connection, capture, values, head)
+        ):
+            report.problems.append(_broken_link(connection, capture, run_id, since))
+        head, since = str(stored), []
+    return head, since
+
+
+def _unreadable(connection: Connection, capture: dict[str, Any], run_id: int) -> Problem:
+    url = connection.scalar(select(PAGE.c.current_url).where(PAGE.c.id == capture["page_id"]))
+    detail = (
+        f"capture {capture['id']} (run {run_id}) no longer reads back: a stored value of it "
+        "was altered"
+    )
+    return Problem("capture", detail, (url,) if url else ())
+
+
+# The walk's head after a capture with no stored digest that no longer reads back (or follows
+# one that did not): reported there; the next stored digest, or the run's, cannot be checked.
+_BROKEN = "broken"
+
+
+def _broken_link(
+    connection: Connection, capture: dict[str, Any], run_id: int, since: list[int]
+) -> Problem:
+    """A stored digest that does not follow: the capture, or one since the last stored digest
+    (whose pages are named too), was altered, or one was removed."""
+    urls = connection.scalars(select(PAGE.c.current_url).where(PAGE.c.id.in_(set(since))))
+    detail = (
+        f"capture {capture['id']} (run {run_id}) does not follow the one before it: it or a "
+        "capture since its run's previous stored digest was altered, or one was removed"
+    )
+    return Problem("capture", detail, tuple(sorted(urls)))
 
 
 # How many of the captures before it a run's first capture may link to. That link is the

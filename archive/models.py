@@ -87,7 +87,8 @@ class CrawlRun(Base):
     status: Mapped[str] = mapped_column(String(16))
     counts: Mapped[dict[str, Any]]
     exit_code: Mapped[int | None]
-    # The chain digest of the run's last capture when it finished (archive.fixity).
+    # The chain digest of the run's last capture: kept by every transaction that writes its
+    # captures, final when it finished (archive.fixity).
     chain_sha256: Mapped[str | None] = mapped_column(String(64))
 
     # The change report finds the degraded runs of its window through it (migration 0011).
@@ -125,7 +126,8 @@ class Page(Base):
     first_seen_at: Mapped[datetime]
     last_captured_at: Mapped[datetime]
     last_status: Mapped[int | None]
-    last_outcome: Mapped[str] = mapped_column(String(16))
+    # One character (archive.columns.OUTCOMES, since 0015), read as the outcome's word.
+    last_outcome: Mapped[str] = mapped_column(OutcomeCode)
     state: Mapped[str] = mapped_column(String(16), server_default="live")
     state_since: Mapped[datetime | None]
     published_at: Mapped[datetime | None]

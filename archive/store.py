@@ -121,6 +121,11 @@ _REFERRER_VERSION = (
 )
 _UPDATE_PAGE = update(PAGE).where(PAGE.c.id == bindparam("page_id_"))
 _SET_PUBLISHED = _UPDATE_PAGE.values(published_at=bindparam("published"))
+# A run's chain head as of the transaction's end (archive.fixity: kept with every commit).
+_SEAL = update(RUN).where(RUN.c.id == bindparam("run_id")).values(chain_sha256=bindparam("digest"))
+# A quiet capture stores its digest when this many before it in its run stored none: a damaged
+# one is then found within this many captures (archive.fixity).
+CHECKPOINT_EVERY = 64
 
 
 class _FetchFailed(Exception):
@@ -150,6 +155,10 @@ class Store:
         self.rules = rules or Rules()
         self._site_ids: dict[str, int] = {}
         self._heads: dict[int, str] = {}
+        # Per run written in the transaction, its chain's head: kept on the run before commit.
+        self._unsealed: dict[int, str] = {}
+        # Per run, its captures since the last that stored its digest (archive.fixity).
+        self._unstored: dict[int, int] = {}
         # The captures of the transaction being written: none is a base yet (archive.captures).
         self._written: set[int] = set()
         self.compression = Compression()
@@ -202,9 +211,11 @@ class Store:
     def record(self, observation: Observation, run_id: int | None = None) -> Recorded:
         """Record one fetch: payload, page state, capture, lifecycle events and any new version."""
         self._written.clear()
+        self._unsealed.clear()
         with self.archive.engine.begin() as connection:
             _take_write_lock(connection)
             capture, recorded = self._write(connection, observation, run_id)
+            self._seal(connection)
         self._commit_chain(capture)
         return recorded
 
@@ -229,18 +240,22 @@ class Store:
             return [exc] * len(fetches)
         results: list[Recorded | Exception] = []
         self._written.clear()
+        self._unsealed.clear()
         try:
             with self.archive.engine.begin() as connection:
                 _take_write_lock(connection)
                 for observation, run_id in fetches:
+                    unsealed = dict(self._unsealed)
                     try:
                         with connection.begin_nested():
                             capture, recorded = self._write(connection, observation, run_id)
                     except Exception as exc:  # this fetch only: its savepoint is rolled back
+                        self._unsealed = unsealed
                         results.append(exc)
                         continue
                     self._commit_chain(capture)  # the next capture of the run chains to it
                     results.append(recorded)
+                self._seal(connection)
         except Exception as exc:  # nothing was committed: the chain ends where it did
             self._heads, self._site_ids = heads, sites
             return [exc] * len(fetches)
@@ -251,6 +266,7 @@ class Store:
     ) -> list[Recorded | Exception]:
         """Every fetch written in one transaction, or none: _FetchFailed when one fails."""
         results: list[Recorded | Exception] = []
+        self._unsealed.clear()
         with self.archive.engine.begin() as connection:
             _take_write_lock(connection)
             for observation, run_id in fetches:
@@ -260,6 +276,7 @@ class Store:
                     raise _FetchFailed from exc
                 self._commit_chain(capture)
                 results.append(recorded)
+            self._seal(connection)
         return results
 
     def _write(
@@ -466,17 +483,39 @@ class Store:
         packed (the digest is of the headers themselves). This store is the run's only writer,
         so the run's last digest is kept here between captures."""
         run_id = values.get("run_id")
+        stored = values
         if run_id is not None:
-            head = self._heads.get(run_id) or fixity.chain_head(connection, run_id)
+            linked = self._heads.get(run_id)
+            head = linked if linked is not None else fixity.chain_head(connection, run_id)
             values["chain_sha256"] = fixity.capture_digest(head, values)
+            stored = self._stored_chain(values, run_id, first=linked is None)
         now = self.archive.clock()
         headers = self.compression.pack_json(connection, site_id, values["headers"], now)
         base = captures.base_of(connection, values["page_id"])
         if base is not None and base.id in self._written:
             base = None  # written in this transaction: others read it only once committed
-        capture_id = _insert(connection, CAPTURE, captures.compact(values, headers, base))
+        capture_id = _insert(connection, CAPTURE, captures.compact(stored, headers, base))
         self._written.add(capture_id)
+        if run_id is not None:
+            self._unsealed[run_id] = values["chain_sha256"]
         return capture_id
+
+    def _stored_chain(self, values: dict[str, Any], run_id: int, first: bool) -> dict[str, Any]:
+        """The capture's values as stored: without its digest when it is quiet, not the first
+        this store writes of its run, and not due for a checkpoint (archive.fixity)."""
+        unstored = self._unstored.get(run_id, 0)
+        if first or fixity.checkpoint(values["outcome"]) or unstored + 1 >= CHECKPOINT_EVERY:
+            self._unstored[run_id] = 0
+            return values
+        self._unstored[run_id] = unstored + 1
+        return {**values, "chain_sha256": None}
+
+    def _seal(self, connection: Connection) -> None:
+        """Before commit: each run written keeps the head its chain reached, so that a capture
+        storing no digest is covered even when it is its run's last (fixity.chain_head)."""
+        for run_id, digest in self._unsealed.items():
+            connection.execute(_SEAL, {"run_id": run_id, "digest": digest})
+        self._unsealed.clear()
 
     def _commit_chain(self, capture: dict[str, Any]) -> None:
         """After the transaction committed: the run's chain now ends at this capture."""

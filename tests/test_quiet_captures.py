@@ -12,19 +12,25 @@ from email.utils import format_datetime
 
 import pytest
 from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 
 from archive import packing
 from archive.captures import CAPTURE
 from archive.columns import OUTCOME_CODES, OUTCOMES, header
-from archive.database import HEAD_REVISION, alembic_config, open_archive, upgrade_archive
+from archive.database import (
+    HEAD_REVISION,
+    alembic_config,
+    open_archive,
+    resolve_db_url,
+    upgrade_archive,
+)
 from archive.fixity import verify
 from archive.models import Capture, Page
 from archive.packing import raw
 from archive.query import page_history
 from archive.records import Outcome, PageKind
 from archive.runs import RunArguments
-from archive.store import Store
+from archive.store import CHECKPOINT_EVERY, Store
 from tests.test_compression import article, listing
 from tests.test_store import T0
 
@@ -115,7 +121,8 @@ def test_a_quiet_days_captures_read_back_as_fetched_and_are_stored_relative(arch
         payload = observation.payload
         assert capture["payload_size"] == (len(payload) if payload is not None else None)
         assert (capture["payload_sha256"] is None) == (payload is None)
-        assert len(capture["chain_sha256"]) == 64
+        quiet = observation.status == 304
+        assert (capture["chain_sha256"] is None) == quiet  # a quiet one's only at checkpoints
     # What a history shows: the same values, the validators from the headers.
     quiet = fetched[len(fetched) // 2 + 1]
     shown = page_history(archive, quiet.url).captures[-1]
@@ -244,7 +251,10 @@ def test_verify_finds_an_outcome_changed_or_unknown(archive):
                 {"code": code, "id": last},
             )
         problems = verify(archive).problems
-        assert [(p.kind, p.detail.split()[1]) for p in problems] == [("capture", str(last))], kind
+        # Altered, the run's last capture (quiet) no longer ends the chain the run recorded;
+        # unknown, it no longer reads back.
+        found = [("run", "2")] if kind == "altered" else [("capture", str(last))]
+        assert [(p.kind, p.detail.split()[1]) for p in problems] == found, kind
 
 
 def test_a_delta_gives_back_every_value_from_its_base():
@@ -264,3 +274,150 @@ def test_a_delta_gives_back_every_value_from_its_base():
     for damaged in (b"\x05", b"\xfd\x01", b"\x80"):  # an insert cut short, a skip too far, cut
         with pytest.raises(ValueError):
             packing.apply_delta("abc", damaged)
+
+
+def quiet_day_in_batches(archive, batch: int = 50, articles: int = 150):
+    """A first crawl, then a quiet day written as the writer writes a crawl: several pages a
+    transaction (record_many). Returns the quiet day's run id."""
+    store = Store(archive)
+    for day, status in ((0, 200), (24, 304)):
+        run = store.begin_run(ORIGIN, RunArguments(command="crawl", site="chencang"))
+        pages = [served(listing("chencang", f"clock {day}", 0), day)]
+        pages += [served(article("chencang", n), day + 1, status=status) for n in range(articles)]
+        for start in range(0, len(pages), batch):
+            results = store.record_many([(page, run) for page in pages[start : start + batch]])
+            assert not [r for r in results if isinstance(r, Exception)]
+        store.finish_run(run, "finished", {}, 0)
+    return run
+
+
+def digests(archive, run_id):
+    """(capture id, outcome, stored digest or None) of a run's captures, in order."""
+    with archive.engine.connect() as connection:
+        query = (
+            select(Capture.id, Capture.outcome, Capture.chain_sha256)
+            .where(Capture.run_id == run_id)
+            .order_by(Capture.id)
+        )
+        return [tuple(row) for row in connection.execute(query)]
+
+
+def run_digest(archive, run_id):
+    with archive.engine.connect() as connection:
+        return connection.scalar(
+            text("SELECT chain_sha256 FROM crawl_run WHERE id = :id"), {"id": run_id}
+        )
+
+
+def test_quiet_captures_store_their_digest_only_at_checkpoints(archive):
+    run = quiet_day_in_batches(archive)
+    rows = digests(archive, run)
+    kept = [index for index, (_, _, digest) in enumerate(rows) if digest is not None]
+    # The list page (not quiet, and the run's first), then every 64th capture.
+    assert kept == [0, CHECKPOINT_EVERY, 2 * CHECKPOINT_EVERY]
+    assert {outcome for _, outcome, digest in rows if digest is None} == {"not-modified"}
+    assert run_digest(archive, run) is not None  # the head the last capture's digest is
+    assert verify(archive).ok
+
+
+@pytest.mark.parametrize("damage", ["UPDATE capture SET status = 200", "DELETE FROM capture"])
+def test_verify_finds_an_altered_or_removed_capture_between_checkpoints(archive, damage):
+    run = quiet_day_in_batches(archive)
+    rows = digests(archive, run)
+    quiet_id, checkpoint_id = rows[2][0], rows[CHECKPOINT_EVERY][0]
+    with archive.engine.connect() as connection:
+        url = connection.scalar(
+            select(Page.url).join(Capture, Capture.page_id == Page.id).where(Capture.id == quiet_id)
+        )
+    with archive.engine.begin() as connection:
+        connection.execute(text(f"{damage} WHERE id = :id"), {"id": quiet_id})
+    problems = verify(archive).problems
+    assert [(p.kind, p.detail.split()[1]) for p in problems] == [("capture", str(checkpoint_id))]
+    if damage.startswith("UPDATE"):
+        assert url in problems[0].pages  # the checkpoint names the pages it covers
+
+
+def test_the_runs_own_digest_covers_its_last_captures(archive):
+    run = quiet_day_in_batches(archive)
+    last_id = digests(archive, run)[-1][0]
+    assert digests(archive, run)[-1][2] is None  # covered by no later capture of the run
+    with archive.engine.begin() as connection:
+        connection.execute(text("DELETE FROM capture WHERE id = :id"), {"id": last_id})
+    problems = verify(archive).problems
+    assert [(p.kind, p.detail.split()[1]) for p in problems] == [("run", str(run))]
+
+
+def test_a_writer_started_again_mid_run_continues_the_chain(archive):
+    store = Store(archive)
+    run = store.begin_run(ORIGIN, RunArguments(command="crawl", site="chencang"))
+    first = [served(article("chencang", n), 1) for n in range(4)]
+    store.record_many([(page, run) for page in first])
+    quiet = [served(article("chencang", n), 25, status=304) for n in range(4)]
+    store.record_many([(page, run) for page in quiet[:2]])
+    # The writer dies here, its run unfinished: the run's digest is where its chain is.
+    assert verify(archive).ok
+    again = Store(archive)  # a new writer: its first capture links to the run's digest
+    again.record_many([(page, run) for page in quiet[2:]])
+    stored_or_not = [digest is not None for _, _, digest in digests(archive, run)]
+    assert stored_or_not == [True] * 4 + [False, False, True, False]
+    again.finish_run(run, "finished", {}, 0)
+    assert verify(archive).ok
+
+
+def page_rows(archive):
+    with archive.engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(text("SELECT * FROM page ORDER BY 1"))]
+
+
+def test_a_pages_last_outcome_is_one_character_and_0015_converts_it_both_ways(archive_url):
+    archive = open_archive(archive_url)
+    two_days(archive)
+    seen = snapshot(archive)
+    stored_outcomes = {row[0] for row in page_rows_of(archive, "last_outcome")}
+    assert stored_outcomes == {OUTCOME_CODES["not-modified"], OUTCOME_CODES["listing"]}
+    config = alembic_config(archive.engine)
+    with archive.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0014")
+    assert {row[0] for row in page_rows_of(archive, "last_outcome")} == {"not-modified", "listing"}
+    old_rows = page_rows(archive)
+    archive.close()
+    assert upgrade_archive(archive_url) == ("0014", HEAD_REVISION)
+    archive = open_archive(archive_url)
+    try:
+        assert snapshot(archive) == seen
+        assert {row[0] for row in page_rows_of(archive, "last_outcome")} == stored_outcomes
+        config = alembic_config(archive.engine)
+        with archive.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0014")
+        assert page_rows(archive) == old_rows
+    finally:
+        archive.close()
+
+
+def page_rows_of(archive, column):
+    with archive.engine.connect() as connection:
+        return list(connection.execute(text(f"SELECT {column} FROM page")))
+
+
+def test_0015_refuses_an_outcome_it_does_not_know_and_leaves_the_archive_as_it_was(archive_url):
+    archive = open_archive(archive_url)
+    two_days(archive)
+    config = alembic_config(archive.engine)
+    with archive.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0014")
+        connection.execute(text("UPDATE page SET last_outcome = 'bogus' WHERE id = 1"))
+    before = page_rows(archive)
+    archive.close()
+    with pytest.raises(Exception, match="page outcomes \\['bogus'\\] are none revision 0015 knows"):
+        upgrade_archive(archive_url)
+    engine = create_engine(resolve_db_url(archive_url))
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT version_num FROM alembic_version")) == "0014"
+            rows = connection.execute(text("SELECT * FROM page ORDER BY 1"))
+            assert [tuple(row) for row in rows] == before
+    finally:
+        engine.dispose()
