@@ -6,6 +6,7 @@ byte."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 from datetime import timedelta
 from email.utils import format_datetime
@@ -421,3 +422,27 @@ def test_0015_refuses_an_outcome_it_does_not_know_and_leaves_the_archive_as_it_w
             assert [tuple(row) for row in rows] == before
     finally:
         engine.dispose()
+
+
+def http_date(seconds: int) -> str:
+    return format_datetime(T0 + timedelta(seconds=seconds), usegmt=True)
+
+
+def test_a_delta_moves_http_dates_and_gives_every_value_back():
+    rng = random.Random(16)
+    for _ in range(300):
+        dates = [http_date(rng.randrange(-(10**8), 10**9)) for _ in range(4)]
+        base = json.dumps([["Date", dates[0]], ["Last-Modified", dates[1]], ["Server", "nginx"]])
+        headers = [["Date", dates[2]], ["Last-Modified", rng.choice(dates[1:4:2])]]
+        headers += rng.choice([[["Server", "nginx"]], [["Server", "nginx/1"]], []])
+        value = json.dumps(headers)
+        assert packing.apply_delta(base, packing.make_delta(value, base)) == value
+    # A day later, a Date moved takes a few bytes where its changed characters took more.
+    base = json.dumps([["Date", http_date(0)], ["ETag", '"5f3"']])
+    value = json.dumps([["Date", http_date(86_400 * 9 + 3_907)], ["ETag", '"5f3"']])
+    delta = packing.make_delta(value, base)
+    assert packing.apply_delta(base, delta) == value and len(delta) <= 6
+    # A move whose base holds no date there, or a date the move cannot reach, does not decode.
+    for other in (json.dumps([["Date", "x" * 29], ["ETag", '"5f3"']]), base[:10]):
+        with pytest.raises(ValueError):
+            packing.apply_delta(other, delta)
