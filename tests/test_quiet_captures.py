@@ -198,19 +198,23 @@ def snapshot(archive):
     return read_back(archive), histories
 
 
-def raw_rows(archive):
+def downgrade(archive, revision):
+    config = alembic_config(archive.engine)
+    with archive.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def raw_rows(archive, table="capture"):
     with archive.engine.connect() as connection:
-        return [tuple(row) for row in connection.execute(text("SELECT * FROM capture ORDER BY 1"))]
+        return [tuple(row) for row in connection.execute(text(f"SELECT * FROM {table} ORDER BY 1"))]
 
 
 def test_an_old_archive_upgraded_reads_the_same_and_downgrades_byte_for_byte(archive_url):
     archive = open_archive(archive_url)
     two_days(archive)
     seen = snapshot(archive)
-    config = alembic_config(archive.engine)
-    with archive.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0013")
+    downgrade(archive, "0013")
     old_rows = raw_rows(archive)
     archive.close()
     assert not any(
@@ -222,10 +226,7 @@ def test_an_old_archive_upgraded_reads_the_same_and_downgrades_byte_for_byte(arc
         assert snapshot(archive) == seen
         assert verify(archive).ok
         assert any(packing.is_relative(value) for row in stored(archive) for value in row)
-        config = alembic_config(archive.engine)
-        with archive.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0013")
+        downgrade(archive, "0013")
         assert raw_rows(archive) == old_rows
     finally:
         archive.close()
@@ -365,34 +366,23 @@ def test_a_writer_started_again_mid_run_continues_the_chain(archive):
     assert verify(archive).ok
 
 
-def page_rows(archive):
-    with archive.engine.connect() as connection:
-        return [tuple(row) for row in connection.execute(text("SELECT * FROM page ORDER BY 1"))]
-
-
 def test_a_pages_last_outcome_is_one_character_and_0015_converts_it_both_ways(archive_url):
     archive = open_archive(archive_url)
     two_days(archive)
     seen = snapshot(archive)
     stored_outcomes = {row[0] for row in page_rows_of(archive, "last_outcome")}
     assert stored_outcomes == {OUTCOME_CODES["not-modified"], OUTCOME_CODES["listing"]}
-    config = alembic_config(archive.engine)
-    with archive.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0014")
+    downgrade(archive, "0014")
     assert {row[0] for row in page_rows_of(archive, "last_outcome")} == {"not-modified", "listing"}
-    old_rows = page_rows(archive)
+    old_rows = raw_rows(archive, "page")
     archive.close()
     assert upgrade_archive(archive_url) == ("0014", HEAD_REVISION)
     archive = open_archive(archive_url)
     try:
         assert snapshot(archive) == seen
         assert {row[0] for row in page_rows_of(archive, "last_outcome")} == stored_outcomes
-        config = alembic_config(archive.engine)
-        with archive.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0014")
-        assert page_rows(archive) == old_rows
+        downgrade(archive, "0014")
+        assert raw_rows(archive, "page") == old_rows
     finally:
         archive.close()
 
@@ -405,12 +395,10 @@ def page_rows_of(archive, column):
 def test_0015_refuses_an_outcome_it_does_not_know_and_leaves_the_archive_as_it_was(archive_url):
     archive = open_archive(archive_url)
     two_days(archive)
-    config = alembic_config(archive.engine)
+    downgrade(archive, "0014")
     with archive.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0014")
         connection.execute(text("UPDATE page SET last_outcome = 'bogus' WHERE id = 1"))
-    before = page_rows(archive)
+    before = raw_rows(archive, "page")
     archive.close()
     with pytest.raises(Exception, match="page outcomes \\['bogus'\\] are none revision 0015 knows"):
         upgrade_archive(archive_url)
