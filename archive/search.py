@@ -75,6 +75,7 @@ _SEGMENT_IDS_BY_KEYS = select(SEGMENT.c.sha256, SEGMENT.c.id).where(
 _SEGMENTS_BY_KEYS = select(SEGMENT.c.id, SEGMENT.c.sha256, SEGMENT.c.text).where(
     SEGMENT.c.sha256.in_(bindparam("keys", expanding=True))
 )
+_INSERT_PAIRS = text(f"INSERT INTO {FTS_TABLE}(rowid, bi) VALUES (:id, :bi)")
 
 
 class QueryError(ArchiveError):
@@ -136,13 +137,24 @@ SHORT_KEY = 16
 
 
 def index_version(
-    connection: Connection, version_id: int, title: str, body: str, pack: Pack | None = None
+    connection: Connection,
+    version_id: int,
+    title: str,
+    body: str,
+    pack: Pack | None = None,
+    unindexed: list[dict[str, Any]] | None = None,
 ) -> None:
     """Index a version as it is written: its segments, each stored and indexed once. The
     segments already stored are found in one query, and the new ones indexed in one statement.
     The write path gives `pack` (archive.packing, at the head schema): a new segment is keyed
     short, its text stored as `pack` packs it, and its folded form only where the server scans
-    it ("" on SQLite). Without it (migration 0006, at its revision) all are stored as they are."""
+    it ("" on SQLite). Without it (migration 0006, at its revision) all are stored as they are.
+
+    Given `unindexed`, the FTS5 rows of the new segments are added to it, for the caller to
+    insert (insert_pairs) before its transaction commits, with those of the other versions it
+    wrote: FTS5 writes the rows it holds as a new segment of its index at every savepoint a
+    later statement opens (most writes open one), so rows inserted a version at a time cost a
+    segment each, and merges."""
     found = segments(title, body)
     digests = [hashlib.sha256(segment.encode("utf-8")).hexdigest() for _, _, segment in found]
     keys = [key for digest in digests for key in _keys(digest, pack)]
@@ -164,13 +176,21 @@ def index_version(
         ids[digest] = segment_id
         if has_fts(connection):
             indexed.append({"id": segment_id, "bi": pairs(folded)})
-    if indexed:
-        connection.execute(text(f"INSERT INTO {FTS_TABLE}(rowid, bi) VALUES (:id, :bi)"), indexed)
+    if unindexed is not None:
+        unindexed.extend(indexed)
+    else:
+        insert_pairs(connection, indexed)
     rows = [
         {"version_id": version_id, "segment_id": ids[digest], "field": name, "position": position}
         for digest, (name, position, _) in zip(digests, found, strict=True)
     ]
     connection.execute(_INSERT_VERSION_SEGMENT, rows)
+
+
+def insert_pairs(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """FTS5 rows (`id`: a segment's id, `bi`: its pairs) inserted in one statement."""
+    if rows:
+        connection.execute(_INSERT_PAIRS, rows)
 
 
 def _keys(digest: str, pack: Pack | None) -> list[str]:
@@ -243,10 +263,7 @@ def _segment_id(connection: Connection, segment: str, pack: Pack | None = None) 
     held = {row.sha256: row for row in connection.execute(_SEGMENTS_BY_KEYS, {"keys": keys})}
     segment_id, folded = _segment(connection, sha256, segment, held, pack)
     if folded is not None and has_fts(connection):
-        connection.execute(
-            text(f"INSERT INTO {FTS_TABLE}(rowid, bi) VALUES (:id, :bi)"),
-            {"id": segment_id, "bi": pairs(folded)},
-        )
+        insert_pairs(connection, [{"id": segment_id, "bi": pairs(folded)}])
     return segment_id
 
 

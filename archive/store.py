@@ -80,10 +80,10 @@ _PAGE_BY_URL = (
     .join(PAGE_URL, PAGE_URL.c.page_id == PAGE.c.id)
     .where(PAGE_URL.c.url == bindparam("url"))
 )
-_PAGE_BY_DOC_ID = select(*_PAGE_COLUMNS).where(
-    PAGE.c.site_id == bindparam("site_id"),
-    PAGE.c.doc_id == bindparam("doc_id"),
-    PAGE.c.kind == PageKind.ARTICLE.value,
+# The site's pages with a doc id (the article among them is picked out after): with the kind in
+# the query, SQLite reads the site's articles through an index of (site_id, kind), every one.
+_PAGES_BY_DOC_ID = select(*_PAGE_COLUMNS).where(
+    PAGE.c.site_id == bindparam("site_id"), PAGE.c.doc_id == bindparam("doc_id")
 )
 _URL_OWNER = select(PAGE_URL.c.page_id).where(PAGE_URL.c.url == bindparam("url"))
 _LATEST_VERSION = (
@@ -152,6 +152,8 @@ class Store:
         self._heads: dict[int, str] = {}
         # The captures of the transaction being written: none is a base yet (archive.captures).
         self._written: set[int] = set()
+        # The search index rows of the versions written in the transaction, inserted at its end.
+        self._unindexed: list[dict[str, Any]] = []
         self.compression = Compression()
         for rolled_back in ("rollback", "rollback_savepoint"):
             event.listen(archive.engine, rolled_back, self.compression.forget)
@@ -202,9 +204,11 @@ class Store:
     def record(self, observation: Observation, run_id: int | None = None) -> Recorded:
         """Record one fetch: payload, page state, capture, lifecycle events and any new version."""
         self._written.clear()
+        self._unindexed.clear()  # (what a failed transaction left)
         with self.archive.engine.begin() as connection:
             _take_write_lock(connection)
             capture, recorded = self._write(connection, observation, run_id)
+            self._index(connection)
         self._commit_chain(capture)
         return recorded
 
@@ -229,18 +233,22 @@ class Store:
             return [exc] * len(fetches)
         results: list[Recorded | Exception] = []
         self._written.clear()
+        self._unindexed.clear()  # (what a failed transaction left)
         try:
             with self.archive.engine.begin() as connection:
                 _take_write_lock(connection)
                 for observation, run_id in fetches:
+                    unindexed = len(self._unindexed)
                     try:
                         with connection.begin_nested():
                             capture, recorded = self._write(connection, observation, run_id)
                     except Exception as exc:  # this fetch only: its savepoint is rolled back
+                        del self._unindexed[unindexed:]
                         results.append(exc)
                         continue
                     self._commit_chain(capture)  # the next capture of the run chains to it
                     results.append(recorded)
+                self._index(connection)
         except Exception as exc:  # nothing was committed: the chain ends where it did
             self._heads, self._site_ids = heads, sites
             return [exc] * len(fetches)
@@ -251,6 +259,7 @@ class Store:
     ) -> list[Recorded | Exception]:
         """Every fetch written in one transaction, or none: _FetchFailed when one fails."""
         results: list[Recorded | Exception] = []
+        self._unindexed.clear()
         with self.archive.engine.begin() as connection:
             _take_write_lock(connection)
             for observation, run_id in fetches:
@@ -260,7 +269,14 @@ class Store:
                     raise _FetchFailed from exc
                 self._commit_chain(capture)
                 results.append(recorded)
+            self._index(connection)
         return results
+
+    def _index(self, connection: Connection) -> None:
+        """Last in a transaction: the search index rows of the versions written in it, at once
+        (search.index_version says why)."""
+        rows, self._unindexed = self._unindexed, []
+        search.insert_pairs(connection, rows)
 
     def _write(
         self, connection: Connection, observation: Observation, run_id: int | None
@@ -292,6 +308,7 @@ class Store:
             }
             provenance = {**extracted.provenance, **read}
             observation = replace(observation, extracted=replace(extracted, provenance=provenance))
+        self._unindexed.clear()
         with self.archive.engine.begin() as connection:
             _take_write_lock(connection)
             page = _locked_page(connection, observation.url)
@@ -301,6 +318,7 @@ class Store:
             if decision.new_fields is not None:
                 published = _instant(decision.new_fields["published_at"])
                 connection.execute(_SET_PUBLISHED, {"page_id_": page.id, "published": published})
+            self._index(connection)
         return Recorded(
             observation.url,
             decision.outcome,
@@ -574,7 +592,9 @@ class Store:
             "body_html": pack(fields["body_html"]),
         }
         version_id = _insert(connection, VERSION, values)
-        search.index_version(connection, version_id, fields["title"], fields["body"], pack)
+        search.index_version(
+            connection, version_id, fields["title"], fields["body"], pack, self._unindexed
+        )
         at = observation.fetched_at
         duplicates = dedup.index_version(
             connection, page_id, version_id, fields["body"], fingerprint, at
@@ -701,10 +721,17 @@ def _page_for(
     if found is not None:
         return found, None
     if observation.kind is PageKind.ARTICLE and observation.doc_id:
-        same_doc = connection.execute(
-            _locking(connection, _PAGE_BY_DOC_ID),
-            {"site_id": site_id, "doc_id": observation.doc_id},
-        ).first()
+        same_doc = next(
+            (
+                page
+                for page in connection.execute(
+                    _locking(connection, _PAGES_BY_DOC_ID),
+                    {"site_id": site_id, "doc_id": observation.doc_id},
+                )
+                if page.kind == PageKind.ARTICLE.value
+            ),
+            None,
+        )
         if same_doc is not None:
             if _add_url(connection, same_doc.id, observation.url, observation.fetched_at):
                 return same_doc, same_doc.current_url
