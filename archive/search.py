@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -57,8 +56,15 @@ from archive.models import (
 )
 from archive.packing import raw, unpack
 
+# (Re-exported: the text half of search needs no database, so extraction workers use it too.)
+from archive.text.segments import END as END
+from archive.text.segments import Prepared
+from archive.text.segments import digest as text_digest
+from archive.text.segments import fold as fold
+from archive.text.segments import pairs as pairs
+from archive.text.segments import segments as segments
+
 SEGMENT, VERSION_SEGMENT = cast(Table, TextSegment.__table__), cast(Table, VersionSegment.__table__)
-END = "\x03"  # ends every indexed segment, so its last character begins a pair
 WHERE = ("any", "current", "removed")
 Where = Literal["any", "current", "removed"]
 # At most this many segments are read back per query: a query that common is not a search.
@@ -80,24 +86,6 @@ _INSERT_PAIRS = text(f"INSERT INTO {FTS_TABLE}(rowid, bi) VALUES (:id, :bi)")
 
 class QueryError(ArchiveError):
     """A query that cannot be searched for; the message says why."""
-
-
-def fold(value: str) -> str:
-    """Text as search compares it: NFKC (full-width forms to ASCII), case-folded."""
-    return unicodedata.normalize("NFKC", value).casefold()
-
-
-def pairs(folded: str) -> str:
-    """The index tokens of a folded segment: each overlapping pair of characters."""
-    # Every code point in hex at once (UTF-32: eight digits each, the first two always 0, as
-    # code points end at 10FFFF), then sliced in pairs: a crawl writes thousands of paragraphs.
-    digits = (folded + END).encode("utf-32-be", "surrogatepass").hex()
-    return " ".join(
-        [
-            "x" + digits[i + 2 : i + 8] + digits[i + 10 : i + 16]
-            for i in range(0, len(digits) - 8, 8)
-        ]
-    )
 
 
 def _pair(first: str, second: str) -> str:
@@ -122,13 +110,6 @@ def check_query(query: str) -> str:
     return folded
 
 
-def segments(title: str, body: str) -> list[tuple[str, int, str]]:
-    """A version's segments: (field, position, text) for its title and each body paragraph."""
-    found = [("title", 0, title)]
-    found += [("body", i, line) for i, line in enumerate(body.split("\n")) if line]
-    return found
-
-
 Pack = Callable[[str], str | bytes]
 # A segment's key (text_segment.sha256) written by the write path: the first SHORT_KEY hex
 # digits of its text's SHA-256, or all 64 where another text has those (a 1 in 2**64 chance
@@ -143,6 +124,7 @@ def index_version(
     body: str,
     pack: Pack | None = None,
     unindexed: list[dict[str, Any]] | None = None,
+    prepared: Prepared | None = None,
 ) -> None:
     """Index a version as it is written: its segments, each stored and indexed once. The
     segments already stored are found in one query, and the new ones indexed in one statement.
@@ -154,9 +136,18 @@ def index_version(
     insert (insert_pairs) before its transaction commits, with those of the other versions it
     wrote: FTS5 writes the rows it holds as a new segment of its index at every savepoint a
     later statement opens (most writes open one), so rows inserted a version at a time cost a
-    segment each, and merges."""
+    segment each, and merges.
+
+    `prepared` (prepare()) saves working the digests and tokens out here; it is used only if its
+    segments are this title's and body's."""
     found = segments(title, body)
-    digests = [hashlib.sha256(segment.encode("utf-8")).hexdigest() for _, _, segment in found]
+    if prepared is not None and prepared.segments != tuple(found):
+        prepared = None
+    if prepared is None:
+        digests, tokens = [text_digest(segment) for _, _, segment in found], {}
+    else:
+        digests = list(prepared.digests)
+        tokens = dict(zip(digests, prepared.tokens, strict=True))
     keys = [key for digest in digests for key in _keys(digest, pack)]
     held = {row.sha256: row for row in connection.execute(_SEGMENTS_BY_KEYS, {"keys": keys})}
     ids: dict[str, int] = {}
@@ -175,7 +166,8 @@ def index_version(
     ):
         ids[digest] = segment_id
         if has_fts(connection):
-            indexed.append({"id": segment_id, "bi": pairs(folded)})
+            bi = tokens.get(digest) or pairs(fold(new[digest][1]) if folded is None else folded)
+            indexed.append({"id": segment_id, "bi": bi})
     if unindexed is not None:
         unindexed.extend(indexed)
     else:
@@ -226,9 +218,9 @@ def _stored(
 
 def _new_segments(
     connection: Connection, new: Iterable[tuple[str, str]], pack: Pack | None
-) -> list[tuple[int, str]]:
+) -> list[tuple[int, str | None]]:
     """Segments not stored yet, each (key, text) stored under its key: their ids and folded
-    texts, in order. On SQLite in two statements (the rows inserted at once, then their ids
+    texts (None where not worked out), in order. On SQLite in two statements (the rows inserted at once, then their ids
     read by key: the keys are unique); on a server one at a time, as another writer may store
     the same text meanwhile."""
     new = list(new)
@@ -236,9 +228,13 @@ def _new_segments(
         return []
     if connection.dialect.name == "postgresql":
         return [cast(tuple[int, str], _new_segment(connection, k, t, pack)) for k, t in new]
-    folded = [fold(segment) for _, segment in new]
+    # The folded text is stored where the server scans it; else it is only indexed, and the
+    # caller may have its tokens already.
+    stored = pack is None or not has_fts(connection)
+    folded = [fold(segment) if stored else None for _, segment in new]
     rows = [
-        _segment_values(connection, k, t, f, pack) for (k, t), f in zip(new, folded, strict=True)
+        _segment_values(connection, k, t, f or "", pack)
+        for (k, t), f in zip(new, folded, strict=True)
     ]
     connection.execute(_INSERT_SEGMENT, rows)
     keys = [key for key, _ in new]

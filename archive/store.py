@@ -593,7 +593,13 @@ class Store:
         }
         version_id = _insert(connection, VERSION, values)
         search.index_version(
-            connection, version_id, fields["title"], fields["body"], pack, self._unindexed
+            connection,
+            version_id,
+            fields["title"],
+            fields["body"],
+            pack,
+            self._unindexed,
+            observation.extracted.segments,
         )
         at = observation.fetched_at
         duplicates = dedup.index_version(
