@@ -75,9 +75,6 @@ _SEGMENT_BY_KEY = select(SEGMENT.c.id, SEGMENT.c.text).where(
 )
 # Built once: SQLAlchemy then finds their compiled forms without working out a cache key.
 _INSERT_SEGMENT, _INSERT_VERSION_SEGMENT = insert(SEGMENT), insert(VERSION_SEGMENT)
-# Rows inserted at once, their ids returned in the order of the rows given (where the dialect
-# can; elsewhere they are read back by key, as the keys are unique).
-_INSERT_SEGMENTS = insert(SEGMENT).returning(SEGMENT.c.id, sort_by_parameter_order=True)
 _SEGMENT_IDS_BY_KEYS = select(SEGMENT.c.sha256, SEGMENT.c.id).where(
     SEGMENT.c.sha256.in_(bindparam("keys", expanding=True))
 )
@@ -223,8 +220,9 @@ def _new_segments(
     connection: Connection, new: Iterable[tuple[str, str]], pack: Pack | None
 ) -> list[tuple[int, str | None]]:
     """Segments not stored yet, each (key, text) stored under its key: their ids and folded
-    texts (None where not worked out), in order. On SQLite in one statement (or two); on a
-    server one at a time, as another writer may store the same text meanwhile."""
+    texts (None where not worked out), in order. On SQLite in two statements (the rows inserted at once, then their ids
+    read by key: the keys are unique); on a server one at a time, as another writer may store
+    the same text meanwhile."""
     new = list(new)
     if not new:
         return []
@@ -238,14 +236,10 @@ def _new_segments(
         _segment_values(connection, k, t, f or "", pack)
         for (k, t), f in zip(new, folded, strict=True)
     ]
-    if connection.dialect.insert_executemany_returning_sort_by_parameter_order:
-        ids = list(connection.execute(_INSERT_SEGMENTS, rows).scalars())
-    else:
-        connection.execute(_INSERT_SEGMENT, rows)
-        keys = [key for key, _ in new]
-        by_key = dict(connection.execute(_SEGMENT_IDS_BY_KEYS, {"keys": keys}).tuples())
-        ids = [by_key[key] for key in keys]
-    return [(int(i), f) for i, f in zip(ids, folded, strict=True)]
+    connection.execute(_INSERT_SEGMENT, rows)
+    keys = [key for key, _ in new]
+    ids = {row.sha256: row.id for row in connection.execute(_SEGMENT_IDS_BY_KEYS, {"keys": keys})}
+    return [(int(ids[key]), f) for key, f in zip(keys, folded, strict=True)]
 
 
 def _segment_values(
