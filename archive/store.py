@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
@@ -14,7 +15,6 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
-    event,
     insert,
     select,
     update,
@@ -154,9 +154,9 @@ class Store:
         self._written: set[int] = set()
         # The search index rows of the versions written in the transaction, inserted at its end.
         self._unindexed: list[dict[str, Any]] = []
+        # Told of every rollback by _writing and record_many, not by engine events: any engine
+        # event costs every statement SQLAlchemy's dispatch of its execution events.
         self.compression = Compression()
-        for rolled_back in ("rollback", "rollback_savepoint"):
-            event.listen(archive.engine, rolled_back, self.compression.forget)
 
     def begin_run(self, origin: str, arguments: RunArguments) -> int:
         """Open a crawl_run row and return its id."""
@@ -204,11 +204,8 @@ class Store:
     def record(self, observation: Observation, run_id: int | None = None) -> Recorded:
         """Record one fetch: payload, page state, capture, lifecycle events and any new version."""
         self._written.clear()
-        self._unindexed.clear()  # (what a failed transaction left)
-        with self.archive.engine.begin() as connection:
-            _take_write_lock(connection)
+        with self._writing() as connection:
             capture, recorded = self._write(connection, observation, run_id)
-            self._index(connection)
         self._commit_chain(capture)
         return recorded
 
@@ -233,10 +230,8 @@ class Store:
             return [exc] * len(fetches)
         results: list[Recorded | Exception] = []
         self._written.clear()
-        self._unindexed.clear()  # (what a failed transaction left)
         try:
-            with self.archive.engine.begin() as connection:
-                _take_write_lock(connection)
+            with self._writing() as connection:
                 for observation, run_id in fetches:
                     unindexed = len(self._unindexed)
                     try:
@@ -244,11 +239,11 @@ class Store:
                             capture, recorded = self._write(connection, observation, run_id)
                     except Exception as exc:  # this fetch only: its savepoint is rolled back
                         del self._unindexed[unindexed:]
+                        self.compression.forget()
                         results.append(exc)
                         continue
                     self._commit_chain(capture)  # the next capture of the run chains to it
                     results.append(recorded)
-                self._index(connection)
         except Exception as exc:  # nothing was committed: the chain ends where it did
             self._heads, self._site_ids = heads, sites
             return [exc] * len(fetches)
@@ -259,9 +254,7 @@ class Store:
     ) -> list[Recorded | Exception]:
         """Every fetch written in one transaction, or none: _FetchFailed when one fails."""
         results: list[Recorded | Exception] = []
-        self._unindexed.clear()
-        with self.archive.engine.begin() as connection:
-            _take_write_lock(connection)
+        with self._writing() as connection:
             for observation, run_id in fetches:
                 try:
                     capture, recorded = self._write(connection, observation, run_id)
@@ -269,14 +262,24 @@ class Store:
                     raise _FetchFailed from exc
                 self._commit_chain(capture)
                 results.append(recorded)
-            self._index(connection)
         return results
 
-    def _index(self, connection: Connection) -> None:
-        """Last in a transaction: the search index rows of the versions written in it, at once
-        (search.index_version says why)."""
-        rows, self._unindexed = self._unindexed, []
-        search.insert_pairs(connection, rows)
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A write transaction: the database's write lock taken first (_take_write_lock), the
+        search index rows of the versions written in it inserted last (search.index_version
+        says why). When it is rolled back, the dictionaries Compression found are forgotten:
+        they may have been made in it."""
+        self._unindexed.clear()
+        try:
+            with self.archive.engine.begin() as connection:
+                _take_write_lock(connection)
+                yield connection
+                rows, self._unindexed = self._unindexed, []
+                search.insert_pairs(connection, rows)
+        except BaseException:
+            self.compression.forget()
+            raise
 
     def _write(
         self, connection: Connection, observation: Observation, run_id: int | None
@@ -308,9 +311,7 @@ class Store:
             }
             provenance = {**extracted.provenance, **read}
             observation = replace(observation, extracted=replace(extracted, provenance=provenance))
-        self._unindexed.clear()
-        with self.archive.engine.begin() as connection:
-            _take_write_lock(connection)
+        with self._writing() as connection:
             page = _locked_page(connection, observation.url)
             if page is None:
                 raise NotArchived(f"{observation.url} is not in the archive.", observation.url)
@@ -318,7 +319,6 @@ class Store:
             if decision.new_fields is not None:
                 published = _instant(decision.new_fields["published_at"])
                 connection.execute(_SET_PUBLISHED, {"page_id_": page.id, "published": published})
-            self._index(connection)
         return Recorded(
             observation.url,
             decision.outcome,
