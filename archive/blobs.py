@@ -11,6 +11,7 @@ smallest form, and a form is only ever replaced by another that decodes to the s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import zlib
 from collections import OrderedDict
@@ -140,9 +141,16 @@ def put(connection: Connection, sha256: str, size: int, form: Form, now: datetim
     values = {"sha256": sha256, "size": size, "created_at": now, **form.values()}
     dialect = connection.dialect.name
     if dialect in UPSERT:
-        connection.execute(UPSERT[dialect](BLOB).on_conflict_do_nothing(), values)
+        connection.execute(_put_once(dialect), values)
     elif not exists(connection, sha256):
         connection.execute(insert(BLOB), values)
+
+
+@functools.cache
+def _put_once(dialect: str) -> Any:
+    """Built once: SQLAlchemy then finds its compiled form without working out a cache key
+    (a statement built anew per payload has its cache key worked out every time)."""
+    return UPSERT[dialect](BLOB).on_conflict_do_nothing()
 
 
 class MissingBlob(LookupError):

@@ -47,8 +47,8 @@ class Compression:
     samples to train one now).
 
     A dictionary found or made in a transaction that is then rolled back (or in a savepoint)
-    may not exist: every rollback forgets them all (`forget`), and the next item looks again,
-    so nothing is ever stored with a dictionary the archive does not hold."""
+    may not exist: every rollback forgets them all (the store calls `forget`), and the next item
+    looks again, so nothing is ever stored with a dictionary the archive does not hold."""
 
     def __init__(self) -> None:
         self._found: dict[_Key, blobs.Dictionary] = {}

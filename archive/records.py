@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from archive.text.segments import Prepared
 from archive.text.similarity import Fingerprint
 
 
@@ -202,6 +203,9 @@ class Extracted:
     # The record's fingerprint if already computed where the record was cleaned (it must be of
     # this record); the archive computes it otherwise.
     fingerprint: Fingerprint | None = None
+    # The record's search segments, digests and index tokens (archive.text.segments.prepare), if
+    # worked out where the record was cleaned; the archive works them out otherwise.
+    segments: Prepared | None = None
 
 
 @dataclass(frozen=True)

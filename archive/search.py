@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -57,8 +56,15 @@ from archive.models import (
 )
 from archive.packing import raw, unpack
 
+# (Re-exported: the text half of search needs no database, so extraction workers use it too.)
+from archive.text.segments import END as END
+from archive.text.segments import Prepared
+from archive.text.segments import digest as text_digest
+from archive.text.segments import fold as fold
+from archive.text.segments import pairs as pairs
+from archive.text.segments import segments as segments
+
 SEGMENT, VERSION_SEGMENT = cast(Table, TextSegment.__table__), cast(Table, VersionSegment.__table__)
-END = "\x03"  # ends every indexed segment, so its last character begins a pair
 WHERE = ("any", "current", "removed")
 Where = Literal["any", "current", "removed"]
 # At most this many segments are read back per query: a query that common is not a search.
@@ -75,28 +81,11 @@ _SEGMENT_IDS_BY_KEYS = select(SEGMENT.c.sha256, SEGMENT.c.id).where(
 _SEGMENTS_BY_KEYS = select(SEGMENT.c.id, SEGMENT.c.sha256, SEGMENT.c.text).where(
     SEGMENT.c.sha256.in_(bindparam("keys", expanding=True))
 )
+_INSERT_PAIRS = text(f"INSERT INTO {FTS_TABLE}(rowid, bi) VALUES (:id, :bi)")
 
 
 class QueryError(ArchiveError):
     """A query that cannot be searched for; the message says why."""
-
-
-def fold(value: str) -> str:
-    """Text as search compares it: NFKC (full-width forms to ASCII), case-folded."""
-    return unicodedata.normalize("NFKC", value).casefold()
-
-
-def pairs(folded: str) -> str:
-    """The index tokens of a folded segment: each overlapping pair of characters."""
-    # Every code point in hex at once (UTF-32: eight digits each, the first two always 0, as
-    # code points end at 10FFFF), then sliced in pairs: a crawl writes thousands of paragraphs.
-    digits = (folded + END).encode("utf-32-be", "surrogatepass").hex()
-    return " ".join(
-        [
-            "x" + digits[i + 2 : i + 8] + digits[i + 10 : i + 16]
-            for i in range(0, len(digits) - 8, 8)
-        ]
-    )
 
 
 def _pair(first: str, second: str) -> str:
@@ -121,13 +110,6 @@ def check_query(query: str) -> str:
     return folded
 
 
-def segments(title: str, body: str) -> list[tuple[str, int, str]]:
-    """A version's segments: (field, position, text) for its title and each body paragraph."""
-    found = [("title", 0, title)]
-    found += [("body", i, line) for i, line in enumerate(body.split("\n")) if line]
-    return found
-
-
 Pack = Callable[[str], str | bytes]
 # A segment's key (text_segment.sha256) written by the write path: the first SHORT_KEY hex
 # digits of its text's SHA-256, or all 64 where another text has those (a 1 in 2**64 chance
@@ -136,15 +118,36 @@ SHORT_KEY = 16
 
 
 def index_version(
-    connection: Connection, version_id: int, title: str, body: str, pack: Pack | None = None
+    connection: Connection,
+    version_id: int,
+    title: str,
+    body: str,
+    pack: Pack | None = None,
+    unindexed: list[dict[str, Any]] | None = None,
+    prepared: Prepared | None = None,
 ) -> None:
     """Index a version as it is written: its segments, each stored and indexed once. The
     segments already stored are found in one query, and the new ones indexed in one statement.
     The write path gives `pack` (archive.packing, at the head schema): a new segment is keyed
     short, its text stored as `pack` packs it, and its folded form only where the server scans
-    it ("" on SQLite). Without it (migration 0006, at its revision) all are stored as they are."""
+    it ("" on SQLite). Without it (migration 0006, at its revision) all are stored as they are.
+
+    Given `unindexed`, the FTS5 rows of the new segments are added to it, for the caller to
+    insert (insert_pairs) before its transaction commits, with those of the other versions it
+    wrote: FTS5 writes the rows it holds as a new segment of its index at every savepoint a
+    later statement opens (most writes open one), so rows inserted a version at a time cost a
+    segment each, and merges.
+
+    `prepared` (prepare()) saves working the digests and tokens out here; it is used only if its
+    segments are this title's and body's."""
     found = segments(title, body)
-    digests = [hashlib.sha256(segment.encode("utf-8")).hexdigest() for _, _, segment in found]
+    if prepared is not None and prepared.segments != tuple(found):
+        prepared = None
+    if prepared is None:
+        digests, tokens = [text_digest(segment) for _, _, segment in found], {}
+    else:
+        digests = list(prepared.digests)
+        tokens = dict(zip(digests, prepared.tokens, strict=True))
     keys = [key for digest in digests for key in _keys(digest, pack)]
     held = {row.sha256: row for row in connection.execute(_SEGMENTS_BY_KEYS, {"keys": keys})}
     ids: dict[str, int] = {}
@@ -163,14 +166,23 @@ def index_version(
     ):
         ids[digest] = segment_id
         if has_fts(connection):
-            indexed.append({"id": segment_id, "bi": pairs(folded)})
-    if indexed:
-        connection.execute(text(f"INSERT INTO {FTS_TABLE}(rowid, bi) VALUES (:id, :bi)"), indexed)
+            bi = tokens.get(digest) or pairs(fold(new[digest][1]) if folded is None else folded)
+            indexed.append({"id": segment_id, "bi": bi})
+    if unindexed is not None:
+        unindexed.extend(indexed)
+    else:
+        insert_pairs(connection, indexed)
     rows = [
         {"version_id": version_id, "segment_id": ids[digest], "field": name, "position": position}
         for digest, (name, position, _) in zip(digests, found, strict=True)
     ]
     connection.execute(_INSERT_VERSION_SEGMENT, rows)
+
+
+def insert_pairs(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """FTS5 rows (`id`: a segment's id, `bi`: its pairs) inserted in one statement."""
+    if rows:
+        connection.execute(_INSERT_PAIRS, rows)
 
 
 def _keys(digest: str, pack: Pack | None) -> list[str]:
@@ -206,9 +218,9 @@ def _stored(
 
 def _new_segments(
     connection: Connection, new: Iterable[tuple[str, str]], pack: Pack | None
-) -> list[tuple[int, str]]:
+) -> list[tuple[int, str | None]]:
     """Segments not stored yet, each (key, text) stored under its key: their ids and folded
-    texts, in order. On SQLite in two statements (the rows inserted at once, then their ids
+    texts (None where not worked out), in order. On SQLite in two statements (the rows inserted at once, then their ids
     read by key: the keys are unique); on a server one at a time, as another writer may store
     the same text meanwhile."""
     new = list(new)
@@ -216,9 +228,13 @@ def _new_segments(
         return []
     if connection.dialect.name == "postgresql":
         return [cast(tuple[int, str], _new_segment(connection, k, t, pack)) for k, t in new]
-    folded = [fold(segment) for _, segment in new]
+    # The folded text is stored where the server scans it; else it is only indexed, and the
+    # caller may have its tokens already.
+    stored = pack is None or not has_fts(connection)
+    folded = [fold(segment) if stored else None for _, segment in new]
     rows = [
-        _segment_values(connection, k, t, f, pack) for (k, t), f in zip(new, folded, strict=True)
+        _segment_values(connection, k, t, f or "", pack)
+        for (k, t), f in zip(new, folded, strict=True)
     ]
     connection.execute(_INSERT_SEGMENT, rows)
     keys = [key for key, _ in new]
@@ -243,10 +259,7 @@ def _segment_id(connection: Connection, segment: str, pack: Pack | None = None) 
     held = {row.sha256: row for row in connection.execute(_SEGMENTS_BY_KEYS, {"keys": keys})}
     segment_id, folded = _segment(connection, sha256, segment, held, pack)
     if folded is not None and has_fts(connection):
-        connection.execute(
-            text(f"INSERT INTO {FTS_TABLE}(rowid, bi) VALUES (:id, :bi)"),
-            {"id": segment_id, "bi": pairs(folded)},
-        )
+        insert_pairs(connection, [{"id": segment_id, "bi": pairs(folded)}])
     return segment_id
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
@@ -14,7 +15,6 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
-    event,
     insert,
     select,
     update,
@@ -80,10 +80,10 @@ _PAGE_BY_URL = (
     .join(PAGE_URL, PAGE_URL.c.page_id == PAGE.c.id)
     .where(PAGE_URL.c.url == bindparam("url"))
 )
-_PAGE_BY_DOC_ID = select(*_PAGE_COLUMNS).where(
-    PAGE.c.site_id == bindparam("site_id"),
-    PAGE.c.doc_id == bindparam("doc_id"),
-    PAGE.c.kind == PageKind.ARTICLE.value,
+# The site's pages with a doc id (the article among them is picked out after): with the kind in
+# the query, SQLite reads the site's articles through an index of (site_id, kind), every one.
+_PAGES_BY_DOC_ID = select(*_PAGE_COLUMNS).where(
+    PAGE.c.site_id == bindparam("site_id"), PAGE.c.doc_id == bindparam("doc_id")
 )
 _URL_OWNER = select(PAGE_URL.c.page_id).where(PAGE_URL.c.url == bindparam("url"))
 _LATEST_VERSION = (
@@ -161,9 +161,11 @@ class Store:
         self._unstored: dict[int, int] = {}
         # The captures of the transaction being written: none is a base yet (archive.captures).
         self._written: set[int] = set()
+        # The search index rows of the versions written in the transaction, inserted at its end.
+        self._unindexed: list[dict[str, Any]] = []
+        # Told of every rollback by _writing and record_many, not by engine events: any engine
+        # event costs every statement SQLAlchemy's dispatch of its execution events.
         self.compression = Compression()
-        for rolled_back in ("rollback", "rollback_savepoint"):
-            event.listen(archive.engine, rolled_back, self.compression.forget)
 
     def begin_run(self, origin: str, arguments: RunArguments) -> int:
         """Open a crawl_run row and return its id."""
@@ -211,9 +213,7 @@ class Store:
     def record(self, observation: Observation, run_id: int | None = None) -> Recorded:
         """Record one fetch: payload, page state, capture, lifecycle events and any new version."""
         self._written.clear()
-        self._unsealed.clear()
-        with self.archive.engine.begin() as connection:
-            _take_write_lock(connection)
+        with self._writing() as connection:
             capture, recorded = self._write(connection, observation, run_id)
             self._seal(connection)
         self._commit_chain(capture)
@@ -240,17 +240,17 @@ class Store:
             return [exc] * len(fetches)
         results: list[Recorded | Exception] = []
         self._written.clear()
-        self._unsealed.clear()
         try:
-            with self.archive.engine.begin() as connection:
-                _take_write_lock(connection)
+            with self._writing() as connection:
                 for observation, run_id in fetches:
-                    unsealed = dict(self._unsealed)
+                    unsealed, unindexed = dict(self._unsealed), len(self._unindexed)
                     try:
                         with connection.begin_nested():
                             capture, recorded = self._write(connection, observation, run_id)
                     except Exception as exc:  # this fetch only: its savepoint is rolled back
                         self._unsealed = unsealed
+                        del self._unindexed[unindexed:]
+                        self.compression.forget()
                         results.append(exc)
                         continue
                     self._commit_chain(capture)  # the next capture of the run chains to it
@@ -266,9 +266,7 @@ class Store:
     ) -> list[Recorded | Exception]:
         """Every fetch written in one transaction, or none: _FetchFailed when one fails."""
         results: list[Recorded | Exception] = []
-        self._unsealed.clear()
-        with self.archive.engine.begin() as connection:
-            _take_write_lock(connection)
+        with self._writing() as connection:
             for observation, run_id in fetches:
                 try:
                     capture, recorded = self._write(connection, observation, run_id)
@@ -278,6 +276,24 @@ class Store:
                 results.append(recorded)
             self._seal(connection)
         return results
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A write transaction: the database's write lock taken first (_take_write_lock), the
+        search index rows of the versions written in it inserted last (search.index_version
+        says why). When it is rolled back, the dictionaries Compression found are forgotten:
+        they may have been made in it."""
+        self._unindexed.clear()
+        self._unsealed.clear()
+        try:
+            with self.archive.engine.begin() as connection:
+                _take_write_lock(connection)
+                yield connection
+                rows, self._unindexed = self._unindexed, []
+                search.insert_pairs(connection, rows)
+        except BaseException:
+            self.compression.forget()
+            raise
 
     def _write(
         self, connection: Connection, observation: Observation, run_id: int | None
@@ -309,8 +325,7 @@ class Store:
             }
             provenance = {**extracted.provenance, **read}
             observation = replace(observation, extracted=replace(extracted, provenance=provenance))
-        with self.archive.engine.begin() as connection:
-            _take_write_lock(connection)
+        with self._writing() as connection:
             page = _locked_page(connection, observation.url)
             if page is None:
                 raise NotArchived(f"{observation.url} is not in the archive.", observation.url)
@@ -613,7 +628,15 @@ class Store:
             "body_html": pack(fields["body_html"]),
         }
         version_id = _insert(connection, VERSION, values)
-        search.index_version(connection, version_id, fields["title"], fields["body"], pack)
+        search.index_version(
+            connection,
+            version_id,
+            fields["title"],
+            fields["body"],
+            pack,
+            self._unindexed,
+            observation.extracted.segments,
+        )
         at = observation.fetched_at
         duplicates = dedup.index_version(
             connection, page_id, version_id, fields["body"], fingerprint, at
@@ -740,10 +763,17 @@ def _page_for(
     if found is not None:
         return found, None
     if observation.kind is PageKind.ARTICLE and observation.doc_id:
-        same_doc = connection.execute(
-            _locking(connection, _PAGE_BY_DOC_ID),
-            {"site_id": site_id, "doc_id": observation.doc_id},
-        ).first()
+        same_doc = next(
+            (
+                page
+                for page in connection.execute(
+                    _locking(connection, _PAGES_BY_DOC_ID),
+                    {"site_id": site_id, "doc_id": observation.doc_id},
+                )
+                if page.kind == PageKind.ARTICLE.value
+            ),
+            None,
+        )
         if same_doc is not None:
             if _add_url(connection, same_doc.id, observation.url, observation.fetched_at):
                 return same_doc, same_doc.current_url

@@ -461,7 +461,7 @@ def test_a_segment_is_found_by_its_short_key_its_full_one_or_stored_apart(archiv
 def test_a_dictionary_made_in_a_rolled_back_transaction_is_never_used(archive):
     """The store trains a site's dictionaries in the transaction of the page that reached
     enough samples; if that transaction fails, the dictionaries are gone, and no later payload
-    or text may name them."""
+    or text may name them. (The store's transactions tell its compression of a rollback.)"""
     store = Store(archive)
     crawl_site(store, "chencang", dictionaries.SAMPLES)
     before = rows(archive, "SELECT kind FROM compression_dictionary")  # text: 128 versions did
@@ -469,7 +469,7 @@ def test_a_dictionary_made_in_a_rolled_back_transaction_is_never_used(archive):
     class Failed(Exception):
         pass
 
-    with pytest.raises(Failed), archive.engine.begin() as connection:
+    with pytest.raises(Failed), store._writing() as connection:
         for kind in (dictionaries.PAYLOAD, dictionaries.TEXT, dictionaries.META):
             store.compression._wait[(1, kind)] = 0  # look (and train) at the next item
         store._write(connection, article("chencang", 9000), None)

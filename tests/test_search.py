@@ -12,11 +12,13 @@ from datetime import timedelta
 
 import pytest
 
+from archive import dedup
 from archive.database import open_archive
 from archive.fixity import verify
 from archive.query import iter_records
 from archive.search import fold, search, segments
 from archive.store import Store
+from archive.text.segments import prepare
 from tests.cli import as_json, newsarchive
 from tests.test_store import RECORD, T0, URL, observe
 
@@ -189,3 +191,51 @@ def test_verify_checks_the_index_against_the_versions(edited, tmp_path):
         finally:
             damaged.close()
         assert kinds == {"index"}, damage
+
+
+def test_segments_worked_out_beforehand_are_indexed_as_the_writer_would(archive_url):
+    """The segments an extraction worker prepared are used when they are of the record, and
+    passed by when not (the record was changed after): the index holds the record's own."""
+    archive = open_archive(archive_url)
+    store = Store(archive)
+    first = dataclasses.replace(RECORD, body="第一段文字。\n第二段文字。")
+    second = dataclasses.replace(RECORD, body="第三段文字。")
+    stale = prepare(RECORD.title, "别的文字。")
+    for day, (record, prepared) in enumerate(
+        ((first, prepare(first.title, first.body)), (second, stale))
+    ):
+        observed = observe(record, at=T0 + timedelta(days=day), payload=b"v%d" % day)
+        assert observed.extracted is not None
+        extracted = dataclasses.replace(observed.extracted, segments=prepared)
+        store.record(dataclasses.replace(observed, extracted=extracted))
+    assert [h.versions for h in search(archive, "第二段").hits] == [(1,)]
+    assert [h.versions for h in search(archive, "第三段").hits] == [(2,)]
+    assert search(archive, "别的").total == 0
+    assert verify(archive).ok, verify(archive).problems
+    archive.close()
+
+
+def test_a_fetch_rolled_back_to_its_savepoint_leaves_nothing_in_the_index(archive_url, monkeypatch):
+    """record_many inserts the index rows of its pages at the end of its transaction: those of a
+    page that failed after its segments were stored are left out with the rest of it."""
+    archive = open_archive(archive_url)
+    store = Store(archive)
+    index_links = dedup.index_version
+
+    def fail_on_lost(connection, page_id, version_id, body, *rest):
+        if "失落" in body:
+            raise RuntimeError("failed after the segments were stored")
+        return index_links(connection, page_id, version_id, body, *rest)
+
+    monkeypatch.setattr(dedup, "index_version", fail_on_lost)
+    kept = dataclasses.replace(RECORD, body="保留的段落。")
+    lost = dataclasses.replace(RECORD, body="失落的段落。")
+    fetches = [
+        (observe(kept), None),
+        (observe(lost, at=T0 + timedelta(days=1), payload=b"v2"), None),
+    ]
+    recorded, failed = store.record_many(fetches)
+    assert isinstance(failed, RuntimeError) and recorded.version == 1
+    assert search(archive, "保留").total == 1 and search(archive, "失落").total == 0
+    assert verify(archive).ok, verify(archive).problems
+    archive.close()

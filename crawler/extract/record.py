@@ -9,6 +9,7 @@ from typing import Any
 from archive.records import ArticleRecord, Extracted
 from archive.text.clean import CLEANER_VERSION, ArticleText, clean_text
 from archive.text.repair import Repairs
+from archive.text.segments import Prepared, prepare
 from archive.text.similarity import Fingerprint, fingerprint
 from crawler.extract.article import ArticleExtractor, ArticleReading
 from crawler.sites.profile import SiteProfile
@@ -17,13 +18,15 @@ from crawler.sites.profile import SiteProfile
 @dataclass(frozen=True)
 class Cleaned:
     """A cleaned record, the rules that changed something (with counts), any repairs made, the
-    share of the body that was boilerplate, and the cleaned record's fingerprint."""
+    share of the body that was boilerplate, and the cleaned record's fingerprint and search
+    segments (archive.text.segments.prepare: work the archive's writer is then spared)."""
 
     record: ArticleRecord
     applied: dict[str, int] = field(default_factory=dict)
     repairs: Repairs = field(default_factory=Repairs)
     boilerplate: float = 0.0
     fingerprint: Fingerprint | None = None
+    segments: Prepared | None = None
 
     def apply(self, extracted: Extracted) -> Extracted:
         """`extracted` with this cleaning applied, its parser version naming the cleaner."""
@@ -32,6 +35,7 @@ class Cleaned:
             record=self.record,
             repairs=self.repairs.to_json(),
             fingerprint=self.fingerprint,
+            segments=self.segments,
             parser_version=f"{extracted.parser_version}+c{CLEANER_VERSION}",
         )
 
@@ -41,7 +45,8 @@ def clean_record(
 ) -> Cleaned:
     """The record in canonical form (archive.text.clean) with the profile's boilerplate lines and
     script; applying it twice changes nothing more. Without `fingerprinted`, no similarity
-    fingerprint: the archive computes one if the record makes a new version (archive.store)."""
+    fingerprint nor search segments: the archive works them out if the record makes a new
+    version (archive.store)."""
     text = ArticleText(
         record.title, record.body, record.source, record.column, record.editor, record.author
     )
@@ -53,6 +58,7 @@ def clean_record(
         cleaned.repairs,
         cleaned.boilerplate,
         fingerprint(new.title, new.body) if fingerprinted else None,
+        prepare(new.title, new.body) if fingerprinted else None,
     )
 
 
