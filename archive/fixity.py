@@ -97,8 +97,8 @@ _LAST_BEFORE_RUN = (
 
 
 def checkpoint(outcome: str) -> bool:
-    """Whether a capture with this outcome stores its digest even in the middle of its run's
-    captures in a transaction: all but the quiet ones."""
+    """Whether a capture with this outcome always stores its digest: all but the quiet ones,
+    which store it only as a checkpoint."""
     return outcome not in QUIET
 
 
@@ -119,9 +119,8 @@ def chain_head(connection: Connection, run_id: int) -> str:
     recorded = connection.scalar(select(RUN.c.chain_sha256).where(RUN.c.id == run_id))
     if recorded is not None:
         return str(recorded)
-    last = connection.scalar(
-        _LAST_IN_RUN, {"run_id": run_id}
-    )  # a run that kept no head while written
+    # A run written before runs kept their head: its last stored digest.
+    last = connection.scalar(_LAST_IN_RUN, {"run_id": run_id})
     if last is not None:
         return str(last)
     earlier = connection.scalar(_LAST_BEFORE_RUN, {"run_id": run_id})
@@ -284,8 +283,7 @@ def _verify_run(
         if values is None:
             report.problems.append(_unreadable(connection, capture, run_id))
         if stored is None:
-            unknown = values is None or head is None or head == _BROKEN
-            head = _BROKEN if unknown else capture_digest(str(head), values or {})
+            head = _through(head, values)
             continue
         if (
             values is not None
@@ -295,6 +293,14 @@ def _verify_run(
             report.problems.append(_broken_link(connection, capture, run_id, since))
         head, since = str(stored), []
     return head, since
+
+
+def _through(head: str | None, values: dict[str, Any] | None) -> str:
+    """The walk's head after a capture that stores no digest: its recomputed digest, or
+    _BROKEN when it no longer reads back or follows one that did not."""
+    if values is None or head is None or head == _BROKEN:
+        return _BROKEN
+    return capture_digest(head, values)
 
 
 def _unreadable(connection: Connection, capture: dict[str, Any], run_id: int) -> Problem:

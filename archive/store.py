@@ -122,7 +122,9 @@ _REFERRER_VERSION = (
 _UPDATE_PAGE = update(PAGE).where(PAGE.c.id == bindparam("page_id_"))
 _SET_PUBLISHED = _UPDATE_PAGE.values(published_at=bindparam("published"))
 # A run's chain head as of the transaction's end (archive.fixity: kept with every commit).
-_SEAL = update(RUN).where(RUN.c.id == bindparam("run_id")).values(chain_sha256=bindparam("digest"))
+_KEEP_RUN_HEAD = (
+    update(RUN).where(RUN.c.id == bindparam("run_id")).values(chain_sha256=bindparam("digest"))
+)
 # A quiet capture stores its digest when this many before it in its run stored none: a damaged
 # one is then found within this many captures (archive.fixity).
 CHECKPOINT_EVERY = 64
@@ -156,7 +158,7 @@ class Store:
         self._site_ids: dict[str, int] = {}
         self._heads: dict[int, str] = {}
         # Per run written in the transaction, its chain's head: kept on the run before commit.
-        self._unsealed: dict[int, str] = {}
+        self._run_heads: dict[int, str] = {}
         # Per run, its captures since the last that stored its digest (archive.fixity).
         self._unstored: dict[int, int] = {}
         # The captures of the transaction being written: none is a base yet (archive.captures).
@@ -215,7 +217,7 @@ class Store:
         self._written.clear()
         with self._writing() as connection:
             capture, recorded = self._write(connection, observation, run_id)
-            self._seal(connection)
+            self._keep_run_heads(connection)
         self._commit_chain(capture)
         return recorded
 
@@ -243,19 +245,19 @@ class Store:
         try:
             with self._writing() as connection:
                 for observation, run_id in fetches:
-                    unsealed, unindexed = dict(self._unsealed), len(self._unindexed)
+                    run_heads, unindexed = dict(self._run_heads), len(self._unindexed)
                     try:
                         with connection.begin_nested():
                             capture, recorded = self._write(connection, observation, run_id)
                     except Exception as exc:  # this fetch only: its savepoint is rolled back
-                        self._unsealed = unsealed
+                        self._run_heads = run_heads
                         del self._unindexed[unindexed:]
                         self.compression.forget()
                         results.append(exc)
                         continue
                     self._commit_chain(capture)  # the next capture of the run chains to it
                     results.append(recorded)
-                self._seal(connection)
+                self._keep_run_heads(connection)
         except Exception as exc:  # nothing was committed: the chain ends where it did
             self._heads, self._site_ids = heads, sites
             return [exc] * len(fetches)
@@ -274,7 +276,7 @@ class Store:
                     raise _FetchFailed from exc
                 self._commit_chain(capture)
                 results.append(recorded)
-            self._seal(connection)
+            self._keep_run_heads(connection)
         return results
 
     @contextmanager
@@ -284,7 +286,7 @@ class Store:
         says why). When it is rolled back, the dictionaries Compression found are forgotten:
         they may have been made in it."""
         self._unindexed.clear()
-        self._unsealed.clear()
+        self._run_heads.clear()
         try:
             with self.archive.engine.begin() as connection:
                 _take_write_lock(connection)
@@ -512,7 +514,7 @@ class Store:
         capture_id = _insert(connection, CAPTURE, captures.compact(stored, headers, base))
         self._written.add(capture_id)
         if run_id is not None:
-            self._unsealed[run_id] = values["chain_sha256"]
+            self._run_heads[run_id] = values["chain_sha256"]
         return capture_id
 
     def _stored_chain(self, values: dict[str, Any], run_id: int, first: bool) -> dict[str, Any]:
@@ -525,12 +527,12 @@ class Store:
         self._unstored[run_id] = unstored + 1
         return {**values, "chain_sha256": None}
 
-    def _seal(self, connection: Connection) -> None:
+    def _keep_run_heads(self, connection: Connection) -> None:
         """Before commit: each run written keeps the head its chain reached, so that a capture
         storing no digest is covered even when it is its run's last (fixity.chain_head)."""
-        for run_id, digest in self._unsealed.items():
-            connection.execute(_SEAL, {"run_id": run_id, "digest": digest})
-        self._unsealed.clear()
+        for run_id, digest in self._run_heads.items():
+            connection.execute(_KEEP_RUN_HEAD, {"run_id": run_id, "digest": digest})
+        self._run_heads.clear()
 
     def _commit_chain(self, capture: dict[str, Any]) -> None:
         """After the transaction committed: the run's chain now ends at this capture."""
