@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    case,
+    func,
+    select,
+    update,
+)
 
 from archive.database import Archive
 from archive.models import Capture, Page, Site, Version
 from archive.query import (
     UNTRACKED,
     TrackedPage,
+    chunked,
     tracked_articles,
 )
 from archive.records import Outcome, PageKind
@@ -40,15 +50,127 @@ class ArticleHistory:
         return self.page.published_at or self.page.first_seen_at
 
 
-def article_histories(archive: Archive, site: str, since: datetime) -> list[ArticleHistory]:
-    """Every tracked article of `site`, with its content checks captured at or after `since`."""
-    pages = tracked_articles(archive, site)
-    checks = _checks(archive, site, since)
-    latest = _latest_versions(archive, site)
+def article_histories(
+    archive: Archive, site: str, since: datetime, page_ids: Collection[int] | None = None
+) -> list[ArticleHistory]:
+    """Every tracked article of `site` (those of `page_ids` only, if given), with its content
+    checks captured at or after `since`."""
+    pages = tracked_articles(archive, site, page_ids)
+    ids = None if page_ids is None else [page.page_id for page in pages]
+    checks = _checks(archive, site, since, ids)
+    latest = _latest_versions(archive, site, ids)
     return [
         ArticleHistory(page, *latest.get(page.page_id, ("", "")), tuple(checks[page.page_id]))
         for page in pages
     ]
+
+
+def sample_articles(archive: Archive, site: str, size: int, born_after: datetime) -> list[int]:
+    """The site's tracked articles published (or first seen) after `born_after`, and about
+    `size` of the others spread over its history: every k-th by id (all of them when there are
+    no more than `size`). The same pages while the archive stands and they age."""
+    count = tracked_article_count(archive, site)
+    step = max(1, math.ceil(count / max(1, size)))
+    in_site = select(Site.id).where(Site.name == site).scalar_subquery()
+    born = func.coalesce(Page.published_at, Page.first_seen_at)
+    query = select(Page.id).where(
+        Page.site_id == in_site, Page.kind == PageKind.ARTICLE.value, Page.state != UNTRACKED
+    )
+    if step > 1:
+        query = query.where((Page.id % step == 0) | (born > born_after))
+    with archive.engine.connect() as connection:
+        return list(connection.scalars(query))
+
+
+def articles_to_schedule(
+    archive: Archive,
+    site: str,
+    *,
+    captured_since: datetime,
+    born_after: datetime,
+    due_by: datetime,
+    slice_of: tuple[int, int],
+) -> list[int]:
+    """The site's tracked articles whose next check is to be worked out again: those captured at
+    or after `captured_since`, never scheduled, published (or first seen) after `born_after`,
+    due by `due_by`, or in the slice (k, n): those whose id is k modulo n. Read through
+    ix_page_last_captured, ix_page_next_check and (the young, the slice)
+    ix_page_revisit_schedule."""
+    part, parts = slice_of
+    in_site = select(Site.id).where(Site.name == site).scalar_subquery()
+    ours = (Page.site_id == in_site, Page.kind == PageKind.ARTICLE.value)
+    born = func.coalesce(Page.published_at, Page.first_seen_at)
+    wanted = (
+        Page.last_captured_at >= captured_since,
+        Page.next_check_at.is_(None),
+        Page.next_check_at <= due_by,
+        born > born_after,
+        Page.id % parts == part,
+    )
+    with archive.engine.connect() as connection:
+        found = {
+            page_id
+            for test in wanted
+            for page_id, state in connection.execute(select(Page.id, Page.state).where(*ours, test))
+            if state != UNTRACKED
+        }
+    return sorted(found)
+
+
+def set_next_checks(archive: Archive, next_checks: Mapping[int, datetime]) -> None:
+    """Each page's next check, in one transaction (planner state: no capture is touched)."""
+    if not next_checks:
+        return
+    statement = (
+        update(Page).where(Page.id == bindparam("page")).values(next_check_at=bindparam("at"))
+    )
+    rows = [{"page": page_id, "at": at} for page_id, at in next_checks.items()]
+    with archive.engine.begin() as connection:
+        connection.execute(statement, rows)
+
+
+def scheduled_articles(
+    archive: Archive,
+    site: str,
+    *,
+    captured_after: datetime,
+    rested_by: datetime,
+    young_after: datetime,
+    limit: int,
+) -> list[BacklogPage]:
+    """Up to `limit` of the site's tracked articles last captured after `captured_after` (not
+    past the floor), in the order the budget planner takes them: those never scheduled (by id),
+    then as their next checks fall, ties youngest first, then by id. An
+    article last captured after `rested_by` is passed over unless published (or first seen)
+    after `young_after`. Read through ix_page_next_check in its order, so only the rows
+    returned (and those passed over) are read."""
+    in_site = select(Site.id).where(Site.name == site).scalar_subquery()
+    born = func.coalesce(Page.published_at, Page.first_seen_at)
+    ready = (Page.last_captured_at <= rested_by) | (born > young_after)
+    # In a CASE, so the time test is not taken for a range of ix_page_last_captured (SQLite
+    # keeps no statistics: it would sort every article the range holds).
+    not_past_floor = case((Page.last_captured_at > captured_after, 1), else_=0) == 1
+    wanted = select(*_BACKLOG_COLUMNS).where(
+        Page.site_id == in_site,
+        Page.kind == PageKind.ARTICLE.value,
+        Page.state != UNTRACKED,
+        not_past_floor,
+        ready,
+    )
+    queries = (
+        wanted.where(Page.next_check_at.is_(None)).order_by(Page.id),
+        wanted.where(Page.next_check_at.is_not(None)).order_by(
+            Page.next_check_at, born.desc(), Page.id
+        ),
+    )
+    found: list[BacklogPage] = []
+    with archive.engine.connect() as connection:
+        for query in queries:
+            if len(found) >= limit:
+                break
+            rows = connection.execute(query.limit(limit - len(found)))
+            found += [BacklogPage(*row) for row in rows]
+    return found
 
 
 @dataclass(frozen=True)
@@ -180,7 +302,9 @@ def _tracked(page: Page) -> TrackedPage:
     )
 
 
-def _checks(archive: Archive, site: str, since: datetime) -> dict[int, list[tuple[datetime, bool]]]:
+def _checks(
+    archive: Archive, site: str, since: datetime, page_ids: Sequence[int] | None
+) -> dict[int, list[tuple[datetime, bool]]]:
     query = (
         select(Capture.page_id, Capture.captured_at, Capture.outcome)
         .join(Page, Page.id == Capture.page_id)
@@ -191,12 +315,15 @@ def _checks(archive: Archive, site: str, since: datetime) -> dict[int, list[tupl
     )
     found: dict[int, list[tuple[datetime, bool]]] = defaultdict(list)
     with archive.reading() as session:
-        for page_id, at, outcome in session.execute(query):
-            found[page_id].append((at, outcome == Outcome.CHANGED.value))
+        for chunk in _among(query, Capture.page_id, page_ids):
+            for page_id, at, outcome in session.execute(chunk):
+                found[page_id].append((at, outcome == Outcome.CHANGED.value))
     return found
 
 
-def _latest_versions(archive: Archive, site: str) -> dict[int, tuple[str, str]]:
+def _latest_versions(
+    archive: Archive, site: str, page_ids: Sequence[int] | None
+) -> dict[int, tuple[str, str]]:
     """Each article's latest version's column and title."""
     latest = (
         select(Version.page_id, func.max(Version.number).label("number"))
@@ -204,10 +331,25 @@ def _latest_versions(archive: Archive, site: str) -> dict[int, tuple[str, str]]:
         .join(Site, Site.id == Page.site_id)
         .where(Site.name == site, Page.kind == PageKind.ARTICLE.value)
         .group_by(Version.page_id)
-        .subquery()
     )
-    query = select(Version.page_id, Version.column, Version.title).join(
-        latest, (latest.c.page_id == Version.page_id) & (latest.c.number == Version.number)
-    )
+    found: dict[int, tuple[str, str]] = {}
     with archive.reading() as session:
-        return {page_id: (column, title) for page_id, column, title in session.execute(query)}
+        for chosen in _among(latest, Version.page_id, page_ids):
+            numbers = chosen.subquery()
+            query = select(Version.page_id, Version.column, Version.title).join(
+                numbers,
+                (numbers.c.page_id == Version.page_id) & (numbers.c.number == Version.number),
+            )
+            found.update(
+                (page_id, (column, title)) for page_id, column, title in session.execute(query)
+            )
+    return found
+
+
+def _among(query: Any, column: Any, page_ids: Sequence[int] | None) -> Iterator[Any]:
+    """The query, or, for these pages only, the query once per chunk of them."""
+    if page_ids is None:
+        yield query
+        return
+    for chunk in chunked(page_ids):
+        yield query.where(column.in_(chunk))

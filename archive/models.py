@@ -138,6 +138,10 @@ class Page(Base):
     last_modified: Mapped[str | None] = mapped_column(String(64))
     missing_since: Mapped[datetime | None]
     missing_checks: Mapped[int] = mapped_column(server_default="0")
+    # When the budget planner next wants the article checked: its chance of a change since its
+    # last check reaches what the budget affords then (crawler.plan.nextcheck; None until a crawl
+    # within a budget weighs it). Planner state, like the rest of the row (migration 0016).
+    next_check_at: Mapped[datetime | None] = mapped_column(EpochMicros)
 
     __table_args__ = (
         # The crawl planner's due-revisits query reads these columns alone (archive.schedule);
@@ -147,6 +151,8 @@ class Page(Base):
         # The budget planner reads the articles past its floor, oldest capture first, through it
         # (archive.checks.floor_backlog; migration 0013).
         Index("ix_page_last_captured", "site_id", "kind", "last_captured_at"),
+        # ... and the others in the order they fall due (archive.checks.scheduled_articles).
+        Index("ix_page_next_check", "site_id", "kind", "next_check_at"),
         # export reads the pages in URL order through it (migration 0011).
         Index("ix_page_current_url", "current_url"),
     )

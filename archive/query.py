@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, String, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
@@ -547,15 +547,33 @@ def _tracked(row: Any) -> TrackedPage:
     )
 
 
-def tracked_articles(archive: Archive, site: str) -> list[TrackedPage]:
-    """Every article page of `site` still tracked, for the revisit planner."""
+def tracked_articles(
+    archive: Archive, site: str, page_ids: Collection[int] | None = None
+) -> list[TrackedPage]:
+    """Every article page of `site` still tracked (those of `page_ids` only, if given), for the
+    revisit planner."""
     query = (
         select(*_TRACKED)
         .join(Site, Site.id == Page.site_id)
         .where(Site.name == site, Page.kind == PageKind.ARTICLE.value, Page.state != UNTRACKED)
     )
     with archive.reading() as session:
-        return [_tracked(row) for row in session.execute(query)]
+        if page_ids is None:
+            return [_tracked(row) for row in session.execute(query)]
+        return [
+            _tracked(row)
+            for chunk in chunked(sorted(page_ids))
+            for row in session.execute(query.where(Page.id.in_(chunk)))
+        ]
+
+
+T = TypeVar("T")
+
+
+def chunked(values: Sequence[T], size: int = 5000) -> Iterator[Sequence[T]]:
+    """`values` in runs of at most `size`: what one IN (…) list binds (SQLite takes 32,766)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def tracked_pages(archive: Archive, urls: Sequence[str]) -> list[TrackedPage]:

@@ -18,6 +18,7 @@ from archive.store import Store
 from crawler.context import crawl_context
 from crawler.extract.article import ArticleExtractor
 from crawler.observe import got_no_answer, no_answer_reason
+from crawler.plan.crawl import schedule_next_checks
 from crawler.run.context import CrawlContext
 from crawler.run.drift import WATCHED as DRIFT_WATCHED
 from crawler.run.drift import DriftPolicy
@@ -200,12 +201,33 @@ class ArchivePipeline:
             if self.context.command == "crawl" and reason != STORAGE_FAILED:
                 self._record_listing()
             self._judge_drift()
+            if reason != STORAGE_FAILED:
+                self._schedule_next_checks()
             summary = RunSummary.from_stats(self._stats.get_stats(), reason)
             self.store.finish_run(self.run_id, summary.status, summary.counts(), summary.exit_code)
         except Exception as exc:  # the run stays "running"; the next crawl marks it interrupted
             # After a storage failure this is expected, and was said already.
             log = logger.info if self.stopping else logger.error
             log("The run could not be closed in the archive: %s", _first_line(str(exc)))
+
+    def _schedule_next_checks(self) -> None:
+        """The budget planner's next checks of the articles this run captured (planner state: a
+        failure here costs the next plan its order, not a page)."""
+        context = self.context
+        if context.options is None or context.started_at is None:
+            return
+        try:
+            scheduled = schedule_next_checks(
+                context.archive,
+                context.profile,
+                context.options,
+                context.started_at,
+                context.started_at,
+            )
+        except Exception as exc:
+            logger.warning("The articles' next checks could not be worked out: %s", exc)
+            return
+        self._stats.set_value(f"{STATS}/scheduled", scheduled)
 
     def _judge_drift(self) -> None:
         """Whether the profile's rules stopped matching: a sentence in the stats, or nothing."""

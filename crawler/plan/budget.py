@@ -85,6 +85,21 @@ class Backlog(Protocol):
     ) -> tuple[list[BacklogPage], int]: ...
 
 
+class Scheduled(Protocol):
+    """Up to `limit` tracked articles last captured after `captured_after`, in the order the
+    planner takes them (never scheduled, then as their next checks fall); one captured after
+    `rested_by` only if published after `young_after` (archive.checks.scheduled_articles)."""
+
+    def __call__(
+        self,
+        *,
+        captured_after: datetime,
+        rested_by: datetime,
+        young_after: datetime,
+        limit: int,
+    ) -> list[BacklogPage]: ...
+
+
 def plan_from_backlog(
     backlog: Backlog,
     articles: int,
@@ -93,12 +108,15 @@ def plan_from_backlog(
     *,
     share: float = 1.0,
     limit: int | None = None,
+    scheduled: Scheduled | None = None,
 ) -> RevisitPlan | None:
-    """plan_within_budget's plan over `articles` tracked articles when the articles past the
-    floor fill the run's checks (less the reserve): it takes those first, most overdue first,
-    and then nothing else, so no chance of a change need be worked out and nothing but those
-    articles is read. None when they do not fill it (or when there is no budget, or the
-    min_interval rule could pass over one of them): then every article is weighed."""
+    """The plan within the budget over `articles` tracked articles, read from the archive in
+    index order: the articles past the floor first, most overdue first (plan_within_budget's
+    choice too); when they do not fill the run's checks (less the reserve), the others in the
+    order their next checks fall (crawler.plan.nextcheck), as far as the checks go. Nothing but
+    the articles chosen is read. None when there is no budget or the min_interval rule could
+    pass over an article past the floor, or, without `scheduled`, when the floor's articles do
+    not fill the checks: then every article is weighed (plan_within_budget)."""
     run = budget.for_run(share)
     if run is None:
         return None
@@ -109,7 +127,7 @@ def plan_from_backlog(
     if due_after < budget.min_interval:
         return None
     pages, due = backlog(overdue_before=now - floor, due_by=now - due_after, limit=room)
-    if due < room:
+    if due < room and scheduled is None:
         return None
     chosen = [
         DuePage(
@@ -117,9 +135,22 @@ def plan_from_backlog(
         )
         for p in pages
     ]
+    if due < room and scheduled is not None:
+        more = scheduled(
+            captured_after=now - due_after,
+            rested_by=now - budget.min_interval,
+            young_after=now - YOUNG,
+            limit=room - len(chosen),
+        )
+        chosen += [DuePage(p.page_id, p.url, p.etag, p.last_modified) for p in more]
+        due = len(chosen)
     if limit is not None:
         chosen = chosen[: max(0, limit)]
     return RevisitPlan(tuple(chosen), due, reserve=reserve, budget=run, floor=floor)
+
+
+# An article this young may be checked every run, whatever min_interval says.
+YOUNG = timedelta(days=1)
 
 
 ZERO = timedelta(0)
@@ -157,7 +188,7 @@ def _candidates(
 ) -> tuple[list[_Candidate], list[_Candidate]]:
     """The articles that may be checked now: those the floor asks for, most overdue first, and
     the others, each with its chance of a change since its last check."""
-    histories = [_history(article) for article in articles]
+    histories = [history_of(article) for article in articles]
     model = ChangeModel.fit(histories)
     due_by_floor: list[_Candidate] = []
     others: list[_Candidate] = []
@@ -183,7 +214,7 @@ def _candidate(
     None when it was checked too recently to be checked again."""
     page = article.page
     since, age = now - page.last_captured_at, history.age(now)
-    if since < budget.min_interval and age >= 1:
+    if since < budget.min_interval and age >= YOUNG / timedelta(days=1):
         return None
     overdue = max(since - floor, timedelta(0)) if since >= floor * (1 - budget.slack) else None
     if page.rejected:  # no article to watch: the floor alone checks it
@@ -210,7 +241,8 @@ def _rank(candidate: _Candidate) -> tuple[float, datetime, float, int]:
     )
 
 
-def _history(article: ArticleHistory) -> History:
+def history_of(article: ArticleHistory) -> History:
+    """What the change model learns from an article: its column, birth and checks' intervals."""
     return History(article.column, article.born, intervals(article.born, article.checks))
 
 

@@ -10,8 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from archive.checks import (
     article_histories,
+    articles_to_schedule,
     floor_backlog,
     listed_articles,
+    sample_articles,
+    scheduled_articles,
+    set_next_checks,
     site_load,
     tracked_article_count,
 )
@@ -38,6 +42,7 @@ from crawler.plan.budget import (
     plan_within_budget,
 )
 from crawler.plan.listwalk import ListWalk
+from crawler.plan.nextcheck import RESCHEDULE_YOUNGER, SAMPLE, Scheduler, weekly_slice
 from crawler.plan.options import Options
 from crawler.plan.revisits import DuePage, DueSummary, RevisitPlan, due_rechecks, due_revisits
 from crawler.sites.profile import ProfileError, SiteProfile, load_profile, platform_sites
@@ -134,11 +139,10 @@ def _revisits(
     site, limit = profile.name, options.max_revisits
     if options.planner == "schedule":
         return due_revisits(archive, site, now, options.policy, limit=limit)
-    budget = Budget(
-        _daily_budget(archive, profile, options, now), options.floor, options.min_interval
-    )
+    budget = _budget(archive, profile, options, now)
     share = 1.0 if previous is None else (now - previous.started_at) / timedelta(days=1)
-    # The same plan, from the pages past the floor alone, when they fill the run's checks.
+    # Within a budget, read from the archive in index order: those past the floor, then the
+    # others as their next checks fall.
     quick = plan_from_backlog(
         partial(floor_backlog, archive, site),
         tracked_article_count(archive, site),
@@ -146,11 +150,57 @@ def _revisits(
         budget,
         share=share,
         limit=limit,
+        scheduled=partial(scheduled_articles, archive, site),
     )
     if quick is not None:
         return quick
     articles = article_histories(archive, site, since=now - HISTORY)
     return plan_within_budget(articles, now, budget, share=share, limit=limit)
+
+
+def schedule_next_checks(
+    archive: Archive, profile: SiteProfile, options: Options, now: datetime, since: datetime
+) -> int:
+    """Works out again the next check of the site's articles the budget planner's next plan may
+    take or whose chances are still being learnt: those captured at or after `since` (a crawl's
+    start), never scheduled, due by the next crawl, or young (RESCHEDULE_YOUNGER); how many.
+    Nothing without a budget (every article is weighed then) or under the schedule planner."""
+    budget = _budget(archive, profile, options, now)
+    if options.planner != "budget" or budget.per_day is None:
+        return 0
+    site = profile.name
+    cadence = _cadence(archive, site, now, budget)
+    pages = articles_to_schedule(
+        archive,
+        site,
+        captured_since=since,
+        born_after=now - RESCHEDULE_YOUNGER,
+        due_by=now + cadence,
+        slice_of=weekly_slice(now),
+    )
+    if not pages:
+        return 0
+    count = tracked_article_count(archive, site)
+    sampled = sample_articles(archive, site, SAMPLE, born_after=now - RESCHEDULE_YOUNGER)
+    sample = article_histories(archive, site, now - HISTORY, sampled)
+    scheduler = Scheduler.fit(sample, count, now, budget, cadence)
+    articles = article_histories(archive, site, now - HISTORY, pages)
+    set_next_checks(archive, {a.page.page_id: scheduler.next_check(a) for a in articles})
+    return len(articles)
+
+
+def _cadence(archive: Archive, site: str, now: datetime, budget: Budget) -> timedelta:
+    """How often the site is crawled: the time since the previous crawl started, within
+    min_interval and a day."""
+    previous = previous_crawl(archive, site)
+    since = timedelta(days=1) if previous is None else now - previous.started_at
+    return min(timedelta(days=1), max(budget.min_interval, since))
+
+
+def _budget(archive: Archive, profile: SiteProfile, options: Options, now: datetime) -> Budget:
+    return Budget(
+        _daily_budget(archive, profile, options, now), options.floor, options.min_interval
+    )
 
 
 def _daily_budget(

@@ -165,6 +165,24 @@ class ChangeModel:
             age += step
         return total
 
+    def age_after(self, column: str, start: float, hazard: float) -> float:
+        """The age (days) by which `hazard` expected changes have accrued since age `start`: the
+        inverse of hazard(column, start, ·)."""
+        age, left = max(0.0, start), hazard
+        while True:
+            bucket = bucket_of(age)
+            rate = self.rate(column, bucket)
+            edge = BOUNDS[bucket] if bucket < len(BOUNDS) else math.inf
+            if rate <= 0:
+                if edge == math.inf:
+                    return math.inf
+                age = edge
+                continue
+            if rate * (edge - age) >= left:
+                return age + left / rate
+            left -= rate * (edge - age)
+            age = edge
+
     def expected(self, history: History) -> float:
         """How many of the page's checks would have found a change at its buckets' rates."""
         return sum(
@@ -176,9 +194,18 @@ class ChangeModel:
         """Each page's rate relative to its buckets': the changes its checks found against those
         its buckets predict, shrunk by the spread the pages show beyond chance."""
         counts = [(float(h.changes()), self.expected(h)) for h in histories]
-        shape = gamma_shape(counts)
-        mean = _mean(counts)
+        shape, mean = gamma_shape(counts), _mean(counts)
         return [shrunk(x, e, shape, mean) for x, e in counts]
+
+    def propensity_prior(self, histories: Sequence[History]) -> tuple[float, float]:
+        """The gamma prior propensities() shrinks each page toward, from these pages: its shape
+        and mean, for pages weighed apart from them (propensity())."""
+        counts = [(float(h.changes()), self.expected(h)) for h in histories]
+        return gamma_shape(counts), _mean(counts)
+
+    def propensity(self, history: History, prior: tuple[float, float]) -> float:
+        """The page's rate relative to its buckets', shrunk toward `prior` (shape, mean)."""
+        return shrunk(float(history.changes()), self.expected(history), *prior)
 
     def chance(self, history: History, propensity: float, since: float, now: float) -> float:
         """The chance the page changed between ages `since` and `now` (days): 1 − exp(−r · H)."""
