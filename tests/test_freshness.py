@@ -29,15 +29,21 @@ def url_of(number: int) -> str:
     return f"{ORIGIN}/col8173/col8174/202405/t20240501_{160000 + number}.html"
 
 
-def observation(number: int, at: datetime, text: str | None) -> Observation:
-    """A check of article `number` at `at`: its content (`text`), or a 304 when None."""
+def observation(
+    number: int,
+    at: datetime,
+    text: str | None,
+    published: datetime = datetime(2024, 5, 1, 10, 0, tzinfo=CST),
+) -> Observation:
+    """A check of article `number` (published on `published`) at `at`: its content (`text`), or
+    a 304 when None."""
     url = url_of(number)
     record = (
         None
         if text is None
         else ArticleRecord(
             title=f"第{number}号文章",
-            published_at=datetime(2024, 5, 1, 10, 0, tzinfo=CST),
+            published_at=published,
             source="区融媒体中心",
             column="陈仓要闻",
             body=text,

@@ -35,6 +35,8 @@ REWEIGH_EVERY = 7
 # The threshold is sought between these expected changes since a check (chances of about 0.0001%
 # and all but certain), halving the interval this many times.
 LEAST, MOST, STEPS = 1e-6, 30.0, 40
+# The latest a next check is set after the last: an article whose chance cannot grow.
+FOREVER = timedelta(days=36500)
 
 
 @dataclass(frozen=True)
@@ -89,23 +91,24 @@ class Scheduler:
 
     def next_check(self, article: ArticleHistory) -> datetime:
         """When the article's chance of a change since its last check reaches the threshold: no
-        sooner than `min_interval` after it (unless still young then), no later than the floor."""
+        sooner than `min_interval` after it (unless still young then). Not held to the floor:
+        the floor's own read finds an article past it, and beyond it the times still order the
+        articles by their chances (FOREVER after the last check for one that cannot change)."""
         page = article.page
-        last, latest = page.last_captured_at, page.last_captured_at + self.floor
+        last = page.last_captured_at
         if page.rejected:  # no article to watch: the floor alone checks it
-            return latest
+            return last + FOREVER
         history = history_of(article)
         start = history.age(last)
         propensity = self._propensity(article, history)
         age = self.model.age_after(article.column, start, self.hazard / propensity)
-        if age == math.inf or age - start >= self.floor / timedelta(days=1):
-            return latest
         # Whole seconds after the last check: articles alike fall due together (a tie, broken
         # youngest first), not a float's rounding apart.
-        due = last + timedelta(seconds=round((age - start) * DAY))
-        if due - last < self.budget.min_interval and due - article.born >= YOUNG:
+        wait = min(FOREVER, timedelta(seconds=round(min(age - start, FOREVER.days) * DAY)))
+        due = last + wait
+        if wait < self.budget.min_interval and due - article.born >= YOUNG:
             due = last + self.budget.min_interval
-        return min(due, latest)
+        return due
 
     def _propensity(self, article: ArticleHistory, history: History) -> float:
         return 0.0 if article.page.rejected else self.model.propensity(history, self.prior)
