@@ -4,6 +4,7 @@ exceeded, and its settings are checked before anything starts."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
@@ -82,6 +83,38 @@ def test_a_stealth_edit_of_an_old_article_is_caught_within_the_floor(replica_fac
     every_edit = {c["url"] for c in truth["changes"] if c["kind"] == "edited"}
     assert {url for url in versions} <= every_edit, "a version no edit explains"
     assert explained
+
+
+def test_a_crawl_within_a_budget_ends_by_scheduling_its_articles_and_one_without_does_not(
+    replica_factory, tmp_path
+):
+    """The budget planner's next checks (crawler.plan.nextcheck) are worked out at a crawl's
+    end when it has a budget: none after a crawl without one (the replica's politeness lifted),
+    every tracked article's after one with; later, a crawl checks them in that order."""
+    site = replica_factory(day=1, articles=40, days=4)
+    db = tmp_path / "archive.db"
+    crawl(site.base_url, db, "-s", f"NEWSARCHIVE_NOW={evening(1)}")
+    assert set(next_checks(db).values()) == {None}
+    site.set_day(2)
+    crawl(site.base_url, db, "--daily-budget", "10", "-s", f"NEWSARCHIVE_NOW={evening(2)}")
+    scheduled = next_checks(db)
+    assert None not in scheduled.values() and len(scheduled) >= 40
+    site.set_day(3)
+    site.reset_requests()
+    run = crawl(site.base_url, db, "--daily-budget", "10", "-s", f"NEWSARCHIVE_NOW={evening(3)}")
+    soonest = sorted(scheduled, key=lambda url: scheduled[url])[: run["revisits_checked"]]
+    checked = {p for p in article_paths(site)}
+    assert run["revisits_checked"] > 0
+    assert all(any(url.endswith(p) for p in checked) for url in soonest)
+
+
+def next_checks(db) -> dict[str, object]:
+    """Each article's next check as the page row holds it (integer microseconds), by URL."""
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT current_url, next_check_at FROM page WHERE kind = 'article'"
+        ).fetchall()
+    return dict(rows)
 
 
 def archived_versions(db) -> dict[str, list[int]]:
