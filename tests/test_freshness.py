@@ -24,9 +24,10 @@ from crawler.plan.budget import (
     plan_from_backlog,
     plan_within_budget,
 )
-from crawler.plan.crawl import ShippedSettings, plan_crawl, planned_revisits
+from crawler.plan.crawl import ShippedSettings, due_summary, plan_crawl, planned_revisits
 from crawler.plan.options import Options
 from crawler.plan.rates import cho_rate, gamma_shape
+from crawler.plan.revisits import DueSummary
 from crawler.sites.profile import load_profile, platform_sites
 
 CST = timezone(timedelta(hours=8))
@@ -271,3 +272,14 @@ def test_the_schedule_planner_without_a_budget_plans_every_due_page_and_an_audit
     audit = plan_crawl(archive, profile, options, now, full=True).revisits
     assert sorted(numbers(audit)) == list(range(34))
     assert audit.budget is None
+
+
+def test_status_counts_every_due_article_and_names_the_oldest_whatever_the_schedules_budget(
+    archive,
+):
+    now = write_schedule_backlog(archive)
+    for budget in (0, 10):
+        planned, profile, options = schedule_plan(archive, now, NEWSARCHIVE_DAILY_BUDGET=budget)
+        assert len(planned.pages) == max(0, budget - 1)
+        found = due_summary(archive, profile, options, now)
+        assert found == DueSummary(30, url_of(0), T0 + 30 * DAY)

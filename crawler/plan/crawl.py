@@ -238,7 +238,19 @@ def due_now(archive: Archive, site: str, now: datetime) -> DueSummary:
     options = Options.from_settings(
         ShippedSettings(profile.settings), profile.listing.stop_after_known_pages
     )
-    plan = planned_revisits(archive, profile, options, now)
+    return due_summary(archive, profile, options, now)
+
+
+def due_summary(
+    archive: Archive, profile: SiteProfile, options: Options, now: datetime
+) -> DueSummary:
+    """How many articles a crawl with `options` would count due at `now`, and the one overdue
+    the longest (by the age schedule: read alone, and named even when the run's budget leaves
+    no room for it)."""
+    if options.planner == "schedule":
+        plan = due_revisits(archive, profile.name, now, options.policy, limit=1)
+    else:
+        plan = planned_revisits(archive, profile, options, now)
     oldest = plan.pages[0] if plan.pages else None
     if oldest is None or (options.planner == "budget" and oldest.overdue <= timedelta(0)):
         return DueSummary(plan.due)
