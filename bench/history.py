@@ -2,27 +2,29 @@
 
 Times in this process the archive functions the commands call, each over many pages or days
 drawn at random from the archive: `history` (archive.query.page_history), `show --at`
-(version_record at a time), `diff` (its queries: the latest version and the one before; with
-the character-level comparison apart, for reference), `changes` for one day (change_report over
-a UTC day), and the crawl planners' re-checks at the day after the last run: the schedule
-planner's (crawler.plan.revisits.due_revisits with the shipped schedule: every due page, and as
-`--max-revisits 1000` plans: the count and the 1,000 most overdue), and the budget planner's,
-the default (crawler.plan.crawl.planned_revisits with chencang's profile and the shipped
-settings: its inputs read and its plan made, within the budget the profile's politeness allows;
-and, for reference, with no delay, so no limit: every article's chance of a change worked
-out). The probes take turns,
-sample by sample, so the shared machine's noise falls on all of them; the first calls warm up
-and are not counted. Each median is shown in wall time and in this process's CPU time (on a
-loaded machine the wall time also waits for a core), and as a multiple of a baseline (one
-indexed lookup) timed in the same turns. Then the throughputs: `export` of the latest version of
-every article (iter_record_json written as JSON Lines to /dev/null: versions/s) and `verify` (MB/s
-of payload bytes, uncompressed, over the whole check). A few whole `newsarchive` invocations
-follow for reference (each a fresh process: start-up included, shown against `newsarchive
---version`). Last, the EXPLAIN QUERY PLAN of every statement each probe ran (recorded as
-SQLAlchemy sent them, SQLite only). Printed, never asserted.
+(version_record at a time), `diff` (its queries: the latest version and the one before; with the
+character-level comparison apart, for reference), `changes` for one day (change_report over a
+UTC day), and the crawl planners' re-checks at the day after the last run, as a crawl plans them
+(crawler.plan.crawl.planned_revisits with chencang's profile and the shipped settings, within
+the budget the profile's politeness allows): the schedule planner's (the most overdue up to the
+run's budget, and the count; for reference, crawler.plan.revisits.due_revisits uncapped: every
+due page; and as `--max-revisits 1000` plans: the count and the 1,000 most overdue), and the
+budget planner's, the default (its inputs read and its plan made; with a floor of ten years, so
+no article is past it and every article's chance of a change is weighed, as in an archive the
+planner keeps up with: the synthetic archive's checks are spread log-uniformly, so otherwise the
+articles past the floor fill every run; and, for reference, with no delay, so no limit). The
+probes take turns, sample by sample, so the shared machine's noise falls on all of them; the
+first calls warm up and are not counted. Each median is shown in wall time and in this process's
+CPU time (on a loaded machine the wall time also waits for a core), and as a multiple of a
+baseline (one indexed lookup) timed in the same turns. Then the throughputs: `export` of the
+latest version of every article (iter_record_json written as JSON Lines to /dev/null:
+versions/s) and `verify` (MB/s of payload bytes, uncompressed, over the whole check). A few
+whole `newsarchive` invocations follow for reference (each a fresh process: start-up included,
+shown against `newsarchive --version`). Last, the EXPLAIN QUERY PLAN of every statement each
+probe ran (recorded as SQLAlchemy sent them, SQLite only). Printed, never asserted.
 
-Floors (the issue's): history, show --at, diff ≤ 10 ms; a day's changes ≤ 50 ms; the due-
-revisits query ≤ 100 ms; export ≥ 20,000 versions/s; verify: MB/s, reported.
+Floors (the issue's): history, show --at, diff ≤ 10 ms; a day's changes ≤ 50 ms; a crawl's
+plan of its re-checks ≤ 100 ms; export ≥ 20,000 versions/s; verify: MB/s, reported.
 
     python -m bench.history [--db PATH] [--samples 200] [--seed 1]
     python -m bench.history --pages 20000 --versions 40000 --captures 100000   # builds one first
@@ -164,7 +166,7 @@ def _day(archive: Archive, day: date) -> list[Any]:
 
 
 def _due(archive: Archive, now: datetime) -> Any:
-    """What a crawl plans by default: every due page, most overdue first."""
+    """The age schedule uncapped: every due page, most overdue first."""
     return due_revisits(archive, SITE, now, default_policy())
 
 
@@ -181,10 +183,25 @@ def _shipped() -> tuple[SiteProfile, Options]:
     return profile, Options.from_settings(settings, profile.listing.stop_after_known_pages)
 
 
+def _schedule(archive: Archive, now: datetime) -> Any:
+    """What a crawl plans with the schedule planner: the most overdue, within the profile's
+    budget."""
+    profile, options = _shipped()
+    return planned_revisits(archive, profile, replace(options, planner="schedule"), now)
+
+
 def _budget(archive: Archive, now: datetime) -> Any:
     """What a crawl plans by default: the budget planner, within the profile's budget."""
     profile, options = _shipped()
     return planned_revisits(archive, profile, replace(options, planner="budget"), now)
+
+
+def _budget_weighed(archive: Archive, now: datetime) -> Any:
+    """The budget planner within the profile's budget, no article past its floor (ten years):
+    the budget goes by every article's chance of a change, as when the planner keeps up."""
+    profile, options = _shipped()
+    steady = replace(options, planner="budget", floor=KEPT_UP)
+    return planned_revisits(archive, profile, steady, now)
 
 
 def _budget_unlimited(archive: Archive, now: datetime) -> Any:
@@ -194,11 +211,14 @@ def _budget_unlimited(archive: Archive, now: datetime) -> Any:
 
 
 BOUNDED = 1000
+KEPT_UP = timedelta(days=3650)
 WIDTH = 42  # the probes' names
 PLANNER = (
+    "schedule planner (profile's budget)",
     "due revisits (all due)",
     f"due revisits (count, {BOUNDED:,} most overdue)",
     "budget planner (profile's budget)",
+    "budget planner (none past the floor)",
 )
 UNLIMITED = "budget planner (no delay, no limit)"
 
@@ -217,10 +237,13 @@ PROBES = (
     Probe("show --at", 10, lambda d: d.moments, lambda a, m: version_record(a, m[0], at=m[1])),
     Probe("diff", 10, lambda d: d.changed, _diff_queries),
     Probe("changes (one day)", 50, lambda d: d.days, _day),
-    Probe(PLANNER[0], 100, lambda d: d.nows, _due),
-    Probe(PLANNER[1], 100, lambda d: d.nows, _due_bounded),
-    Probe(PLANNER[2], 100, lambda d: d.nows, _budget),
-    # For reference: the budget planner's model worked out for every article.
+    Probe(PLANNER[0], 100, lambda d: d.nows, _schedule),
+    # For reference: the age schedule uncapped, every due page.
+    Probe(PLANNER[1], 0, lambda d: d.nows, _due),
+    Probe(PLANNER[2], 100, lambda d: d.nows, _due_bounded),
+    Probe(PLANNER[3], 100, lambda d: d.nows, _budget),
+    Probe(PLANNER[4], 100, lambda d: d.nows, _budget_weighed),
+    # For reference: the budget planner's model worked out for every article, with no budget.
     Probe(UNLIMITED, 0, lambda d: d.nows, _budget_unlimited),
     # For reference, no floor: diff's queries and its comparison of the two records (difflib).
     Probe("diff with comparison", 0, lambda d: d.changed, _diff),

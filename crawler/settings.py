@@ -101,7 +101,8 @@ DOWNLOAD_FAIL_ON_DATALOSS = False
 
 # Which known articles a crawl re-checks (README: "Re-checks within a daily budget"). "budget":
 # NEWSARCHIVE_DAILY_BUDGET checks a day, spent where changes are likely (rates learnt from the
-# archive's checks by column, age and page), above a round-robin floor; "schedule": by age alone.
+# archive's checks by column, age and page), above a round-robin floor; "schedule": by age alone,
+# the most overdue first, within the same budget.
 NEWSARCHIVE_REVISIT_PLANNER = "budget"
 # Re-checks a day: "auto" is what the profile's DOWNLOAD_DELAY allows in a day, shared by the
 # platform's enabled sites, less the list pages and new articles a day (no limit without a
@@ -115,7 +116,8 @@ NEWSARCHIVE_REVISIT_MIN_INTERVAL = "6h"
 # The schedule planner: AGE=INTERVAL steps by age since publication or last change (the floor
 # above is its interval for anything older).
 NEWSARCHIVE_REVISIT_STEPS = "1d=0,7d=6h,30d=1d,365d=7d"
-# At most this many scheduled re-checks per run, most overdue first (None: all that are due).
+# At most this many re-checks per run, in the planner's order, when fewer than the run's share of
+# the budget (None: the budget alone).
 NEWSARCHIVE_MAX_REVISITS = None
 # Every list page is walked once in this period, spread over the crawls in between (each walks
 # the share of the pages the time since the last crawl is of the period): only list pages can

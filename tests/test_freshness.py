@@ -1,5 +1,5 @@
-"""Re-checks within a daily budget: the planner's choices on histories written to a real archive,
-and crawls of the replica that spend the budget where changes are, and no more."""
+"""Re-checks within a daily budget: the planners' choices on histories written to a real archive,
+the budget planner's where changes are, the age schedule's most overdue first, and no more."""
 
 from __future__ import annotations
 
@@ -12,12 +12,23 @@ from itertools import pairwise
 
 import pytest
 
-from archive.checks import article_histories, floor_backlog, tracked_article_count
+from archive.checks import article_histories, floor_backlog, site_load, tracked_article_count
 from archive.database import open_archive
 from archive.records import ArticleRecord, Extracted, Observation, Outcome, PageKind
+from archive.runs import RunArguments
 from archive.store import Store
-from crawler.plan.budget import Budget, plan_from_backlog, plan_within_budget
+from crawler.plan.budget import (
+    Budget,
+    auto_budget,
+    list_reserve,
+    plan_from_backlog,
+    plan_within_budget,
+)
+from crawler.plan.crawl import ShippedSettings, due_summary, plan_crawl, planned_revisits
+from crawler.plan.options import Options
 from crawler.plan.rates import cho_rate, gamma_shape
+from crawler.plan.revisits import DueSummary
+from crawler.sites.profile import load_profile, platform_sites
 
 CST = timezone(timedelta(hours=8))
 ORIGIN = "http://www.chencang.gov.cn"
@@ -184,3 +195,97 @@ def test_the_backlog_plan_equals_the_budget_planners_plan_on_both_engines(archiv
         assert quick > 20 and slow > 20
     finally:
         archive.close()
+
+
+def write_schedule_backlog(archive) -> datetime:
+    """Thirty articles of 2024 (checked every 30 days by the age schedule) last captured an hour
+    apart from T0, all due 40 days on, article 0 the most overdue; and four captured the day
+    before, not due. Returns the time the plans are made at."""
+    now = T0 + 40 * DAY
+    store = Store(archive)
+    for number in range(30):
+        store.record(observation(number, T0 + number * timedelta(hours=1), f"正文{number}-0"))
+    for number in range(30, 34):
+        store.record(observation(number, now - DAY, f"正文{number}-0"))
+    return now
+
+
+def schedule_plan(archive, now: datetime, max_revisits: int | None = None, **settings):
+    """What a crawl of chencang at `now` plans with the age schedule, its profile's settings
+    under `settings`."""
+    profile = load_profile("chencang")
+    shipped = ShippedSettings(
+        {**profile.settings, "NEWSARCHIVE_REVISIT_PLANNER": "schedule", **settings}
+    )
+    options = Options.from_settings(
+        shipped, profile.listing.stop_after_known_pages, max_revisits=max_revisits
+    )
+    return planned_revisits(archive, profile, options, now), profile, options
+
+
+def numbers(plan) -> list[int]:
+    return [int(page.url.rsplit("_", 1)[1].removesuffix(".html")) - 160000 for page in plan.pages]
+
+
+def test_the_schedule_planner_checks_the_most_overdue_within_the_runs_share_of_the_budget(
+    archive,
+):
+    """Ten checks a day: a daily crawl plans the nine most overdue (one kept for list titles), a
+    crawl six hours after the last one ceil(10 / 4) less one; `due` counts all thirty."""
+    now = write_schedule_backlog(archive)
+    daily, _, _ = schedule_plan(archive, now, NEWSARCHIVE_DAILY_BUDGET=10)
+    assert numbers(daily) == list(range(9))
+    assert (daily.due, daily.left, daily.budget, daily.reserve) == (30, 21, 10, 1)
+    started = now - timedelta(hours=6)
+    store = Store(replace(archive, clock=lambda: started))
+    run = store.begin_run(ORIGIN, RunArguments(command="crawl", site="chencang"))
+    store.finish_run(run, "finished", {}, 0)
+    hourly, _, _ = schedule_plan(archive, now, NEWSARCHIVE_DAILY_BUDGET=10)
+    assert numbers(hourly) == [0, 1]
+    assert (hourly.due, hourly.budget, hourly.reserve) == (30, 3, 1)
+
+
+def test_the_schedule_planners_budget_is_what_the_delay_allows_without_one_set(archive):
+    now = write_schedule_backlog(archive)
+    profile = load_profile("chencang")
+    sites, stop_after = platform_sites(profile), profile.listing.stop_after_known_pages
+    # Twelve and a half requests a day left for checks (no list page nor new article on record).
+    delay = 86_400 / sites / (12.5 + stop_after + 1)
+    found, _, options = schedule_plan(archive, now, DOWNLOAD_DELAY=delay)
+    per_day = auto_budget(
+        delay, sites, site_load(archive, "chencang", now), options.list_walk_every, stop_after
+    )
+    assert per_day == 12 and found.budget == 12
+    assert numbers(found) == list(range(12 - list_reserve(12)))
+    assert found.due == 30
+
+
+def test_max_revisits_below_the_schedule_planners_budget_wins_and_above_it_does_not(archive):
+    now = write_schedule_backlog(archive)
+    fewer, _, _ = schedule_plan(archive, now, max_revisits=4, NEWSARCHIVE_DAILY_BUDGET=10)
+    assert numbers(fewer) == [0, 1, 2, 3]
+    assert (fewer.due, fewer.budget) == (30, 10)
+    more, _, _ = schedule_plan(archive, now, max_revisits=20, NEWSARCHIVE_DAILY_BUDGET=10)
+    assert numbers(more) == list(range(9))
+
+
+def test_the_schedule_planner_without_a_budget_plans_every_due_page_and_an_audit_all(archive):
+    now = write_schedule_backlog(archive)
+    found, _, _ = schedule_plan(archive, now, DOWNLOAD_DELAY=0)
+    assert numbers(found) == list(range(30))
+    assert (found.due, found.left, found.budget, found.reserve) == (30, 0, None, None)
+    _, profile, options = schedule_plan(archive, now, NEWSARCHIVE_DAILY_BUDGET=10)
+    audit = plan_crawl(archive, profile, options, now, full=True).revisits
+    assert sorted(numbers(audit)) == list(range(34))
+    assert audit.budget is None
+
+
+def test_status_counts_every_due_article_and_names_the_oldest_whatever_the_schedules_budget(
+    archive,
+):
+    now = write_schedule_backlog(archive)
+    for budget in (0, 10):
+        planned, profile, options = schedule_plan(archive, now, NEWSARCHIVE_DAILY_BUDGET=budget)
+        assert len(planned.pages) == max(0, budget - 1)
+        found = due_summary(archive, profile, options, now)
+        assert found == DueSummary(30, url_of(0), T0 + 30 * DAY)

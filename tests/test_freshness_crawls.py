@@ -1,6 +1,6 @@
 """Crawls of the replica within a re-check budget: a title changed on a list page is checked the
 same day, a stealth edit of an old article is archived within the floor, the budget is never
-exceeded, and its settings are checked before anything starts."""
+exceeded (by either planner), and its settings are checked before anything starts."""
 
 from __future__ import annotations
 
@@ -50,6 +50,23 @@ def test_a_title_changed_on_the_list_is_checked_the_same_day_within_the_budget(
     report = as_json("changes", "--since", "2025-12-02", "--until", "2025-12-03", db=db)
     changed = [(e["url"], e["classes"]) for e in report if e["kind"] == "changed"]
     assert changed == [(titled["url"], ["title"])]
+
+
+def test_the_age_schedule_checks_the_runs_budget_and_the_summary_says_what_is_left(
+    replica_factory, tmp_path
+):
+    """The schedule planner with three checks a day: two of the due articles and one kept for
+    the corrected title on the list; the rest are counted due and left for later."""
+    site = replica_factory(day=1)
+    db = tmp_path / "archive.db"
+    crawl(site.base_url, db, "-s", f"NEWSARCHIVE_NOW={DAY1}")
+    site.set_day(2)
+    schedule = ("-s", "NEWSARCHIVE_REVISIT_PLANNER=schedule", "--daily-budget", "3")
+    run = crawl(site.base_url, db, *schedule, "-s", f"NEWSARCHIVE_NOW={DAY2}")
+    assert (run["revisits_budget"], run["revisits_checked"], run["revisits_listed"]) == (3, 2, 1)
+    assert run["revisits_left"] == run["revisits_due"] - 2 > 0
+    unlimited = crawl(site.base_url, db, *schedule[:2], "-s", f"NEWSARCHIVE_NOW={evening(3)}")
+    assert unlimited["revisits_budget"] is None and unlimited["revisits_left"] == 0
 
 
 def test_a_stealth_edit_of_an_old_article_is_caught_within_the_floor(replica_factory, tmp_path):

@@ -51,6 +51,11 @@ class Budget:
         return math.ceil(self.per_day * min(1.0, max(0.0, share)))
 
 
+def list_reserve(run: int) -> int:
+    """Of a run's `run` checks, those kept for articles a list page shows under a changed title."""
+    return min(run // 2, math.ceil(run * RESERVE_SHARE))
+
+
 def auto_budget(
     delay: float, sites: int, load: SiteLoad, walk_every: timedelta, stop_after: int
 ) -> int | None:
@@ -120,7 +125,7 @@ def plan_from_backlog(
     run = budget.for_run(share)
     if run is None:
         return None
-    reserve = min(run // 2, math.ceil(run * RESERVE_SHARE))
+    reserve = list_reserve(run)
     room = run - reserve
     floor = budget.floor_for(articles)
     due_after = floor * (1 - budget.slack)
@@ -168,7 +173,7 @@ def plan_within_budget(
     to have changed since their last check (Cho & Garcia-Molina's rates by column and age, the
     page's own history weighed in), within the run's budget less the list-title reserve."""
     run = budget.for_run(share)
-    reserve = None if run is None else min(run // 2, math.ceil(run * RESERVE_SHARE))
+    reserve = None if run is None else list_reserve(run)
     room = None if run is None or reserve is None else run - reserve
     floor = budget.floor_for(len(articles))
     due_by_floor, others = _candidates(articles, now, budget, floor)

@@ -38,13 +38,21 @@ from crawler.plan.budget import (
     HISTORY,
     Budget,
     auto_budget,
+    list_reserve,
     plan_from_backlog,
     plan_within_budget,
 )
 from crawler.plan.listwalk import ListWalk
 from crawler.plan.nextcheck import RESCHEDULE_YOUNGER, SAMPLE, Scheduler, weekly_slice
 from crawler.plan.options import Options
-from crawler.plan.revisits import DuePage, DueSummary, RevisitPlan, due_rechecks, due_revisits
+from crawler.plan.revisits import (
+    DuePage,
+    DueSummary,
+    RevisitPlan,
+    RevisitPolicy,
+    due_rechecks,
+    due_revisits,
+)
 from crawler.sites.profile import ProfileError, SiteProfile, load_profile, platform_sites
 
 if TYPE_CHECKING:
@@ -135,12 +143,15 @@ def _revisits(
     now: datetime,
     previous: PreviousCrawl | None,
 ) -> RevisitPlan:
-    """The articles to check now, by the planner the options name."""
+    """The articles to check now, by the planner the options name, within the run's share of
+    the daily budget: the time since the previous crawl started, as a share of a day."""
     site, limit = profile.name, options.max_revisits
-    if options.planner == "schedule":
-        return due_revisits(archive, site, now, options.policy, limit=limit)
-    budget = _budget(archive, profile, options, now)
+    per_day = _daily_budget(archive, profile, options, now)
     share = 1.0 if previous is None else (now - previous.started_at) / timedelta(days=1)
+    if options.planner == "schedule":
+        run = Budget(per_day).for_run(share)
+        return _scheduled(archive, site, now, options.policy, run=run, limit=limit)
+    budget = Budget(per_day, options.floor, options.min_interval)
     # Within a budget, read from the archive in index order: those past the floor, then the
     # others as their next checks fall.
     quick = plan_from_backlog(
@@ -156,6 +167,26 @@ def _revisits(
         return quick
     articles = article_histories(archive, site, since=now - HISTORY)
     return plan_within_budget(articles, now, budget, share=share, limit=limit)
+
+
+def _scheduled(
+    archive: Archive,
+    site: str,
+    now: datetime,
+    policy: RevisitPolicy,
+    *,
+    run: int | None,
+    limit: int | None,
+) -> RevisitPlan:
+    """The articles the age schedule makes due, most overdue first: at most the run's checks
+    (None: no limit) less the list-title reserve, and at most `limit`. `due` counts every one:
+    those not checked stay due for the next crawl."""
+    if run is None:
+        return due_revisits(archive, site, now, policy, limit=limit)
+    reserve = list_reserve(run)
+    room = run - reserve if limit is None else min(run - reserve, limit)
+    plan = due_revisits(archive, site, now, policy, limit=room)
+    return replace(plan, reserve=reserve, budget=run)
 
 
 def schedule_next_checks(
@@ -206,9 +237,12 @@ def _budget(archive: Archive, profile: SiteProfile, options: Options, now: datet
 def _daily_budget(
     archive: Archive, profile: SiteProfile, options: Options, now: datetime
 ) -> int | None:
-    """The budget set, or what the profile's politeness allows (crawler.plan.budget)."""
+    """The budget set, or what the profile's politeness allows (crawler.plan.budget): no
+    limit without a delay."""
     if options.daily_budget is not None:
         return options.daily_budget
+    if options.delay <= 0:  # site_load's counts are not needed
+        return None
     return auto_budget(
         options.delay,
         platform_sites(profile),
@@ -256,7 +290,19 @@ def due_now(archive: Archive, site: str, now: datetime) -> DueSummary:
     options = Options.from_settings(
         ShippedSettings(profile.settings), profile.listing.stop_after_known_pages
     )
-    plan = planned_revisits(archive, profile, options, now)
+    return due_summary(archive, profile, options, now)
+
+
+def due_summary(
+    archive: Archive, profile: SiteProfile, options: Options, now: datetime
+) -> DueSummary:
+    """How many articles a crawl with `options` would count due at `now`, and the one overdue
+    the longest (by the age schedule: read alone, and named even when the run's budget leaves
+    no room for it)."""
+    if options.planner == "schedule":
+        plan = due_revisits(archive, profile.name, now, options.policy, limit=1)
+    else:
+        plan = planned_revisits(archive, profile, options, now)
     oldest = plan.pages[0] if plan.pages else None
     if oldest is None or (options.planner == "budget" and oldest.overdue <= timedelta(0)):
         return DueSummary(plan.due)

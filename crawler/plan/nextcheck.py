@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from archive.checks import ArticleHistory
-from crawler.plan.budget import RESERVE_SHARE, YOUNG, Budget, history_of
+from crawler.plan.budget import YOUNG, Budget, history_of, list_reserve
 from crawler.plan.rates import DAY, ChangeModel, History
 
 # The model is fitted on at most this many articles' histories: enough for rates per column and
@@ -72,9 +72,7 @@ class Scheduler:
         scheduler = cls(model, prior, MOST, budget, floor, cadence)
         if budget.per_day is None or not sample:
             return scheduler
-        per_day = budget.per_day - min(
-            budget.per_day // 2, math.ceil(budget.per_day * RESERVE_SHARE)
-        )
+        per_day = budget.per_day - list_reserve(budget.per_day)
         rates = [
             (article.column, history.age(now), scheduler._propensity(article, history))
             for article, history in zip(sample, histories, strict=True)

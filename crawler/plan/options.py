@@ -34,8 +34,8 @@ class Options:
     gone_after: timedelta
     stop_after_known_pages: int
     max_revisits: int | None = None
-    # Which planner chooses the re-checks: within a daily budget (crawler.plan.budget) or by
-    # the age schedule of `policy` (crawler.plan.revisits).
+    # Which planner chooses the re-checks within the daily budget: where changes are likely
+    # (crawler.plan.budget) or by the age schedule of `policy` (crawler.plan.revisits).
     planner: str = "budget"
     # Re-checks a day (None: derived from `delay`, the seconds between two requests).
     daily_budget: int | None = None
