@@ -10,9 +10,11 @@ the budget the profile's politeness allows): the schedule planner's (the most ov
 run's budget, and the count; for reference, crawler.plan.revisits.due_revisits uncapped: every
 due page; and as `--max-revisits 1000` plans: the count and the 1,000 most overdue), and the
 budget planner's, the default (its inputs read and its plan made; with a floor of ten years, so
-no article is past it and every article's chance of a change is weighed, as in an archive the
+no article is past it and the run's checks go by the articles' next checks, as in an archive the
 planner keeps up with: the synthetic archive's checks are spread log-uniformly, so otherwise the
-articles past the floor fill every run; and, for reference, with no delay, so no limit). The
+articles past the floor fill every run; and, for reference, with no delay, so no limit: every
+article's chance weighed). Before the probes, an archive whose articles have no next check yet
+(a built one) gets them as a crawl within a budget works them out at its end, timed. The
 probes take turns, sample by sample, so the shared machine's noise falls on all of them; the
 first calls warm up and are not counted. Each median is shown in wall time and in this process's
 CPU time (on a loaded machine the wall time also waits for a core), and as a multiple of a
@@ -55,16 +57,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, func, select
 
 from archive.columns import from_micros
 from archive.database import Archive, open_archive, upgrade_archive
 from archive.diff import diff_records
 from archive.errors import SchemaTooOld
 from archive.fixity import verify
-from archive.models import PageUrl
+from archive.models import Page, PageUrl
 from archive.query import change_report, iter_record_json, page_history, version_record
-from crawler.plan.crawl import ShippedSettings, planned_revisits
+from archive.records import PageKind
+from crawler.plan.crawl import ShippedSettings, planned_revisits, schedule_next_checks
 from crawler.plan.options import Options
 from crawler.plan.revisits import default_policy, due_revisits
 from crawler.sites.profile import SiteProfile, load_profile
@@ -198,7 +201,8 @@ def _budget(archive: Archive, now: datetime) -> Any:
 
 def _budget_weighed(archive: Archive, now: datetime) -> Any:
     """The budget planner within the profile's budget, no article past its floor (ten years):
-    the budget goes by every article's chance of a change, as when the planner keeps up."""
+    the budget goes by the articles' next checks (crawler.plan.nextcheck), as when the planner
+    keeps up."""
     profile, options = _shipped()
     steady = replace(options, planner="budget", floor=KEPT_UP)
     return planned_revisits(archive, profile, steady, now)
@@ -505,11 +509,40 @@ def open_bench_archive(db: Path, upgrade: bool) -> Archive:
     return open_archive(str(db), create=False, read_only=True)
 
 
+def schedule_once(db: Path, now: datetime) -> None:
+    """Each article's next check, as a crawl within a budget works them out at its end (the
+    budget planner's plans read them): for every article, the first time (a built archive has
+    none), timed and printed."""
+    archive = open_archive(str(db), create=False)
+    try:
+        with archive.engine.connect() as connection:
+            unscheduled = connection.scalar(
+                select(func.count()).where(
+                    Page.kind == PageKind.ARTICLE.value, Page.next_check_at.is_(None)
+                )
+            )
+        if not unscheduled:
+            return
+        profile, options = _shipped()
+        steady = replace(options, planner="budget", floor=KEPT_UP)
+        wall, cpu = time.perf_counter(), time.process_time()
+        weighed = schedule_next_checks(archive, profile, steady, now, now)
+        print(
+            f"next checks worked out for {weighed:,} articles (as a crawl within a budget does "
+            f"at its end, the first time): {time.perf_counter() - wall:.1f} s, "
+            f"{time.process_time() - cpu:.1f} s of CPU",
+            flush=True,
+        )
+    finally:
+        archive.close()
+
+
 def run(options: argparse.Namespace, db: Path) -> None:
     archive = open_bench_archive(db, options.upgrade)
     try:
         rng = random.Random(options.seed)
         draws = draw(db, rng, WARMUP + options.samples)
+        schedule_once(db, draws.nows[0])
         timings = measure(
             archive, draws, options.samples, options.planner_samples, options.unlimited_samples
         )
