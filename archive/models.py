@@ -153,6 +153,8 @@ class Page(Base):
         Index("ix_page_last_captured", "site_id", "kind", "last_captured_at"),
         # ... and the others in the order they fall due (archive.checks.scheduled_articles).
         Index("ix_page_next_check", "site_id", "kind", "next_check_at"),
+        # A plan counts the articles published in the last week through it (site_load).
+        Index("ix_page_published", "site_id", "kind", "published_at"),
         # export reads the pages in URL order through it (migration 0011).
         Index("ix_page_current_url", "current_url"),
     )

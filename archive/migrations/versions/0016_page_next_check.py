@@ -2,7 +2,10 @@
 its last check reaches the share the daily budget can afford (integer microseconds since the
 epoch, as capture times; NULL until a crawl within a budget first weighs it), and
 ix_page_next_check (site_id, kind, next_check_at), so a run's checks are read in that order as far
-as the budget goes (archive.checks.scheduled_articles). A new column, NULL everywhere, and an index.
+as the budget goes (archive.checks.scheduled_articles); and ix_page_published (site_id, kind,
+published_at), so a plan counts the site's articles published in the last week (the daily
+budget's share for new articles, archive.checks.site_load) from the index's range alone. A new
+column, NULL everywhere, and two indexes.
 
 Revision ID: 0016
 Revises: 0015
@@ -32,10 +35,12 @@ def upgrade() -> None:
     op.create_index(
         "ix_page_next_check", "page", ["site_id", "kind", "next_check_at"], unique=False
     )
+    op.create_index("ix_page_published", "page", ["site_id", "kind", "published_at"], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_index("ix_page_published", table_name="page")
     op.drop_index("ix_page_next_check", table_name="page")
     # In place (SQLite 3.35 and later drop a column that no index or view names).
     op.drop_column("page", "next_check_at")
