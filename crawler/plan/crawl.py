@@ -21,6 +21,7 @@ from archive.checks import (
 )
 from archive.database import Archive
 from archive.query import (
+    chunked,
     known_article_urls,
     rejections,
     tracked_pages,
@@ -215,9 +216,12 @@ def schedule_next_checks(
     sampled = sample_articles(archive, site, SAMPLE, born_after=now - RESCHEDULE_YOUNGER)
     sample = article_histories(archive, site, now - HISTORY, sampled)
     scheduler = Scheduler.fit(sample, count, now, budget, cadence)
-    articles = article_histories(archive, site, now - HISTORY, pages)
-    set_next_checks(archive, {a.page.page_id: scheduler.next_check(a) for a in articles})
-    return len(articles)
+    weighed = 0
+    for chunk in chunked(pages):  # a backfill's every article: in chunks, for memory's sake
+        articles = article_histories(archive, site, now - HISTORY, chunk)
+        set_next_checks(archive, {a.page.page_id: scheduler.next_check(a) for a in articles})
+        weighed += len(articles)
+    return weighed
 
 
 def _cadence(archive: Archive, site: str, now: datetime, budget: Budget) -> timedelta:
