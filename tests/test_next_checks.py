@@ -87,26 +87,15 @@ def test_a_crawls_end_weighs_again_what_it_checked_the_young_the_due_and_a_slice
     others, nor an untracked one."""
     archive = open_archive(archive_url)
     try:
-        store = Store(archive)
         now = T0 + 30 * DAY
-        old = datetime(2024, 5, 1, 10, 0, tzinfo=CST)
-        for n in range(12):
-            store.record(observation(n, T0, f"正文{n}-0", now - 2 * DAY if n == 3 else old))
-        store.record(observation(1, now, None))  # checked by this crawl
-        ids = {number_of(h.page.url): h.page.page_id for h in _histories(archive)}
+        ids = _archived(archive, 12, young={3}, now=now)
+        Store(archive).record(observation(1, now, None))  # checked by this crawl
         later = {ids[n]: now + 20 * DAY for n in range(12) if n != 2}  # 2: never scheduled
         later[ids[4]] = now + 12 * HOUR  # due by the next crawl
         set_next_checks(archive, later)
-        store.set_tracked(url_of(5), False, "test")
+        Store(archive).set_tracked(url_of(5), False, "test")
         part = ids[6] % 7
-        found = articles_to_schedule(
-            archive,
-            "chencang",
-            captured_since=now,
-            born_after=now - RESCHEDULE_YOUNGER,
-            due_by=now + DAY,
-            slice_of=(part, 7),
-        )
+        found = _to_schedule(archive, now, captured_since=now, slice_of=(part, 7))
         in_slice = {n for n, page_id in ids.items() if page_id % 7 == part and n != 5}
         assert set(found) == {ids[n] for n in {1, 2, 3, 4} | in_slice}
         assert weekly_slice(now) == (now.toordinal() % 7, 7)
@@ -117,14 +106,12 @@ def test_a_crawls_end_weighs_again_what_it_checked_the_young_the_due_and_a_slice
 def test_the_sample_is_every_article_of_a_small_archive_and_a_share_of_a_large_one_with_the_young(
     archive_url,
 ):
+    """Twenty articles, two of them young: a sample of twenty takes them all; one of five takes
+    the young and every fourth of the others by id."""
     archive = open_archive(archive_url)
     try:
-        store = Store(archive)
         now = T0 + 30 * DAY
-        old = datetime(2024, 5, 1, 10, 0, tzinfo=CST)
-        for n in range(20):
-            store.record(observation(n, T0, f"正文{n}-0", now - DAY if n in (3, 4) else old))
-        every = {h.page.page_id: number_of(h.page.url) for h in _histories(archive)}
+        every = {page_id: n for n, page_id in _archived(archive, 20, young={3, 4}, now=now).items()}
         assert set(sample_articles(archive, "chencang", 20, born_after=now - 7 * DAY)) == set(every)
         sampled = sample_articles(archive, "chencang", 5, born_after=now - 7 * DAY)
         assert {every[i] for i in sampled} >= {3, 4}
@@ -196,20 +183,37 @@ def test_within_the_budget_the_floor_holds_and_the_checks_go_where_changes_are(t
         archive.close()
 
 
+def _archived(archive, count: int, *, young: set[int], now: datetime) -> dict[int, int]:
+    """`count` articles first archived at T0, published in 2024 but the `young`, a day before
+    `now`: each one's page id, by number."""
+    store = Store(archive)
+    old = datetime(2024, 5, 1, 10, 0, tzinfo=CST)
+    for n in range(count):
+        store.record(observation(n, T0, f"正文{n}-0", now - DAY if n in young else old))
+    return {number_of(h.page.url): h.page.page_id for h in _histories(archive)}
+
+
+def _to_schedule(
+    archive, now: datetime, *, captured_since: datetime, slice_of: tuple[int, int]
+) -> list[int]:
+    """What a daily crawl's end at `now` weighs again (archive.checks.articles_to_schedule)."""
+    return articles_to_schedule(
+        archive,
+        "chencang",
+        captured_since=captured_since,
+        born_after=now - RESCHEDULE_YOUNGER,
+        due_by=now + DAY,
+        slice_of=slice_of,
+    )
+
+
 def _histories(archive):
     return article_histories(archive, "chencang", T0 - 999 * DAY)
 
 
 def _schedule(archive, now: datetime, budget: Budget, captured_since: datetime) -> None:
     """What crawler.plan.crawl.schedule_next_checks does at a crawl's end (no profile here)."""
-    pages = articles_to_schedule(
-        archive,
-        "chencang",
-        captured_since=captured_since,
-        born_after=now - RESCHEDULE_YOUNGER,
-        due_by=now + DAY,
-        slice_of=weekly_slice(now),
-    )
+    pages = _to_schedule(archive, now, captured_since=captured_since, slice_of=weekly_slice(now))
     histories = _histories(archive)
     scheduler = Scheduler.fit(histories, len(histories), now, budget)
     wanted = set(pages)
