@@ -9,14 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    bindparam,
-    case,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import Connection, bindparam, case, func, select, update
 
 from archive.database import Archive
 from archive.models import Capture, Page, Site, Version

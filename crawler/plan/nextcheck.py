@@ -2,12 +2,13 @@
 reaches what the daily budget affords (the budget planner's schedule, kept on the page row).
 
 A crawl within a budget ends by working out the next check of every article it captured, of the
-young, of those due by the next crawl, of any never scheduled, and of a seventh of the rest: the change model (crawler.plan.rates) is fitted on a sample of the site's
-articles, at most SAMPLE of them (every one of a smaller archive), and one threshold is chosen
-for the whole site, the chance at which checking each article would spend the day's budget. The
-next crawl then reads the articles in the order their next checks fall (archive.checks.
-scheduled_articles), after those past the round-robin floor, without weighing any of them again:
-what keeps its plan to an index read however large the archive.
+young, of those due by the next crawl, of any never scheduled, and of a seventh of the rest: the
+change model (crawler.plan.rates) is fitted on every young article and a sample of the others, at
+most SAMPLE of them (every one of a smaller archive), and one threshold is chosen for the whole
+site, the chance at which checking each article would spend the day's budget. The next crawl
+then reads the articles in the order their next checks fall (archive.checks.scheduled_articles),
+after those past the round-robin floor, without weighing any of them again: what keeps its plan
+to an index read however large the archive.
 """
 
 from __future__ import annotations
