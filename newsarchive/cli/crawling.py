@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     "--daily-budget",
     type=click.IntRange(min=0),
     metavar="N",
-    help="Re-check at most N known articles a day, where changes are likeliest (per site; "
+    help="Re-check at most N known articles a day, in the planner's order (per site; "
     "default: what the site's politeness allows, NEWSARCHIVE_DAILY_BUDGET).",
 )
 @click.option(
