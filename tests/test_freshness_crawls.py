@@ -110,12 +110,13 @@ def test_a_crawl_within_a_budget_ends_by_scheduling_its_articles_and_one_without
     every tracked article's after one with; later, a crawl checks them in that order."""
     site = replica_factory(day=1, articles=40, days=4)
     db = tmp_path / "archive.db"
-    crawl(site.base_url, db, "-s", f"NEWSARCHIVE_NOW={evening(1)}")
-    assert set(next_checks(db).values()) == {None}
+    first = crawl(site.base_url, db, "-s", f"NEWSARCHIVE_NOW={evening(1)}")
+    assert set(next_checks(db).values()) == {None} and first["revisits_scheduled"] == 0
     site.set_day(2)
-    crawl(site.base_url, db, "--daily-budget", "10", "-s", f"NEWSARCHIVE_NOW={evening(2)}")
+    second = crawl(site.base_url, db, "--daily-budget", "10", "-s", f"NEWSARCHIVE_NOW={evening(2)}")
     scheduled = next_checks(db)
     assert None not in scheduled.values() and len(scheduled) >= 40
+    assert second["revisits_scheduled"] == len(scheduled)
     site.set_day(3)
     site.reset_requests()
     run = crawl(site.base_url, db, "--daily-budget", "10", "-s", f"NEWSARCHIVE_NOW={evening(3)}")

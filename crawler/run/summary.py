@@ -77,6 +77,9 @@ class RunSummary:
     # The run's re-check budget (None: no limit) and the longest an article goes unchecked.
     revisits_budget: int | None = None
     revisits_floor_days: float | None = None
+    # Articles whose next check the run's end worked out (crawler.plan.nextcheck; 0 without a
+    # budget).
+    revisits_scheduled: int = 0
 
     @classmethod
     def from_stats(cls, stats: Mapping[str, Any], finish_reason: str | None = None) -> RunSummary:
@@ -98,6 +101,7 @@ class RunSummary:
             drift=stats.get(f"{STATS}/drift"),
             revisits_budget=stats.get(f"{STATS}/revisits_budget"),
             revisits_floor_days=stats.get(f"{STATS}/revisits_floor_days"),
+            revisits_scheduled=int(stats.get(f"{STATS}/scheduled", 0)),
             bytes_downloaded=int(stats.get("downloader/response_bytes", 0)),
             finish_reason=finish_reason or str(stats.get("finish_reason", "unknown")),
             refusal=stats.get(f"{STATS}/refusal"),
@@ -153,6 +157,7 @@ class RunSummary:
             **self.counters,
             "revisits_budget": self.revisits_budget,
             "revisits_floor_days": self.revisits_floor_days,
+            "revisits_scheduled": self.revisits_scheduled,
             **self.walk.to_counts(),
             "rejected_by_reason": self.rejected,
             "duplicates_found": self.duplicates,
