@@ -195,10 +195,13 @@ def schedule_next_checks(
 ) -> int:
     """Works out again the next check of the site's articles the budget planner's next plan may
     take or whose chances are still being learnt: those captured at or after `since` (a crawl's
-    start), never scheduled, due by the next crawl, or young (RESCHEDULE_YOUNGER); how many.
-    Nothing without a budget (every article is weighed then) or under the schedule planner."""
+    start), never scheduled, due by the next crawl, young (RESCHEDULE_YOUNGER), or in the day's
+    slice of a seventh of them (weekly_slice); how many. Nothing under the schedule planner or
+    without a budget (every article is weighed then)."""
+    if options.planner != "budget":
+        return 0
     budget = _budget(archive, profile, options, now)
-    if options.planner != "budget" or budget.per_day is None:
+    if budget.per_day is None:
         return 0
     site = profile.name
     cadence = _cadence(archive, site, now, budget)

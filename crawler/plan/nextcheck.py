@@ -103,7 +103,7 @@ class Scheduler:
         age = self.model.age_after(article.column, start, self.hazard / propensity)
         # Whole seconds after the last check: articles alike fall due together (a tie, broken
         # youngest first), not a float's rounding apart.
-        wait = min(FOREVER, timedelta(seconds=round(min(age - start, FOREVER.days) * DAY)))
+        wait = timedelta(seconds=round(min(age - start, FOREVER.days) * DAY))
         due = last + wait
         if wait < self.budget.min_interval and due - article.born >= YOUNG:
             due = last + self.budget.min_interval
